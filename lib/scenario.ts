@@ -15,7 +15,7 @@
  * @module
  */
 import { parse as parseToml } from "smol-toml";
-import { UsageError, suggest } from "./errors.ts";
+import { suggest, UsageError } from "./errors.ts";
 import { parseSeed } from "./prng.ts";
 
 /** The operation kinds, in report order. Report keys of the old tool are kept (`Store`, …). */
@@ -100,9 +100,27 @@ type Table = Record<string, unknown>;
 
 /** Allowed keys per table; `*` marks a nested table. */
 const SCHEMA: Record<string, readonly string[]> = {
-  "": ["name", "description", "seed", "duration", "arrival", "operations", "data", "validation", "chaos"],
+  "": [
+    "name",
+    "description",
+    "seed",
+    "duration",
+    "arrival",
+    "operations",
+    "data",
+    "validation",
+    "chaos",
+  ],
   duration: ["total_seconds", "warmup_seconds"],
-  arrival: ["pattern", "rate", "lambda", "base_rate", "burst_rate", "burst_duration_sec", "burst_period_sec"],
+  arrival: [
+    "pattern",
+    "rate",
+    "lambda",
+    "base_rate",
+    "burst_rate",
+    "burst_duration_sec",
+    "burst_period_sec",
+  ],
   operations: [
     "store_weight",
     "recall_weight",
@@ -211,7 +229,9 @@ export function parseScenario(text: string, where: string): Scenario {
     PatternCompletion: v.num(ops, "operations.pattern_completion_weight", 0, wOpt),
   };
   if (Object.values(weights).every((w) => w === 0)) {
-    throw new UsageError(`scenario ${where}: [operations] weights are all zero (set at least one *_weight > 0)`);
+    throw new UsageError(
+      `scenario ${where}: [operations] weights are all zero (set at least one *_weight > 0)`,
+    );
   }
   const modes = {
     recall: v.mode(ops, "operations.recall_mode", "similarity"),
@@ -242,18 +262,24 @@ export function parseScenario(text: string, where: string): Scenario {
     );
   }
   if (validationT.max_error_rate !== undefined) {
-    validation.maxErrorRate = v.num(validationT, "validation.max_error_rate", 0, { min: 0, max: 1 });
+    validation.maxErrorRate = v.num(validationT, "validation.max_error_rate", 0, {
+      min: 0,
+      max: 1,
+    });
   }
 
   const seedRaw = doc.seed;
   let seed = 0xDEADBEEFn;
   if (seedRaw !== undefined) {
-    const parsed = typeof seedRaw === "string" || typeof seedRaw === "number" || typeof seedRaw === "bigint"
-      ? parseSeed(seedRaw)
-      : undefined;
+    const parsed =
+      typeof seedRaw === "string" || typeof seedRaw === "number" || typeof seedRaw === "bigint"
+        ? parseSeed(seedRaw)
+        : undefined;
     if (parsed === undefined) {
       throw new UsageError(
-        `scenario ${where}: seed ${JSON.stringify(String(seedRaw))} is not an unsigned 64-bit integer (decimal or "0x…" hex)`,
+        `scenario ${where}: seed ${
+          JSON.stringify(String(seedRaw))
+        } is not an unsigned 64-bit integer (decimal or "0x…" hex)`,
       );
     }
     seed = parsed;
@@ -331,10 +357,15 @@ function checkKeys(doc: Table, path: string, where: string): void {
     if (!allowed.includes(key)) {
       const hint = suggest(key, allowed);
       throw new UsageError(
-        `scenario ${where}: unknown key "${full}"${hint ? ` (did you mean "${path ? path + "." : ""}${hint}"?)` : ""}`,
+        `scenario ${where}: unknown key "${full}"${
+          hint ? ` (did you mean "${path ? path + "." : ""}${hint}"?)` : ""
+        }`,
       );
     }
-    if (typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date)) {
+    if (
+      typeof value === "object" && value !== null && !Array.isArray(value) &&
+      !(value instanceof Date)
+    ) {
       if (SCHEMA[full] === undefined) {
         throw new UsageError(`scenario ${where}: "${full}" must be a value, not a table`);
       }
@@ -364,16 +395,22 @@ class Reader {
     const key = path.split(".").pop()!;
     const raw = t[key];
     if (raw === undefined) {
-      if (fallback === undefined) throw new UsageError(`scenario ${this.where}: ${path} is required`);
+      if (fallback === undefined) {
+        throw new UsageError(`scenario ${this.where}: ${path} is required`);
+      }
       return fallback;
     }
     const n = typeof raw === "bigint" ? Number(raw) : raw;
     if (typeof n !== "number" || !Number.isFinite(n)) {
-      throw new UsageError(`scenario ${this.where}: ${path} must be a finite number, got ${fmt(raw)}`);
+      throw new UsageError(
+        `scenario ${this.where}: ${path} must be a finite number, got ${fmt(raw)}`,
+      );
     }
     if (n < r.min || (r.exclusiveMin && n === r.min) || n > r.max) {
       const lo = r.exclusiveMin ? `> ${r.min}` : `≥ ${r.min}`;
-      throw new UsageError(`scenario ${this.where}: ${path} = ${n} is out of range (${lo} and ≤ ${r.max})`);
+      throw new UsageError(
+        `scenario ${this.where}: ${path} = ${n} is out of range (${lo} and ≤ ${r.max})`,
+      );
     }
     return n;
   }
@@ -401,7 +438,9 @@ class Reader {
     const raw = t[key];
     if (raw === undefined) return fallback;
     if (typeof raw !== "boolean") {
-      throw new UsageError(`scenario ${this.where}: ${path} must be true or false, got ${fmt(raw)}`);
+      throw new UsageError(
+        `scenario ${this.where}: ${path} must be true or false, got ${fmt(raw)}`,
+      );
     }
     return raw;
   }
@@ -455,7 +494,9 @@ export function withOverrides(
   }
   if (o.warmupSeconds !== undefined) {
     if (!(o.warmupSeconds >= 0 && o.warmupSeconds <= LIMITS.maxWarmupSeconds)) {
-      throw new UsageError(`--warmup ${o.warmupSeconds} is out of range (≥ 0 and ≤ ${LIMITS.maxWarmupSeconds})`);
+      throw new UsageError(
+        `--warmup ${o.warmupSeconds} is out of range (≥ 0 and ≤ ${LIMITS.maxWarmupSeconds})`,
+      );
     }
     out.warmupSeconds = o.warmupSeconds;
   }

@@ -55,13 +55,70 @@ const ASCII = new TextDecoder();
 
 /** A fixed vocabulary for content and text cues, so text search has something to find. */
 export const VOCABULARY: readonly string[] = [
-  "memory", "episode", "concept", "graph", "node", "edge", "recall", "signal", "pattern", "schema",
-  "river", "forest", "mountain", "ocean", "city", "garden", "library", "station", "bridge", "market",
-  "morning", "evening", "winter", "summer", "storm", "sunlight", "shadow", "music", "letter", "journey",
-  "friend", "teacher", "doctor", "child", "artist", "pilot", "farmer", "engineer", "writer", "runner",
-  "coffee", "bread", "apple", "lantern", "compass", "mirror", "window", "engine", "harbor", "meadow",
-  "learned", "noticed", "remembered", "built", "found", "lost", "shared", "painted", "measured", "heard",
-  "quickly", "quietly", "together", "alone",
+  "memory",
+  "episode",
+  "concept",
+  "graph",
+  "node",
+  "edge",
+  "recall",
+  "signal",
+  "pattern",
+  "schema",
+  "river",
+  "forest",
+  "mountain",
+  "ocean",
+  "city",
+  "garden",
+  "library",
+  "station",
+  "bridge",
+  "market",
+  "morning",
+  "evening",
+  "winter",
+  "summer",
+  "storm",
+  "sunlight",
+  "shadow",
+  "music",
+  "letter",
+  "journey",
+  "friend",
+  "teacher",
+  "doctor",
+  "child",
+  "artist",
+  "pilot",
+  "farmer",
+  "engineer",
+  "writer",
+  "runner",
+  "coffee",
+  "bread",
+  "apple",
+  "lantern",
+  "compass",
+  "mirror",
+  "window",
+  "engine",
+  "harbor",
+  "meadow",
+  "learned",
+  "noticed",
+  "remembered",
+  "built",
+  "found",
+  "lost",
+  "shared",
+  "painted",
+  "measured",
+  "heard",
+  "quickly",
+  "quietly",
+  "together",
+  "alone",
 ];
 
 /** Cumulative popularity thresholds on the 32-bit integer scale (exact comparisons). */
@@ -105,10 +162,14 @@ class EmbeddingSpace {
     this.hotCenter = d.type === "hot_spot" ? d.center : 0;
     if (this.numClusters * this.dim > 16_000_000) {
       throw new UsageError(
-        `scenario: num_clusters × embedding_dim = ${this.numClusters * this.dim} is too large (≤ 16,000,000)`,
+        `scenario: num_clusters × embedding_dim = ${
+          this.numClusters * this.dim
+        } is too large (≤ 16,000,000)`,
       );
     }
-    this.popularity = d.type === "scale_free" ? popularityThresholds(d.numClusters, d.exponent) : null;
+    this.popularity = d.type === "scale_free"
+      ? popularityThresholds(d.numClusters, d.exponent)
+      : null;
     this.#draws = new Uint32Array(2 * this.dim);
     this.#bytes = new Uint8Array(this.dim * 10 + 8); // "-0.1234" + "%2C" per component
     this.#quantised = new Int32Array(this.dim);
@@ -252,13 +313,19 @@ export class Workload {
 
   /** A fresh stream; two streams of the same name yield identical ops. */
   stream(name: StreamName): OpStream {
-    return new OpStream(this, Prng.derive(this.scenario.seed, STREAM_IDS[name]), name === "preload");
+    return new OpStream(
+      this,
+      Prng.derive(this.scenario.seed, STREAM_IDS[name]),
+      name === "preload",
+    );
   }
 
   /** Picks the op kind for a uniform 32-bit draw. */
   kindFor(u: number): OpKind {
     const m = this.#mix;
-    for (let i = 0; i < m.length; i++) if (u <= m[i] && this.scenario.weights[OP_KINDS[i]] > 0) return OP_KINDS[i];
+    for (let i = 0; i < m.length; i++) {
+      if (u <= m[i] && this.scenario.weights[OP_KINDS[i]] > 0) return OP_KINDS[i];
+    }
     return OP_KINDS[m.length - 1];
   }
 }
@@ -284,7 +351,10 @@ export class OpStream {
         const content = `m17 memory ${index} cluster ${cluster}: ${words(rng, 8)}`;
         const confidence = (50 + rng.nextInt(50)) / 100;
         const embedding = w.space.render(rng, cluster);
-        const body = `{"content":${JSON.stringify(content)},"embedding":${embedding},"confidence":${confidence}` +
+        const body =
+          `{"content":${
+            JSON.stringify(content)
+          },"embedding":${embedding},"confidence":${confidence}` +
           (spaceId ? `,"memory_space_id":"${spaceId}"` : "") + "}";
         return { index, kind, method: "POST", path: "/api/v1/memories/remember", body };
       }
@@ -316,16 +386,14 @@ export class OpStream {
 
 function recallOp(index: number, kind: OpKind, query: string, mode: RecallMode): Op {
   const path = `/api/v1/memories/recall?${query}&mode=${mode}`;
-  return mode === "similarity"
-    ? { index, kind, method: "GET", path, body: null }
-    : {
-      index,
-      kind,
-      method: "GET",
-      path,
-      body: null,
-      fallbackPath: `/api/v1/memories/recall?${query}&mode=similarity`,
-    };
+  return mode === "similarity" ? { index, kind, method: "GET", path, body: null } : {
+    index,
+    kind,
+    method: "GET",
+    path,
+    body: null,
+    fallbackPath: `/api/v1/memories/recall?${query}&mode=similarity`,
+  };
 }
 
 /** The exact bytes of one request as used by the golden vectors: method, path, body. */
