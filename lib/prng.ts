@@ -137,6 +137,16 @@ export class Prng {
     return ((a & 0xFFFF) + (a >>> 16) + (b & 0xFFFF) + (b >>> 16) - 131070) * IRWIN_HALL_SCALE;
   }
 
+  /** A generator with an explicit xoshiro128** state (for reference test vectors). */
+  static fromState(s0: number, s1: number, s2: number, s3: number): Prng {
+    const p = new Prng(0n);
+    p.#s0 = s0 | 0;
+    p.#s1 = s1 | 0;
+    p.#s2 = s2 | 0;
+    p.#s3 = s3 | 0;
+    return p;
+  }
+
   /** Derives an independent generator for a sub-stream (e.g. one per operation index). */
   static derive(seed: bigint, stream: bigint): Prng {
     const [mixed] = splitMix64((seed ^ ((stream * 0xD1B54A32D192ED03n) & MASK64)) & MASK64);

@@ -1,0 +1,461 @@
+/**
+ * The open-loop driver: sends request i when it is due (start + i/rate) whether or not earlier
+ * requests have returned, and times three things per request:
+ *   - response time: due instant → complete response (the headline; immune to coordinated
+ *     omission, so a server stall shows up in full),
+ *   - service time: actual send → complete response,
+ *   - schedule lag: due instant → actual send.
+ * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time.
+ *
+ * Deno timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer dispatches every
+ * due request on each wake-up, sleeps with a timer only when the next due time is far, and
+ * otherwise yields with `setImmediate` (~5 µs), which keeps schedule lag well under 1 ms.
+ * @module
+ */
+import { setImmediate } from "node:timers";
+import { LatencyHistogram } from "./histogram.ts";
+import type { Schedule } from "./pacer.ts";
+import type { IntervalSummary } from "./report.ts";
+import { OP_KINDS, type OpKind } from "./scenario.ts";
+import type { Op, OpStream } from "./workload.ts";
+
+/** Options for a load phase. */
+export interface DriverOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  maxInFlight: number;
+  /** Aborts the run (signals): pacing stops, in-flight requests are cancelled. */
+  signal?: AbortSignal;
+  /** Called about once per second of the measured window. */
+  onProgress?: (p: Progress) => void;
+  /** Called once per finished second of the measured window (interval log). */
+  onInterval?: (i: IntervalSummary, h: LatencyHistogram) => void;
+}
+
+/** A progress snapshot. */
+export interface Progress {
+  phase: "warmup" | "measured";
+  elapsedSeconds: number;
+  totalSeconds: number;
+  completedLastSecond: number;
+  p99SoFarMs: number;
+  errors: number;
+  inFlight: number;
+}
+
+/** Per-operation tallies. */
+export interface OpTally {
+  count: number;
+  errors: number;
+  fallbacks: number;
+  errorsByKind: Record<string, number>;
+  response: LatencyHistogram;
+  service: LatencyHistogram;
+}
+
+/** What a measured window produced. */
+export interface LoadResult {
+  /** Wall-clock start of the measured window (ms since epoch). */
+  windowStartEpochMs: number;
+  durationSeconds: number;
+  /** From window start to the last measured response (≥ duration). */
+  elapsedSeconds: number;
+  /** Measured requests due in the window (all are sent unless interrupted). */
+  due: number;
+  sent: number;
+  completed: number;
+  errors: number;
+  errorsByKind: Record<string, number>;
+  fallbacks: number;
+  lateSends: number;
+  cappedSends: number;
+  /** Send span: from window start to the last measured send, plus one interval. */
+  sendSpanSeconds: number;
+  response: LatencyHistogram;
+  service: LatencyHistogram;
+  lag: LatencyHistogram;
+  /** Lag of sends not held back by the in-flight cap: the generator's own punctuality. */
+  generatorLag: LatencyHistogram;
+  perOp: Record<OpKind, OpTally>;
+  intervals: IntervalSummary[];
+  warmup: { seconds: number; operations: number; errors: number };
+  interrupted: boolean;
+}
+
+const LATE_THRESHOLD_MS = 1;
+
+const immediate = () => new Promise<void>((r) => setImmediate(r));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface SecondBucket {
+  hist: LatencyHistogram;
+  pending: number;
+  count: number;
+  errors: number;
+  closed: boolean;
+}
+
+interface Pending {
+  op: Op;
+  dueMs: number;
+  measured: boolean;
+}
+
+/** Executes one request (with the recall fallback) and reports its timings and outcome. */
+class Sender {
+  readonly rejectedKinds = new Set<OpKind>();
+  readonly abort = new AbortController();
+
+  constructor(readonly opts: DriverOptions) {}
+
+  async send(op: Op): Promise<{ errorKind: string | null; fallback: boolean }> {
+    const signal = AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs)]);
+    let fallback = false;
+    try {
+      let path = op.path;
+      if (op.fallbackPath && this.rejectedKinds.has(op.kind)) {
+        path = op.fallbackPath;
+        fallback = true;
+      }
+      let res = await this.fetch(op, path, signal);
+      if (res.status === 400 && op.fallbackPath && !fallback) {
+        const text = await res.text();
+        if (/spreading|hybrid|mode/i.test(text)) {
+          this.rejectedKinds.add(op.kind);
+          fallback = true;
+          res = await this.fetch(op, op.fallbackPath, signal);
+        } else return { errorKind: "http_400", fallback };
+      }
+      await res.arrayBuffer();
+      return { errorKind: res.ok ? null : `http_${res.status}`, fallback };
+    } catch (e) {
+      const name = (e as Error)?.name;
+      if (name === "TimeoutError") return { errorKind: "timeout", fallback };
+      if (name === "AbortError") return { errorKind: "aborted", fallback };
+      return { errorKind: "connection", fallback };
+    }
+  }
+
+  fetch(op: Op, path: string, signal: AbortSignal): Promise<Response> {
+    return fetch(this.opts.baseUrl + path, {
+      method: op.method,
+      body: op.body,
+      headers: op.body === null ? undefined : { "content-type": "application/json" },
+      signal,
+    });
+  }
+}
+
+function newTally(): OpTally {
+  return {
+    count: 0,
+    errors: 0,
+    fallbacks: 0,
+    errorsByKind: {},
+    response: new LatencyHistogram(),
+    service: new LatencyHistogram(),
+  };
+}
+
+/**
+ * Runs the warm-up (not recorded) and then the measured window on one continuous open-loop
+ * schedule per phase. Bounded: pacing ends at the window's end, the drain at the request
+ * timeout plus a margin.
+ */
+export async function runLoad(
+  warmupStream: OpStream,
+  measuredStream: OpStream,
+  makeSched: () => Schedule,
+  warmupSeconds: number,
+  durationSeconds: number,
+  opts: DriverOptions,
+): Promise<LoadResult> {
+  const sender = new Sender(opts);
+  const onAbort = () => sender.abort.abort();
+  opts.signal?.addEventListener("abort", onAbort);
+
+  let inFlight = 0;
+  const queue: Pending[] = [];
+  let queueHead = 0;
+
+  const response = new LatencyHistogram();
+  const service = new LatencyHistogram();
+  const lag = new LatencyHistogram();
+  const generatorLag = new LatencyHistogram();
+  const perOp = Object.fromEntries(OP_KINDS.map((k) => [k, newTally()])) as Record<OpKind, OpTally>;
+  const errorsByKind: Record<string, number> = {};
+  const seconds = new Map<number, SecondBucket>();
+  const intervals: IntervalSummary[] = [];
+  const completedBySecond = new Map<number, number>();
+  let sent = 0, completed = 0, errors = 0, fallbacks = 0, lateSends = 0, cappedSends = 0;
+  let warmupOps = 0, warmupErrors = 0;
+  let lastCompletionMs = 0;
+  let lastMeasuredSendOffset = 0;
+  let windowStartMs = 0;
+  let pacedThroughSecond = -1;
+  let drainWake: (() => void) | null = null;
+
+  const closeSecond = (s: number) => {
+    const b = seconds.get(s);
+    if (!b || b.closed || b.pending > 0 || s > pacedThroughSecond) return;
+    b.closed = true;
+    seconds.delete(s);
+    const summary: IntervalSummary = {
+      second: s,
+      count: b.count,
+      errors: b.errors,
+      p50_ms: b.hist.percentileUs(50) / 1000,
+      p99_ms: b.hist.percentileUs(99) / 1000,
+      max_ms: b.hist.maxUs() / 1000,
+      completed: 0,
+      histogram: b.hist.encode(),
+    };
+    intervals.push(summary);
+    opts.onInterval?.(summary, b.hist);
+  };
+
+  const execute = (p: Pending, capped: boolean) => {
+    inFlight++;
+    const sentMs = performance.now();
+    const lagMs = sentMs - p.dueMs;
+    if (p.measured) {
+      sent++;
+      lastMeasuredSendOffset = Math.max(lastMeasuredSendOffset, p.dueMs - windowStartMs);
+      lag.recordMs(lagMs);
+      if (!capped) generatorLag.recordMs(lagMs);
+      if (lagMs > LATE_THRESHOLD_MS) lateSends++;
+      if (capped) cappedSends++;
+    }
+    sender.send(p.op).then(({ errorKind, fallback }) => {
+      const endMs = performance.now();
+      inFlight--;
+      if (p.measured) {
+        if (errorKind === "aborted") {
+          // Cancelled by an interrupt: not a server outcome, not recorded as latency.
+        } else {
+          completed++;
+          lastCompletionMs = Math.max(lastCompletionMs, endMs);
+          const respMs = endMs - p.dueMs;
+          const servMs = endMs - sentMs;
+          response.recordMs(respMs);
+          service.recordMs(servMs);
+          const t = perOp[p.op.kind];
+          t.count++;
+          t.response.recordMs(respMs);
+          t.service.recordMs(servMs);
+          if (fallback) {
+            t.fallbacks++;
+            fallbacks++;
+          }
+          if (errorKind) {
+            errors++;
+            t.errors++;
+            t.errorsByKind[errorKind] = (t.errorsByKind[errorKind] ?? 0) + 1;
+            errorsByKind[errorKind] = (errorsByKind[errorKind] ?? 0) + 1;
+          }
+          const cs = Math.floor((endMs - windowStartMs) / 1000);
+          completedBySecond.set(cs, (completedBySecond.get(cs) ?? 0) + 1);
+        }
+        const s = Math.floor((p.dueMs - windowStartMs) / 1000);
+        const b = seconds.get(s);
+        if (b) {
+          b.pending--;
+          if (errorKind !== "aborted") {
+            b.hist.recordMs(endMs - p.dueMs);
+            if (errorKind) b.errors++;
+          }
+          closeSecond(s);
+        }
+      } else {
+        warmupOps++;
+        if (errorKind && errorKind !== "aborted") warmupErrors++;
+      }
+      // A slot is free: the oldest waiting request goes next, keeping its due time.
+      if (queueHead < queue.length && inFlight < opts.maxInFlight) {
+        const next = queue[queueHead];
+        queue[queueHead++] = undefined as unknown as Pending;
+        if (queueHead > 1024 && queueHead * 2 > queue.length) {
+          queue.splice(0, queueHead);
+          queueHead = 0;
+        }
+        execute(next, true);
+      }
+      if (drainWake && inFlight === 0 && queueHead >= queue.length) drainWake();
+    });
+  };
+
+  const submit = (p: Pending) => {
+    if (p.measured) {
+      const s = Math.floor((p.dueMs - windowStartMs) / 1000);
+      let b = seconds.get(s);
+      if (!b) {
+        b = { hist: new LatencyHistogram(), pending: 0, count: 0, errors: 0, closed: false };
+        seconds.set(s, b);
+      }
+      b.pending++;
+      b.count++;
+    }
+    if (inFlight < opts.maxInFlight && queueHead >= queue.length) execute(p, false);
+    else queue.push(p);
+  };
+
+  /** Paces one phase; returns when its last request is dispatched (or on abort). */
+  const pace = async (stream: OpStream, startMs: number, seconds_: number, measured: boolean) => {
+    const sched = makeSched();
+    const endOffset = seconds_ * 1000;
+    let nextDue = sched.next();
+    let nextOp = stream.next();
+    let lastProgressSecond = -1;
+    let completedAtLastProgress = 0;
+    while (nextDue < endOffset && !opts.signal?.aborted) {
+      const now = performance.now() - startMs;
+      if (now >= nextDue) {
+        while (nextDue <= now && nextDue < endOffset) {
+          submit({ op: nextOp, dueMs: startMs + nextDue, measured });
+          nextDue = sched.next();
+          nextOp = stream.next();
+        }
+        if (measured) pacedThroughSecond = Math.floor(Math.min(nextDue, endOffset) / 1000) - 1;
+        for (const s of [...seconds.keys()]) closeSecond(s);
+      } else if (nextDue - now > 4) {
+        await sleep(nextDue - now - 3);
+      } else {
+        await immediate();
+      }
+      const sec = Math.floor(now / 1000);
+      if (sec > lastProgressSecond && opts.onProgress) {
+        lastProgressSecond = sec;
+        opts.onProgress({
+          phase: measured ? "measured" : "warmup",
+          elapsedSeconds: sec,
+          totalSeconds: seconds_,
+          completedLastSecond: measured ? completed - completedAtLastProgress : 0,
+          p99SoFarMs: response.percentileUs(99) / 1000,
+          errors,
+          inFlight,
+        });
+        completedAtLastProgress = completed;
+      }
+      // Yield at least once per loop so responses are processed between dispatch bursts.
+      if (now >= nextDue) await immediate();
+    }
+  };
+
+  if (warmupSeconds > 0) {
+    await pace(warmupStream, performance.now(), warmupSeconds, false);
+  }
+  windowStartMs = performance.now();
+  const windowStartEpochMs = Date.now();
+  await pace(measuredStream, windowStartMs, durationSeconds, true);
+  pacedThroughSecond = Number.MAX_SAFE_INTEGER;
+  const interrupted = opts.signal?.aborted ?? false;
+
+  // Drain: every sent request has its own timeout; queued ones get theirs when sent. The
+  // deadline below only guards against a queue that cannot drain in reasonable time.
+  const drainDeadline = performance.now() + opts.timeoutMs * 2 + 5000;
+  while ((inFlight > 0 || queueHead < queue.length) && performance.now() < drainDeadline) {
+    await Promise.race([
+      new Promise<void>((r) => (drainWake = r)),
+      sleep(Math.max(1, Math.min(250, drainDeadline - performance.now()))),
+    ]);
+    drainWake = null;
+    if (interrupted) sender.abort.abort();
+  }
+  if (inFlight > 0 || queueHead < queue.length) {
+    // Unanswered past the deadline: count the queued as timeouts, cancel the rest.
+    for (let i = queueHead; i < queue.length; i++) {
+      const p = queue[i];
+      if (!p.measured) continue;
+      errors++;
+      errorsByKind.timeout = (errorsByKind.timeout ?? 0) + 1;
+      const t = perOp[p.op.kind];
+      t.count++;
+      t.errors++;
+      t.errorsByKind.timeout = (t.errorsByKind.timeout ?? 0) + 1;
+    }
+    queueHead = queue.length;
+    sender.abort.abort();
+    const until = performance.now() + 2000;
+    while (inFlight > 0 && performance.now() < until) await sleep(10);
+  }
+  for (const s of [...seconds.keys()].sort((a, b) => a - b)) {
+    const b = seconds.get(s)!;
+    b.pending = 0;
+    closeSecond(s);
+  }
+  intervals.sort((a, b) => a.second - b.second);
+  for (const i of intervals) i.completed = completedBySecond.get(i.second) ?? 0;
+  opts.signal?.removeEventListener("abort", onAbort);
+
+  const due = countDue(makeSched(), durationSeconds);
+  const elapsedSeconds = Math.max(durationSeconds, (lastCompletionMs - windowStartMs) / 1000);
+  const rate = makeSched().rate;
+  return {
+    windowStartEpochMs,
+    durationSeconds,
+    elapsedSeconds,
+    due,
+    sent,
+    completed,
+    errors,
+    errorsByKind,
+    fallbacks,
+    lateSends,
+    cappedSends,
+    sendSpanSeconds: sent > 0 ? lastMeasuredSendOffset / 1000 + 1 / rate : 0,
+    response,
+    service,
+    lag,
+    generatorLag,
+    perOp,
+    intervals,
+    warmup: { seconds: warmupSeconds, operations: warmupOps, errors: warmupErrors },
+    interrupted,
+  };
+}
+
+/** How many arrivals a schedule places in [0, seconds). */
+export function countDue(sched: Schedule, seconds: number): number {
+  let n = 0;
+  const end = seconds * 1000;
+  // Bounded by the rate limits of the scenario (≤ 100k/s × 86,400 s).
+  while (sched.next() < end) n++;
+  return n;
+}
+
+/**
+ * Stores `count` memories before the clock starts, with bounded concurrency. Not measured;
+ * progress is reported about once per second. Returns counts and the time it took.
+ */
+export async function runPreload(
+  stream: OpStream,
+  count: number,
+  opts: DriverOptions & { concurrency: number; onPreloadProgress?: (done: number) => void },
+): Promise<{ count: number; errors: number; seconds: number; firstError: string | null }> {
+  const sender = new Sender(opts);
+  const onAbort = () => sender.abort.abort();
+  opts.signal?.addEventListener("abort", onAbort);
+  const t0 = performance.now();
+  let issued = 0, done = 0, errors = 0;
+  let firstError: string | null = null;
+  let lastReport = t0;
+  const worker = async () => {
+    while (issued < count && !opts.signal?.aborted) {
+      issued++;
+      const { errorKind } = await sender.send(stream.next());
+      done++;
+      if (errorKind) {
+        errors++;
+        firstError ??= errorKind;
+      }
+      const now = performance.now();
+      if (now - lastReport >= 1000) {
+        lastReport = now;
+        opts.onPreloadProgress?.(done);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, count)) }, worker));
+  opts.signal?.removeEventListener("abort", onAbort);
+  return { count: done, errors, seconds: (performance.now() - t0) / 1000, firstError };
+}

@@ -1,0 +1,156 @@
+/**
+ * What `check` measures: a running server (`--url`), an Engram checkout (built and started by
+ * us), or the built-in reference server (a child process on a free loopback port). Every
+ * target says what it is, so the report can record it and compare can refuse mismatches.
+ * @module
+ */
+import { fileURLToPath as fromFileUrl } from "node:url";
+import { RunError, UsageError } from "./errors.ts";
+import { describeStatus, ServerProcess } from "./process.ts";
+
+/** A target ready to receive load. */
+export interface Target {
+  kind: "reference" | "url" | "engram";
+  url: string;
+  version: string | null;
+  details: Record<string, unknown>;
+  /** Local server process, when we started one. */
+  process: ServerProcess | null;
+  /** Why the server is no longer usable (it exited), or null while it is fine. */
+  deathReason(): string | null;
+  /** Stops what we started (nothing for `--url`). */
+  stop(): Promise<void>;
+}
+
+/** Reference server knobs passed through from `check`. */
+export interface ReferenceKnobs {
+  latencyMs?: number;
+  jitterMs?: number;
+  errorRate?: number;
+  stallEverySeconds?: number;
+  stallMs?: number;
+  noSpreading?: boolean;
+  seed?: string;
+  record?: string;
+}
+
+/** The flags the reference server needs at run time (also baked into compiled binaries). */
+export const REFERENCE_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
+
+/** Command line that starts the reference server, from source or from a compiled binary. */
+export function referenceCommand(args: string[]): { cmd: string; args: string[] } {
+  if (Deno.build.standalone) return { cmd: Deno.execPath(), args: ["serve", ...args] };
+  const main = fromFileUrl(new URL("./reference/main.ts", import.meta.url));
+  return { cmd: Deno.execPath(), args: ["run", ...REFERENCE_PERMISSIONS, main, ...args] };
+}
+
+function knobArgs(k: ReferenceKnobs): string[] {
+  const a: string[] = [];
+  if (k.latencyMs !== undefined) a.push("--latency-ms", String(k.latencyMs));
+  if (k.jitterMs !== undefined) a.push("--jitter-ms", String(k.jitterMs));
+  if (k.errorRate !== undefined) a.push("--error-rate", String(k.errorRate));
+  if (k.stallEverySeconds !== undefined) a.push("--stall-every-s", String(k.stallEverySeconds));
+  if (k.stallMs !== undefined) a.push("--stall-ms", String(k.stallMs));
+  if (k.noSpreading) a.push("--no-spreading");
+  if (k.seed !== undefined) a.push("--seed", k.seed);
+  if (k.record !== undefined) a.push("--record", k.record);
+  return a;
+}
+
+/** Starts the reference server on a free loopback port and waits until it is healthy. */
+export async function startReference(
+  knobs: ReferenceKnobs,
+  opts: { dim: number; logPath?: string; startupTimeoutMs?: number },
+): Promise<Target> {
+  const { cmd, args } = referenceCommand([
+    "--port",
+    "0",
+    "--dim",
+    String(opts.dim),
+    ...knobArgs(knobs),
+  ]);
+  const proc = new ServerProcess("reference server", cmd, args, { logPath: opts.logPath });
+  let url: string;
+  try {
+    const m = await proc.waitForLine(
+      /listening on (http:\/\/127\.0\.0\.1:\d+)/,
+      opts.startupTimeoutMs ?? 30_000,
+    );
+    url = m[1];
+  } catch (e) {
+    await proc.stop(1000);
+    throw new RunError(`${(e as Error).message}; last output: ${proc.tail().slice(-5).join(" | ")}`);
+  }
+  const version = await waitHealthy(url, 10_000, () => proc.status !== null).catch(async (e) => {
+    await proc.stop(1000);
+    throw e;
+  });
+  return {
+    kind: "reference",
+    url,
+    version,
+    details: { pid: proc.pid, knobs, dim: opts.dim },
+    process: proc,
+    deathReason: () => proc.status ? `reference server exited (${describeStatus(proc.status)})` : null,
+    stop: async () => {
+      await proc.stop();
+    },
+  };
+}
+
+/** Uses an already running server; nothing is started or stopped. */
+export async function connectUrl(raw: string): Promise<Target> {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new UsageError(`--url ${raw}: not a valid URL (expected e.g. http://127.0.0.1:7432)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new UsageError(`--url ${raw}: only http:// and https:// are supported`);
+  }
+  const url = u.origin;
+  const version = await waitHealthy(url, 5_000, () => false);
+  return {
+    kind: "url",
+    url,
+    version,
+    details: {},
+    process: null,
+    deathReason: () => null,
+    stop: () => Promise.resolve(),
+  };
+}
+
+/**
+ * Polls `GET /health` until it answers 200; returns the `version` it reports. Gives up at the
+ * deadline, or at once when `dead()` says the process is gone.
+ */
+export async function waitHealthy(
+  url: string,
+  timeoutMs: number,
+  dead: () => boolean,
+): Promise<string | null> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "no answer";
+  while (performance.now() < deadline) {
+    if (dead()) throw new RunError(`server at ${url} exited before it became healthy`);
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      const text = await res.text();
+      if (res.status === 200) {
+        try {
+          const v = JSON.parse(text)?.version;
+          return typeof v === "string" ? v : null;
+        } catch {
+          return null;
+        }
+      }
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = (e as Error).name === "TimeoutError" ? "timeout" : "connection refused";
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new RunError(`server at ${url} is not healthy after ${timeoutMs} ms (last: ${last})`);
+}

@@ -1,0 +1,238 @@
+/**
+ * m17_check: runs the deterministic open-loop load test of a task's before/after phase and
+ * writes the report and its sibling files to tmp/m17_performance/.
+ *
+ *   m17_check <task> [before|after] [--competitive] [options]
+ *
+ * Drop-in for the old `scripts/m17_performance_check.sh`. Exit codes: 0 a valid report was
+ * written; 1 the run failed or is invalid; 3 usage or configuration error; 130/143 interrupted.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { type CheckOptions, dryRunText, prepareScenario, RunLog, runCheck } from "./lib/check.ts";
+import { validateTaskId } from "./lib/discovery.ts";
+import { EXIT, messageOf, RunError, UsageError } from "./lib/errors.ts";
+import { parseSeed } from "./lib/prng.ts";
+import { stopAll } from "./lib/process.ts";
+import { VERSION } from "./lib/version.ts";
+
+const USAGE = `Usage: m17_check <task> [before|after] [--competitive] [options]
+       m17_check serve [reference server options]     (the built-in reference server)
+
+Runs a deterministic, seeded, open-loop load test and writes
+  tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
+
+Target (first that applies): --url URL; an Engram checkout in the current directory;
+otherwise the built-in reference server (also forced with --reference).
+
+Options:
+  --competitive          competitive scenario (scenarios/competitive/hybrid_production_100k.toml)
+  --scenario F|NAME      scenario file, or a shipped scenario name (m17_baseline)
+  --seed N|0xHEX         override the scenario seed
+  --rate N               override the target rate (ops/s)
+  --duration S           override the measured duration (seconds)
+  --warmup S             override the warm-up (seconds, not recorded)
+  --url URL              measure an already running server (nothing is started or stopped)
+  --reference            force the built-in reference server
+  --out-dir D            results directory (default tmp/m17_performance)
+  --timeout-ms N         per-request timeout (default 10000)
+  --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
+  --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
+  --quiet                only warnings and errors on the terminal
+  --help, --version
+
+Reference server knobs (with the reference target):
+  --ref-latency-ms X  --ref-jitter-ms Y  --ref-error-rate P
+  --ref-stall-every-s S --ref-stall-ms M  --ref-no-spreading  --ref-record FILE
+
+Exit codes: 0 valid report written, 1 run failed or invalid, 3 usage/config error,
+130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
+
+function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+    const range = [opts.min !== undefined ? `≥ ${opts.min}` : "", opts.max !== undefined ? `≤ ${opts.max}` : ""].filter(Boolean).join(" and ");
+    throw new UsageError(`--${name} ${JSON.stringify(v)}: expected ${opts.int ? "an integer" : "a number"}${range ? " " + range : ""}`);
+  }
+  return n;
+}
+
+/** Parses the command line into options (throws UsageError). */
+export function parseCheckArgs(argv: string[]): { kind: "help" | "version" } | { kind: "dry-run" | "run"; options: CheckOptions } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        competitive: { type: "boolean" },
+        scenario: { type: "string" },
+        seed: { type: "string" },
+        rate: { type: "string" },
+        duration: { type: "string" },
+        warmup: { type: "string" },
+        url: { type: "string" },
+        reference: { type: "boolean" },
+        "out-dir": { type: "string" },
+        "timeout-ms": { type: "string" },
+        "max-in-flight": { type: "string" },
+        "preload-concurrency": { type: "string" },
+        "dry-run": { type: "boolean" },
+        quiet: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+        "ref-latency-ms": { type: "string" },
+        "ref-jitter-ms": { type: "string" },
+        "ref-error-rate": { type: "string" },
+        "ref-stall-every-s": { type: "string" },
+        "ref-stall-ms": { type: "string" },
+        "ref-no-spreading": { type: "boolean" },
+        "ref-record": { type: "string" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(messageOf(e).replace(/\. To specify a positional argument.*$/, ""));
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: "help" };
+  if (v.version) return { kind: "version" };
+
+  const pos = [...parsed.positionals];
+  let competitive = v.competitive ?? false;
+  // The old script accepted --competitive as a positional in 2nd or 3rd place.
+  const ci = pos.indexOf("--competitive");
+  if (ci >= 0) {
+    pos.splice(ci, 1);
+    competitive = true;
+  }
+  if (pos.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(pos[2])}`);
+  const task = validateTaskId(pos[0] ?? "unknown");
+  const phase = pos[1] ?? "before";
+  if (phase !== "before" && phase !== "after") {
+    throw new UsageError(`Phase must be 'before' or 'after' (got ${JSON.stringify(phase)})`);
+  }
+  if (v.url !== undefined && v.reference) throw new UsageError("--url and --reference conflict: choose one target");
+  const refFlags = Object.keys(v).filter((k) => k.startsWith("ref-"));
+  if (v.url !== undefined && refFlags.length > 0) {
+    throw new UsageError(`--${refFlags[0]} only applies to the reference server, not to --url`);
+  }
+  let seed: bigint | undefined;
+  if (v.seed !== undefined) {
+    seed = parseSeed(v.seed);
+    if (seed === undefined) throw new UsageError(`--seed ${JSON.stringify(v.seed)}: expected an unsigned 64-bit integer, decimal or 0xHEX`);
+  }
+  if ((v["ref-stall-every-s"] === undefined) !== (v["ref-stall-ms"] === undefined)) {
+    throw new UsageError("--ref-stall-every-s and --ref-stall-ms go together");
+  }
+  const options: CheckOptions = {
+    task,
+    phase,
+    competitive,
+    scenario: v.scenario,
+    seed,
+    rate: num("rate", v.rate, { min: Number.MIN_VALUE }),
+    durationSeconds: num("duration", v.duration, { min: Number.MIN_VALUE }),
+    warmupSeconds: num("warmup", v.warmup, { min: 0 }),
+    url: v.url,
+    reference: v.reference ?? false,
+    knobs: {
+      latencyMs: num("ref-latency-ms", v["ref-latency-ms"], { min: 0, max: 60_000 }),
+      jitterMs: num("ref-jitter-ms", v["ref-jitter-ms"], { min: 0, max: 60_000 }),
+      errorRate: num("ref-error-rate", v["ref-error-rate"], { min: 0, max: 1 }),
+      stallEverySeconds: num("ref-stall-every-s", v["ref-stall-every-s"], { min: Number.MIN_VALUE, max: 3600 }),
+      stallMs: num("ref-stall-ms", v["ref-stall-ms"], { min: 0, max: 3_600_000 }),
+      noSpreading: v["ref-no-spreading"] ?? false,
+      seed: seed !== undefined ? String(seed) : undefined,
+      record: v["ref-record"],
+    },
+    outDir: v["out-dir"] ?? "tmp/m17_performance",
+    timeoutMs: num("timeout-ms", v["timeout-ms"], { int: true, min: 1, max: 600_000 }) ?? 10_000,
+    maxInFlight: num("max-in-flight", v["max-in-flight"], { int: true, min: 1, max: 100_000 }) ?? 64,
+    preloadConcurrency: num("preload-concurrency", v["preload-concurrency"], { int: true, min: 1, max: 1024 }) ?? 32,
+    quiet: v.quiet ?? false,
+    runIndex: 1,
+    runCount: 1,
+    runGroup: crypto.randomUUID(),
+  };
+  // Drop undefined knobs so reports stay tidy.
+  for (const k of Object.keys(options.knobs) as (keyof typeof options.knobs)[]) {
+    if (options.knobs[k] === undefined || options.knobs[k] === false) delete options.knobs[k];
+  }
+  return { kind: v["dry-run"] ? "dry-run" : "run", options };
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "serve") {
+    const { main: serve } = await import("./lib/reference/main.ts");
+    return await serve(argv.slice(1));
+  }
+  const cmd = parseCheckArgs(argv);
+  if (cmd.kind === "help") {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  if (cmd.kind === "version") {
+    console.log(`m17_check ${VERSION}`);
+    return EXIT.ok;
+  }
+  const o = cmd.options;
+  if (cmd.kind === "dry-run") {
+    const { scenario, path, sha256 } = await prepareScenario(o);
+    console.log(dryRunText(scenario, path, sha256));
+    return EXIT.ok;
+  }
+
+  const controller = new AbortController();
+  let received: "SIGINT" | "SIGTERM" | null = null;
+  const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (received) {
+      // Second signal: stop servers now and leave.
+      stopAll(500).finally(() => Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm));
+      return;
+    }
+    received = sig;
+    console.error(`\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`);
+    controller.abort();
+  };
+  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
+  Deno.addSignalListener("SIGINT", handlers.SIGINT);
+  Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
+  const log = new RunLog(o.quiet);
+  try {
+    const outcome = await runCheck(o, log, controller.signal);
+    if (received) return received === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+    return outcome.exitCode;
+  } catch (e) {
+    await stopAll(2000);
+    if (received) {
+      console.error(`m17_check: interrupted (${received})`);
+      return received === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
+    }
+    throw e;
+  } finally {
+    Deno.removeSignalListener("SIGINT", handlers.SIGINT);
+    Deno.removeSignalListener("SIGTERM", handlers.SIGTERM);
+  }
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`m17_check: ${e.message}`);
+      code = EXIT.usage;
+    } else if (e instanceof RunError) {
+      console.error(`m17_check: run failed: ${e.message}`);
+      code = EXIT.runFailed;
+    } else {
+      console.error(`m17_check: unexpected error: ${(e as Error)?.stack ?? e}`);
+      code = EXIT.runFailed;
+    }
+  }
+  Deno.exit(code);
+}
