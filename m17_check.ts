@@ -60,7 +60,12 @@ function num(name: string, v: string | undefined, opts: { int?: boolean; min?: n
 }
 
 /** Parses the command line into options (throws UsageError). */
-export function parseCheckArgs(argv: string[]): { kind: "help" | "version" } | { kind: "dry-run" | "run"; options: CheckOptions } {
+export function parseCheckArgs(
+  argv: string[],
+): { kind: "help" } | { kind: "version" } | { kind: "dry-run"; options: CheckOptions } | {
+  kind: "run";
+  options: CheckOptions;
+} {
   let parsed;
   try {
     parsed = parseArgs({
@@ -161,7 +166,7 @@ export function parseCheckArgs(argv: string[]): { kind: "help" | "version" } | {
   for (const k of Object.keys(options.knobs) as (keyof typeof options.knobs)[]) {
     if (options.knobs[k] === undefined || options.knobs[k] === false) delete options.knobs[k];
   }
-  return { kind: v["dry-run"] ? "dry-run" : "run", options };
+  return v["dry-run"] ? { kind: "dry-run", options } : { kind: "run", options };
 }
 
 async function main(argv: string[]): Promise<number> {

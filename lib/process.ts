@@ -117,7 +117,7 @@ export class ServerProcess {
       await this.child.stdin.close();
     } catch { /* already closed */ }
     signalGroup(this.pid, "SIGTERM");
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const killed = new Promise<void>((r) => {
       timer = setTimeout(() => {
         signalGroup(this.pid, "SIGKILL");
