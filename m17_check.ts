@@ -9,7 +9,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { type CheckOptions, dryRunText, prepareScenario, RunLog, runCheck } from "./lib/check.ts";
+import { type CheckOptions, dryRunText, prepareScenario, runCheck, RunLog } from "./lib/check.ts";
 import { validateTaskId } from "./lib/discovery.ts";
 import { EXIT, messageOf, RunError, UsageError } from "./lib/errors.ts";
 import { parseSeed } from "./lib/prng.ts";
@@ -37,6 +37,7 @@ Options:
   --out-dir D            results directory (default tmp/m17_performance)
   --timeout-ms N         per-request timeout (default 10000)
   --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
+  --runs N               N independent runs (fresh server and state each), grouped for compare
   --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
   --quiet                only warnings and errors on the terminal
   --help, --version
@@ -48,13 +49,26 @@ Reference server knobs (with the reference target):
 Exit codes: 0 valid report written, 1 run failed or invalid, 3 usage/config error,
 130 interrupted (SIGINT), 143 terminated (SIGTERM).`;
 
-function num(name: string, v: string | undefined, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+function num(
+  name: string,
+  v: string | undefined,
+  opts: { int?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
-    const range = [opts.min !== undefined ? `≥ ${opts.min}` : "", opts.max !== undefined ? `≤ ${opts.max}` : ""].filter(Boolean).join(" and ");
-    throw new UsageError(`--${name} ${JSON.stringify(v)}: expected ${opts.int ? "an integer" : "a number"}${range ? " " + range : ""}`);
+  if (
+    v.trim() === "" || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)
+  ) {
+    const range = [
+      opts.min !== undefined ? `≥ ${opts.min}` : "",
+      opts.max !== undefined ? `≤ ${opts.max}` : "",
+    ].filter(Boolean).join(" and ");
+    throw new UsageError(
+      `--${name} ${JSON.stringify(v)}: expected ${opts.int ? "an integer" : "a number"}${
+        range ? " " + range : ""
+      }`,
+    );
   }
   return n;
 }
@@ -85,6 +99,7 @@ export function parseCheckArgs(
         "timeout-ms": { type: "string" },
         "max-in-flight": { type: "string" },
         "preload-concurrency": { type: "string" },
+        runs: { type: "string" },
         "dry-run": { type: "boolean" },
         quiet: { type: "boolean" },
         help: { type: "boolean", short: "h" },
@@ -119,7 +134,9 @@ export function parseCheckArgs(
   if (phase !== "before" && phase !== "after") {
     throw new UsageError(`Phase must be 'before' or 'after' (got ${JSON.stringify(phase)})`);
   }
-  if (v.url !== undefined && v.reference) throw new UsageError("--url and --reference conflict: choose one target");
+  if (v.url !== undefined && v.reference) {
+    throw new UsageError("--url and --reference conflict: choose one target");
+  }
   const refFlags = Object.keys(v).filter((k) => k.startsWith("ref-"));
   if (v.url !== undefined && refFlags.length > 0) {
     throw new UsageError(`--${refFlags[0]} only applies to the reference server, not to --url`);
@@ -127,7 +144,11 @@ export function parseCheckArgs(
   let seed: bigint | undefined;
   if (v.seed !== undefined) {
     seed = parseSeed(v.seed);
-    if (seed === undefined) throw new UsageError(`--seed ${JSON.stringify(v.seed)}: expected an unsigned 64-bit integer, decimal or 0xHEX`);
+    if (seed === undefined) {
+      throw new UsageError(
+        `--seed ${JSON.stringify(v.seed)}: expected an unsigned 64-bit integer, decimal or 0xHEX`,
+      );
+    }
   }
   if ((v["ref-stall-every-s"] === undefined) !== (v["ref-stall-ms"] === undefined)) {
     throw new UsageError("--ref-stall-every-s and --ref-stall-ms go together");
@@ -147,7 +168,10 @@ export function parseCheckArgs(
       latencyMs: num("ref-latency-ms", v["ref-latency-ms"], { min: 0, max: 60_000 }),
       jitterMs: num("ref-jitter-ms", v["ref-jitter-ms"], { min: 0, max: 60_000 }),
       errorRate: num("ref-error-rate", v["ref-error-rate"], { min: 0, max: 1 }),
-      stallEverySeconds: num("ref-stall-every-s", v["ref-stall-every-s"], { min: Number.MIN_VALUE, max: 3600 }),
+      stallEverySeconds: num("ref-stall-every-s", v["ref-stall-every-s"], {
+        min: Number.MIN_VALUE,
+        max: 3600,
+      }),
       stallMs: num("ref-stall-ms", v["ref-stall-ms"], { min: 0, max: 3_600_000 }),
       noSpreading: v["ref-no-spreading"] ?? false,
       seed: seed !== undefined ? String(seed) : undefined,
@@ -155,11 +179,13 @@ export function parseCheckArgs(
     },
     outDir: v["out-dir"] ?? "tmp/m17_performance",
     timeoutMs: num("timeout-ms", v["timeout-ms"], { int: true, min: 1, max: 600_000 }) ?? 10_000,
-    maxInFlight: num("max-in-flight", v["max-in-flight"], { int: true, min: 1, max: 100_000 }) ?? 64,
-    preloadConcurrency: num("preload-concurrency", v["preload-concurrency"], { int: true, min: 1, max: 1024 }) ?? 32,
+    maxInFlight: num("max-in-flight", v["max-in-flight"], { int: true, min: 1, max: 100_000 }) ??
+      64,
+    preloadConcurrency:
+      num("preload-concurrency", v["preload-concurrency"], { int: true, min: 1, max: 1024 }) ?? 32,
     quiet: v.quiet ?? false,
     runIndex: 1,
-    runCount: 1,
+    runCount: num("runs", v.runs, { int: true, min: 1, max: 100 }) ?? 1,
     runGroup: crypto.randomUUID(),
   };
   // Drop undefined knobs so reports stay tidy.
@@ -199,17 +225,22 @@ async function main(argv: string[]): Promise<number> {
       return;
     }
     received = sig;
-    console.error(`\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`);
+    console.error(
+      `\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`,
+    );
     controller.abort();
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
   Deno.addSignalListener("SIGINT", handlers.SIGINT);
   Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
-  const log = new RunLog(o.quiet);
   try {
-    const outcome = await runCheck(o, log, controller.signal);
+    let exitCode: number = EXIT.ok;
+    for (let i = 1; i <= o.runCount && !received; i++) {
+      const outcome = await runCheck({ ...o, runIndex: i }, new RunLog(o.quiet), controller.signal);
+      if (outcome.exitCode !== EXIT.ok) exitCode = outcome.exitCode;
+    }
     if (received) return received === "SIGINT" ? EXIT.sigint : EXIT.sigterm;
-    return outcome.exitCode;
+    return exitCode;
   } catch (e) {
     await stopAll(2000);
     if (received) {
@@ -224,6 +255,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // `deno task` runs in the directory of deno.json; relative paths mean the caller's directory.
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd) Deno.chdir(initCwd);
   let code: number;
   try {
     code = await main(Deno.args);

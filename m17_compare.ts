@@ -217,6 +217,9 @@ export async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  // `deno task` runs in the directory of deno.json; relative paths mean the caller's directory.
+  const initCwd = Deno.env.get("INIT_CWD");
+  if (initCwd) Deno.chdir(initCwd);
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {

@@ -68,17 +68,27 @@ export function assembleReport(r: LoadResult, c: ReportContext): RunReport {
   const expectedSent = r.due;
   if (!r.interrupted && expectedSent > 0 && r.sent < expectedSent * (1 - RATE_TOLERANCE)) {
     reasons.push(
-      `achieved rate off target: sent ${r.sent} of ${expectedSent} due requests (more than ${RATE_TOLERANCE * 100}% short)`,
+      `achieved rate off target: sent ${r.sent} of ${expectedSent} due requests (more than ${
+        RATE_TOLERANCE * 100
+      }% short)`,
     );
   }
-  if (!r.interrupted && s.arrival.pattern === "constant" && r.sent > 0 &&
-    Math.abs(achievedRate - s.rate) > s.rate * RATE_TOLERANCE) {
-    reasons.push(`achieved rate ${achievedRate.toFixed(1)} ops/s is more than 1% off the target ${s.rate} ops/s`);
+  if (
+    !r.interrupted && s.arrival.pattern === "constant" && r.sent > 0 &&
+    Math.abs(achievedRate - s.rate) > s.rate * RATE_TOLERANCE
+  ) {
+    reasons.push(
+      `achieved rate ${
+        achievedRate.toFixed(1)
+      } ops/s is more than 1% off the target ${s.rate} ops/s`,
+    );
   }
   const genLagP99 = r.generatorLag.percentileUs(99) / 1000;
   if (genLagP99 > GENERATOR_LAG_P99_LIMIT_MS) {
     reasons.push(
-      `the load generator fell behind: schedule lag P99 ${genLagP99.toFixed(1)} ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`,
+      `the load generator fell behind: schedule lag P99 ${
+        genLagP99.toFixed(1)
+      } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`,
     );
   }
   const perOpHist: Partial<Record<OpKind, string>> = {};
@@ -151,7 +161,11 @@ export function assembleReport(r: LoadResult, c: ReportContext): RunReport {
     capped_sends: r.cappedSends,
     errors_by_kind: r.errorsByKind,
     fallbacks: r.fallbacks,
-    preload: { count: c.preload.count, errors: c.preload.errors, seconds: round3(c.preload.seconds) },
+    preload: {
+      count: c.preload.count,
+      errors: c.preload.errors,
+      seconds: round3(c.preload.seconds),
+    },
     warmup: r.warmup,
     histograms: {
       response_time: r.response.encode(),
@@ -193,12 +207,16 @@ function evaluateValidation(
   if (v.expectedThroughputOpsSec !== undefined) {
     criteria.expected_throughput_ops_sec = v.expectedThroughputOpsSec;
     if (throughput < v.expectedThroughputOpsSec) {
-      failures.push(`throughput ${throughput.toFixed(1)} ops/s < expected ${v.expectedThroughputOpsSec}`);
+      failures.push(
+        `throughput ${throughput.toFixed(1)} ops/s < expected ${v.expectedThroughputOpsSec}`,
+      );
     }
   }
   if (v.maxErrorRate !== undefined) {
     criteria.max_error_rate = v.maxErrorRate;
-    if (errorRate > v.maxErrorRate) failures.push(`error rate ${errorRate} > max ${v.maxErrorRate}`);
+    if (errorRate > v.maxErrorRate) {
+      failures.push(`error rate ${errorRate} > max ${v.maxErrorRate}`);
+    }
   }
   if (Object.keys(criteria).length === 0) return null;
   return { criteria, passed: failures.length === 0, failures };

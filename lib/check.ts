@@ -121,7 +121,10 @@ export function toolRoot(): string {
  * Resolves `--scenario`: an existing path, else a shipped scenario name (`m17_baseline`,
  * `competitive/hybrid_production_100k`), looked up in `./scenarios/` then the tool's own.
  */
-export async function resolveScenarioPath(arg: string | undefined, competitive: boolean): Promise<string> {
+export async function resolveScenarioPath(
+  arg: string | undefined,
+  competitive: boolean,
+): Promise<string> {
   const name = arg ?? (competitive ? "competitive/hybrid_production_100k" : "m17_baseline");
   const candidates = arg !== undefined && (arg.includes("/") || arg.endsWith(".toml")) ? [arg] : [];
   const file = name.endsWith(".toml") ? name : `${name}.toml`;
@@ -135,7 +138,12 @@ export async function resolveScenarioPath(arg: string | undefined, competitive: 
 }
 
 /** Loads the scenario with command-line overrides applied. */
-export async function prepareScenario(o: Pick<CheckOptions, "scenario" | "competitive" | "seed" | "rate" | "durationSeconds" | "warmupSeconds">): Promise<{ scenario: Scenario; path: string; sha256: string }> {
+export async function prepareScenario(
+  o: Pick<
+    CheckOptions,
+    "scenario" | "competitive" | "seed" | "rate" | "durationSeconds" | "warmupSeconds"
+  >,
+): Promise<{ scenario: Scenario; path: string; sha256: string }> {
   const path = await resolveScenarioPath(o.scenario, o.competitive);
   const { scenario, text } = await loadScenario(path);
   const s = withOverrides(scenario, {
@@ -160,7 +168,9 @@ export function dryRunText(s: Scenario, path: string, sha256: string, count = 10
     `duration:     ${s.durationSeconds} s measured after ${s.warmupSeconds} s warm-up`,
     `preload:      ${s.preload} memories`,
     `embeddings:   ${s.embeddingDim} dims, ${describeDistribution(s)}`,
-    `op mix:       ${OP_KINDS.filter((k) => mix[k] > 0).map((k) => `${k} ${(mix[k] * 100).toFixed(1)}%`).join(", ")}`,
+    `op mix:       ${
+      OP_KINDS.filter((k) => mix[k] > 0).map((k) => `${k} ${(mix[k] * 100).toFixed(1)}%`).join(", ")
+    }`,
     `modes:        recall=${s.modes.recall}, semantic=${s.modes.semanticRecall}, blended=${s.modes.blendedRecall}`,
     `fingerprint:  ${workloadFingerprint(s)}`,
     `first ${count} measured ops:`,
@@ -169,7 +179,11 @@ export function dryRunText(s: Scenario, path: string, sha256: string, count = 10
   for (let i = 0; i < count; i++) {
     const op = st.next();
     const text = serializeOp(op).trimEnd().replace("\n", "  ");
-    lines.push(`  ${String(i).padStart(3)} ${op.kind.padEnd(17)} ${text.length > 150 ? text.slice(0, 150) + "…" : text}`);
+    lines.push(
+      `  ${String(i).padStart(3)} ${op.kind.padEnd(17)} ${
+        text.length > 150 ? text.slice(0, 150) + "…" : text
+      }`,
+    );
   }
   return lines.join("\n");
 }
@@ -241,18 +255,39 @@ export async function runCheck(
   let sampler: SystemSampler | null = null;
   const extraInvalid: string[] = [];
   try {
-    log.line(`m17_check ${VERSION}: task ${o.task}, phase ${o.phase}${o.competitive ? ", competitive" : ""}${o.runCount > 1 ? `, run ${o.runIndex}/${o.runCount}` : ""}`);
-    log.line(`scenario ${scenario.name} (${scenarioPath}), seed ${formatSeed(scenario.seed)}, ${scenario.rate} ops/s for ${scenario.durationSeconds} s after ${scenario.warmupSeconds} s warm-up`);
+    log.line(
+      `m17_check ${VERSION}: task ${o.task}, phase ${o.phase}${
+        o.competitive ? ", competitive" : ""
+      }${o.runCount > 1 ? `, run ${o.runIndex}/${o.runCount}` : ""}`,
+    );
+    log.line(
+      `scenario ${scenario.name} (${scenarioPath}), seed ${
+        formatSeed(scenario.seed)
+      }, ${scenario.rate} ops/s for ${scenario.durationSeconds} s after ${scenario.warmupSeconds} s warm-up`,
+    );
     log.line(`workload fingerprint ${fingerprint}`);
 
     // ---- target up ----
     if (o.url) {
       target = await connectUrl(o.url);
-      log.line(`target: running server at ${target.url} (version ${target.version ?? "unknown"}); nothing started or stopped`);
+      log.line(
+        `target: running server at ${target.url} (version ${
+          target.version ?? "unknown"
+        }); nothing started or stopped`,
+      );
     } else {
-      log.line("target: BUILT-IN REFERENCE SERVER (not Engram) — starting it on a free loopback port");
-      target = await startReference(o.knobs, { dim: scenario.embeddingDim, logPath: files.serverLog });
-      log.line(`target: reference server ${target.version ?? ""} at ${target.url} (pid ${target.process?.pid})`);
+      log.line(
+        "target: BUILT-IN REFERENCE SERVER (not Engram) — starting it on a free loopback port",
+      );
+      target = await startReference(o.knobs, {
+        dim: scenario.embeddingDim,
+        logPath: files.serverLog,
+      });
+      log.line(
+        `target: reference server ${
+          target.version ?? ""
+        } at ${target.url} (pid ${target.process?.pid})`,
+      );
     }
     if (signal.aborted) throw new RunError("interrupted");
 
@@ -268,11 +303,18 @@ export async function runCheck(
         concurrency: o.preloadConcurrency,
         signal,
         onPreloadProgress: (done) =>
-          log.status(`preload: ${done}/${scenario.preload} (${((100 * done) / scenario.preload).toFixed(0)}%)`, done % 10000 < 3000),
+          log.status(
+            `preload: ${done}/${scenario.preload} (${
+              ((100 * done) / scenario.preload).toFixed(0)
+            }%)`,
+            done % 10000 < 3000,
+          ),
       });
       preload = { count: p.count, errors: p.errors, seconds: p.seconds };
       log.line(`preload: ${p.count} memories in ${p.seconds.toFixed(1)} s, ${p.errors} errors`);
-      if (p.errors > 0) extraInvalid.push(`preload had ${p.errors} errors (first: ${p.firstError})`);
+      if (p.errors > 0) {
+        extraInvalid.push(`preload had ${p.errors} errors (first: ${p.firstError})`);
+      }
       const dead = target.deathReason();
       if (dead) throw new RunError(`${dead} during preload`);
     }
@@ -280,10 +322,15 @@ export async function runCheck(
 
     // ---- warm-up and measured window ----
     sampler = new SystemSampler(target.process?.pid ?? null);
-    const hlog = new IntervalLogWriter(Date.now(), `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`);
+    const hlog = new IntervalLogWriter(
+      Date.now(),
+      `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`,
+    );
     let lastPlain = -1;
     sampler.start();
-    log.line(`measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`);
+    log.line(
+      `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
+    );
     const result: LoadResult = await runLoad(
       w.stream("warmup"),
       w.stream("measured"),
@@ -301,7 +348,9 @@ export async function runCheck(
           log.status(
             p.phase === "warmup"
               ? `warm-up ${p.elapsedSeconds}/${p.totalSeconds} s`
-              : `measured ${p.elapsedSeconds}/${p.totalSeconds} s  ${p.completedLastSecond} ops/s  P99 so far ${p.p99SoFarMs.toFixed(3)} ms  errors ${p.errors}  in flight ${p.inFlight}`,
+              : `measured ${p.elapsedSeconds}/${p.totalSeconds} s  ${p.completedLastSecond} ops/s  P99 so far ${
+                p.p99SoFarMs.toFixed(3)
+              } ms  errors ${p.errors}  in flight ${p.inFlight}`,
             plain && p.phase === "measured",
           );
         },
@@ -355,7 +404,11 @@ async function writeArtifacts(
   const sysHeader = [
     `m17 system metrics: task ${report.task}, phase ${report.phase}`,
     `host ${report.host.hostname} ${report.host.os}/${report.host.arch}, ${report.host.cpus} cpus`,
-    `server process: ${target.process ? `pid ${target.process.pid} (${target.kind})` : "not local (--url): host metrics only"}`,
+    `server process: ${
+      target.process
+        ? `pid ${target.process.pid} (${target.kind})`
+        : "not local (--url): host metrics only"
+    }`,
     `sampled once per second from ${report.started_at}`,
   ];
   const port = Number(new URL(target.url).port) || null;
@@ -370,13 +423,39 @@ function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   log.line("");
   log.line(`=== Quick Summary (${r.config_name}, ${r.target.kind} target) ===`);
-  log.line(`operations:    ${r.total_operations} in ${r.elapsed_seconds.toFixed(1)} s  (${r.overall_throughput.toFixed(2)} ops/s; target ${r.target_rate}, sent at ${r.achieved_rate.toFixed(2)})`);
-  log.line(`errors:        ${r.total_errors} (${(r.overall_error_rate * 100).toFixed(2)}%)${Object.keys(r.errors_by_kind).length ? "  " + JSON.stringify(r.errors_by_kind) : ""}`);
-  if (r.fallbacks > 0) log.line(`fallbacks:     ${r.fallbacks} recalls fell back to similarity mode (server rejected spreading/hybrid)`);
-  log.line(`response time: P50 ${ms(r.p50_latency_ms)}  P95 ${ms(r.p95_latency_ms)}  P99 ${ms(r.p99_latency_ms)}  P99.9 ${ms(r.p999_latency_ms)}  max ${ms(r.max_latency_ms)}   (due → response)`);
-  log.line(`service time:  P50 ${ms(r.service_time.p50_ms)}  P95 ${ms(r.service_time.p95_ms)}  P99 ${ms(r.service_time.p99_ms)}  P99.9 ${ms(r.service_time.p999_ms)}  max ${ms(r.service_time.max_ms)}   (send → response)`);
-  log.line(`schedule lag:  P50 ${ms(r.schedule_lag.p50_ms)}  P99 ${ms(r.schedule_lag.p99_ms)}  max ${ms(r.schedule_lag.max_ms)}  late sends ${r.late_sends}, held by in-flight cap ${r.capped_sends}`);
-  if (r.validation && !r.validation.passed) log.line(`scenario validation: ${r.validation.failures.join("; ")}`);
+  log.line(
+    `operations:    ${r.total_operations} in ${r.elapsed_seconds.toFixed(1)} s  (${
+      r.overall_throughput.toFixed(2)
+    } ops/s; target ${r.target_rate}, sent at ${r.achieved_rate.toFixed(2)})`,
+  );
+  log.line(
+    `errors:        ${r.total_errors} (${(r.overall_error_rate * 100).toFixed(2)}%)${
+      Object.keys(r.errors_by_kind).length ? "  " + JSON.stringify(r.errors_by_kind) : ""
+    }`,
+  );
+  if (r.fallbacks > 0) {
+    log.line(
+      `fallbacks:     ${r.fallbacks} recalls fell back to similarity mode (server rejected spreading/hybrid)`,
+    );
+  }
+  log.line(
+    `response time: P50 ${ms(r.p50_latency_ms)}  P95 ${ms(r.p95_latency_ms)}  P99 ${
+      ms(r.p99_latency_ms)
+    }  P99.9 ${ms(r.p999_latency_ms)}  max ${ms(r.max_latency_ms)}   (due → response)`,
+  );
+  log.line(
+    `service time:  P50 ${ms(r.service_time.p50_ms)}  P95 ${ms(r.service_time.p95_ms)}  P99 ${
+      ms(r.service_time.p99_ms)
+    }  P99.9 ${ms(r.service_time.p999_ms)}  max ${ms(r.service_time.max_ms)}   (send → response)`,
+  );
+  log.line(
+    `schedule lag:  P50 ${ms(r.schedule_lag.p50_ms)}  P99 ${ms(r.schedule_lag.p99_ms)}  max ${
+      ms(r.schedule_lag.max_ms)
+    }  late sends ${r.late_sends}, held by in-flight cap ${r.capped_sends}`,
+  );
+  if (r.validation && !r.validation.passed) {
+    log.line(`scenario validation: ${r.validation.failures.join("; ")}`);
+  }
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
   log.line(`report:        ${files.report}`);
   log.line(`files:         ${files.log}, ${files.sys}, ${files.diag}, ${files.hlog}`);

@@ -11,7 +11,9 @@ import { UsageError } from "./errors.ts";
 /** Local time as `YYYYmmdd_HHMMSS` (the old scripts' `date +%Y%m%d_%H%M%S`). */
 export function timestamp(d = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${
+    p(d.getMinutes())
+  }${p(d.getSeconds())}`;
 }
 
 /** The paths of one run's artifacts. */
@@ -55,9 +57,14 @@ export async function claimRunFiles(
   try {
     await Deno.mkdir(outDir, { recursive: true });
   } catch (e) {
-    throw new UsageError(`out dir ${outDir}: cannot create (${(e as Error).message.split("\n")[0]})`);
+    throw new UsageError(
+      `out dir ${outDir}: cannot create (${(e as Error).message.split("\n")[0]})`,
+    );
   }
-  const base = join(outDir, `${competitive ? "competitive_" : ""}${task}_${phase}_${timestamp(now)}`);
+  const base = join(
+    outDir,
+    `${competitive ? "competitive_" : ""}${task}_${phase}_${timestamp(now)}`,
+  );
   for (let n = 1; n < 1000; n++) {
     const files = filesFor(n === 1 ? base : `${base}_${n}`);
     try {
@@ -65,7 +72,9 @@ export async function claimRunFiles(
       f.close();
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) continue;
-      throw new UsageError(`out dir ${outDir}: cannot write (${(e as Error).message.split("\n")[0]})`);
+      throw new UsageError(
+        `out dir ${outDir}: cannot write (${(e as Error).message.split("\n")[0]})`,
+      );
     }
     if (await exists(files.report)) {
       await Deno.remove(files.claim).catch(() => {});

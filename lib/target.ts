@@ -35,7 +35,12 @@ export interface ReferenceKnobs {
 }
 
 /** The flags the reference server needs at run time (also baked into compiled binaries). */
-export const REFERENCE_PERMISSIONS = ["--allow-net", "--allow-env", "--allow-read", "--allow-write"];
+export const REFERENCE_PERMISSIONS = [
+  "--allow-net",
+  "--allow-env",
+  "--allow-read",
+  "--allow-write",
+];
 
 /** Command line that starts the reference server, from source or from a compiled binary. */
 export function referenceCommand(args: string[]): { cmd: string; args: string[] } {
@@ -79,7 +84,9 @@ export async function startReference(
     url = m[1];
   } catch (e) {
     await proc.stop(1000);
-    throw new RunError(`${(e as Error).message}; last output: ${proc.tail().slice(-5).join(" | ")}`);
+    throw new RunError(
+      `${(e as Error).message}; last output: ${proc.tail().slice(-5).join(" | ")}`,
+    );
   }
   const version = await waitHealthy(url, 10_000, () => proc.status !== null).catch(async (e) => {
     await proc.stop(1000);
@@ -91,7 +98,8 @@ export async function startReference(
     version,
     details: { pid: proc.pid, knobs, dim: opts.dim },
     process: proc,
-    deathReason: () => proc.status ? `reference server exited (${describeStatus(proc.status)})` : null,
+    deathReason: () =>
+      proc.status ? `reference server exited (${describeStatus(proc.status)})` : null,
     stop: async () => {
       await proc.stop();
     },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { UsageError } from "../lib/errors.ts";
 import { loadScenario, parseScenario, withOverrides } from "../lib/scenario.ts";
 
-const MIN = '[arrival]\nrate = 100\n[operations]\nstore_weight = 1\n';
+const MIN = "[arrival]\nrate = 100\n[operations]\nstore_weight = 1\n";
 
 function rejects(text: string, pattern: RegExp) {
   assert.throws(() => parseScenario(text, "s.toml"), (e: unknown) => {
@@ -83,7 +83,7 @@ enabled = false
   );
   assert.equal(s.arrival.pattern, "periodic_burst");
   assert.equal(s.rate, 150); // (300×1 + 100×3) / 4
-  const p = parseScenario(MIN.replace('rate = 100', 'pattern = "poisson"\nlambda = 50'), "p.toml");
+  const p = parseScenario(MIN.replace("rate = 100", 'pattern = "poisson"\nlambda = 50'), "p.toml");
   assert.deepEqual(p.arrival, { pattern: "poisson", rate: 50 });
 });
 
@@ -92,17 +92,29 @@ Deno.test("malformed TOML names the file and line", () => {
 });
 
 Deno.test("unknown keys are errors with a suggestion", () => {
-  rejects(MIN + "[duration]\ntotal_second = 5\n", /unknown key "duration\.total_second" \(did you mean "duration\.total_seconds"\?\)/);
+  rejects(
+    MIN + "[duration]\ntotal_second = 5\n",
+    /unknown key "duration\.total_second" \(did you mean "duration\.total_seconds"\?\)/,
+  );
   rejects(MIN.replace("store_weight", "stor_weight"), /did you mean "operations\.store_weight"/);
   rejects('nmae = "x"\n' + MIN, /unknown key "nmae" \(did you mean "name"\?\)/);
 });
 
 Deno.test("weights must be finite, non-negative and not all zero", () => {
-  rejects(MIN.replace("store_weight = 1", "store_weight = -1"), /operations\.store_weight = -1 is out of range/);
-  rejects(MIN.replace("store_weight = 1", "store_weight = nan"), /operations\.store_weight must be a finite number/);
+  rejects(
+    MIN.replace("store_weight = 1", "store_weight = -1"),
+    /operations\.store_weight = -1 is out of range/,
+  );
+  rejects(
+    MIN.replace("store_weight = 1", "store_weight = nan"),
+    /operations\.store_weight must be a finite number/,
+  );
   rejects(MIN.replace("store_weight = 1", "store_weight = inf"), /must be a finite number/);
   rejects(MIN.replace("store_weight = 1", "store_weight = 0"), /weights are all zero/);
-  rejects(MIN.replace("store_weight = 1", 'store_weight = "1"'), /must be a finite number, got "1"/);
+  rejects(
+    MIN.replace("store_weight = 1", 'store_weight = "1"'),
+    /must be a finite number, got "1"/,
+  );
 });
 
 Deno.test("rate, duration and dimension are bounded", () => {
@@ -121,7 +133,10 @@ Deno.test("bad seeds, patterns, modes and distributions are named", () => {
   rejects("seed = -3\n" + MIN, /seed "-3"/);
   rejects(MIN.replace("rate = 100", 'pattern = "sine"'), /arrival\.pattern "sine" is not one of/);
   rejects(MIN + 'recall_mode = "magic"\n', /operations\.recall_mode "magic" is not one of/);
-  rejects(MIN + '[data]\nembedding_distribution = { type = "gaussian" }\n', /type "gaussian" is not one of/);
+  rejects(
+    MIN + '[data]\nembedding_distribution = { type = "gaussian" }\n',
+    /type "gaussian" is not one of/,
+  );
   rejects(MIN + "[data]\nembedding_distribution = 3\n", /must be a table/);
 });
 
@@ -138,5 +153,8 @@ Deno.test("withOverrides() applies and validates command-line overrides", () => 
 });
 
 Deno.test("loadScenario() reports a missing file in one line", async () => {
-  await assert.rejects(loadScenario("nope/missing.toml"), /scenario nope\/missing\.toml: cannot read \(no such file\)/);
+  await assert.rejects(
+    loadScenario("nope/missing.toml"),
+    /scenario nope\/missing\.toml: cannot read \(no such file\)/,
+  );
 });

@@ -43,9 +43,15 @@ embedding_dim = 16
 
 Deno.test("same scenario and seed give byte-identical streams; another seed differs", () => {
   const s = parseScenario(SMALL, "small.toml");
-  assert.equal(streamDigest(new Workload(s), "measured", 500), streamDigest(new Workload(s), "measured", 500));
+  assert.equal(
+    streamDigest(new Workload(s), "measured", 500),
+    streamDigest(new Workload(s), "measured", 500),
+  );
   const other = { ...s, seed: 0x1235n };
-  assert.notEqual(streamDigest(new Workload(other), "measured", 500), streamDigest(new Workload(s), "measured", 500));
+  assert.notEqual(
+    streamDigest(new Workload(other), "measured", 500),
+    streamDigest(new Workload(s), "measured", 500),
+  );
   assert.notEqual(workloadFingerprint(other), workloadFingerprint(s));
   assert.equal(workloadFingerprint({ ...s }), workloadFingerprint(s));
 });
@@ -55,7 +61,10 @@ Deno.test("streams are independent: warm-up and preload do not shift the measure
   const w = new Workload(s);
   const warm = w.stream("warmup");
   for (let i = 0; i < 50; i++) warm.next();
-  assert.equal(serializeOp(w.stream("measured").next()), serializeOp(new Workload(s).stream("measured").next()));
+  assert.equal(
+    serializeOp(w.stream("measured").next()),
+    serializeOp(new Workload(s).stream("measured").next()),
+  );
   assert.notEqual(serializeOp(w.stream("warmup").next()), serializeOp(w.stream("measured").next()));
   for (let i = 0; i < 20; i++) assert.equal(w.stream("preload").next().kind, "Store");
 });
@@ -67,7 +76,9 @@ Deno.test("op mix follows the weights", () => {
   const n = 18_000;
   for (let i = 0; i < n; i++) counts[st.next().kind]++;
   assert.ok(Math.abs(counts.Store / n - 4 / 9) < 0.015, `store ${counts.Store}`);
-  for (const k of OP_KINDS.slice(1)) assert.ok(Math.abs(counts[k] / n - 1 / 9) < 0.01, `${k} ${counts[k]}`);
+  for (const k of OP_KINDS.slice(1)) {
+    assert.ok(Math.abs(counts[k] / n - 1 / 9) < 0.01, `${k} ${counts[k]}`);
+  }
 });
 
 Deno.test("requests are well-formed Engram requests with embeddings of the scenario's dimension", () => {
@@ -122,7 +133,8 @@ Deno.test("requests are well-formed Engram requests with embeddings of the scena
 
 Deno.test("scale-free popularity concentrates queries on the first clusters", () => {
   const s = parseScenario(
-    SMALL + 'embedding_distribution = { type = "scale_free", num_clusters = 100, exponent = 1.5, std_dev = 0.1 }\n',
+    SMALL +
+      'embedding_distribution = { type = "scale_free", num_clusters = 100, exponent = 1.5, std_dev = 0.1 }\n',
     "sf.toml",
   );
   const w = new Workload(s);
