@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { type CheckOptions, dryRunText, prepareScenario, runCheck, RunLog } from "./lib/check.ts";
 import { validateTaskId } from "./lib/discovery.ts";
+import { DEFAULT_ENGRAM_PORT, diagCommand } from "./lib/engram.ts";
 import { EXIT, messageOf, RunError, UsageError } from "./lib/errors.ts";
 import { parseSeed } from "./lib/prng.ts";
 import { stopAll } from "./lib/process.ts";
@@ -18,11 +19,13 @@ import { VERSION } from "./lib/version.ts";
 
 const USAGE = `Usage: m17_check <task> [before|after] [--competitive] [options]
        m17_check serve [reference server options]     (the built-in reference server)
+       m17_check diag [--port N] [--kill-leaked [--yes]]  (engram processes, port, load, memory)
 
 Runs a deterministic, seeded, open-loop load test and writes
   tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
 
-Target (first that applies): --url URL; an Engram checkout in the current directory;
+Target (first that applies): --url URL; an Engram checkout (--engram-dir D, or the current
+directory), built with cargo build --release and started on --port with a fresh data dir;
 otherwise the built-in reference server (also forced with --reference).
 
 Options:
@@ -34,6 +37,11 @@ Options:
   --warmup S             override the warm-up (seconds, not recorded)
   --url URL              measure an already running server (nothing is started or stopped)
   --reference            force the built-in reference server
+  --engram-dir D         the Engram checkout to build and measure (default: the current directory)
+  --no-build             skip cargo build --release; use the existing target/release/engram
+  --port N               Engram's HTTP port (default ${DEFAULT_ENGRAM_PORT}); a taken port is refused
+  --keep-data            keep Engram's fresh data dir (<out-dir>/<run>_data) after the run
+  --startup-timeout-s S  how long Engram may take to answer /health (default 60)
   --out-dir D            results directory (default tmp/m17_performance)
   --timeout-ms N         per-request timeout (default 10000)
   --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
@@ -95,6 +103,11 @@ export function parseCheckArgs(
         warmup: { type: "string" },
         url: { type: "string" },
         reference: { type: "boolean" },
+        "engram-dir": { type: "string" },
+        "no-build": { type: "boolean" },
+        port: { type: "string" },
+        "keep-data": { type: "boolean" },
+        "startup-timeout-s": { type: "string" },
         "out-dir": { type: "string" },
         "timeout-ms": { type: "string" },
         "max-in-flight": { type: "string" },
@@ -141,6 +154,15 @@ export function parseCheckArgs(
   if (v.url !== undefined && refFlags.length > 0) {
     throw new UsageError(`--${refFlags[0]} only applies to the reference server, not to --url`);
   }
+  const engramFlags = ["engram-dir", "no-build", "port", "keep-data", "startup-timeout-s"]
+    .filter((k) => v[k as keyof typeof v] !== undefined);
+  if (engramFlags.length > 0 && (v.url !== undefined || v.reference)) {
+    throw new UsageError(
+      `--${engramFlags[0]} only applies to an Engram checkout, not to ${
+        v.url !== undefined ? "--url" : "--reference"
+      }`,
+    );
+  }
   let seed: bigint | undefined;
   if (v.seed !== undefined) {
     seed = parseSeed(v.seed);
@@ -164,6 +186,12 @@ export function parseCheckArgs(
     warmupSeconds: num("warmup", v.warmup, { min: 0 }),
     url: v.url,
     reference: v.reference ?? false,
+    engramDir: v["engram-dir"],
+    build: !v["no-build"],
+    port: num("port", v.port, { int: true, min: 1, max: 65535 }) ?? DEFAULT_ENGRAM_PORT,
+    keepData: v["keep-data"] ?? false,
+    startupTimeoutMs:
+      (num("startup-timeout-s", v["startup-timeout-s"], { min: 1, max: 3600 }) ?? 60) * 1000,
     knobs: {
       latencyMs: num("ref-latency-ms", v["ref-latency-ms"], { min: 0, max: 60_000 }),
       jitterMs: num("ref-jitter-ms", v["ref-jitter-ms"], { min: 0, max: 60_000 }),
@@ -196,6 +224,7 @@ export function parseCheckArgs(
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === "diag") return await diagCommand(argv.slice(1));
   if (argv[0] === "serve") {
     const { main: serve } = await import("./lib/reference/main.ts");
     return await serve(argv.slice(1));

@@ -10,6 +10,7 @@ import { join, resolve } from "node:path";
 import { assembleReport } from "./assemble.ts";
 import { writeFileAtomic, writeNewFile } from "./atomic.ts";
 import { type LoadResult, runLoad, runPreload } from "./driver.ts";
+import { buildEngram, findEngramCheckout, startEngram } from "./engram.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { IntervalLogWriter, type LatencyHistogram } from "./histogram.ts";
 import { makeSchedule } from "./pacer.ts";
@@ -35,6 +36,16 @@ export interface CheckOptions {
   url?: string;
   reference: boolean;
   knobs: ReferenceKnobs;
+  /** Engram checkout to measure (default: the current directory when it is one). */
+  engramDir?: string;
+  /** Run `cargo build --release` before starting Engram (false with --no-build). */
+  build: boolean;
+  /** Engram's HTTP port. */
+  port: number;
+  /** Keep Engram's fresh data dir after the run. */
+  keepData: boolean;
+  /** Deadline for Engram's /health to answer 200. */
+  startupTimeoutMs: number;
   outDir: string;
   timeoutMs: number;
   maxInFlight: number;
@@ -202,16 +213,6 @@ function describeDistribution(s: Scenario): string {
   }
 }
 
-/** Whether `dir` is an Engram checkout: a Cargo workspace with the `engram-cli` member. */
-export async function isEngramCheckout(dir: string): Promise<boolean> {
-  try {
-    const text = await Deno.readTextFile(join(dir, "Cargo.toml"));
-    return /\[workspace\]/.test(text) && /["'][^"']*engram-cli["']/.test(text);
-  } catch {
-    return false;
-  }
-}
-
 /** The outcome of `runCheck`. */
 export interface CheckOutcome {
   report: RunReport | null;
@@ -242,11 +243,8 @@ export async function runCheck(
   const { scenario, path: scenarioPath, sha256 } = await prepareScenario(o);
   const fingerprint = workloadFingerprint(scenario);
 
-  if (!o.url && !o.reference && await isEngramCheckout(Deno.cwd())) {
-    throw new UsageError(
-      "this is an Engram checkout, and building/starting Engram is not supported by this version: pass --url URL for a running server or --reference for the built-in reference server",
-    );
-  }
+  // Before any file is claimed: a bad --engram-dir is a usage error.
+  const engramDir = o.url || o.reference ? null : await findEngramCheckout(Deno.cwd(), o.engramDir);
 
   const files = await claimRunFiles(o.outDir, o.task, o.phase, o.competitive);
   log.attach(files.log);
@@ -274,6 +272,38 @@ export async function runCheck(
         `target: running server at ${target.url} (version ${
           target.version ?? "unknown"
         }); nothing started or stopped`,
+      );
+    } else if (engramDir) {
+      if (o.build) {
+        log.line(
+          `target: Engram checkout ${engramDir}: cargo build --release (output in ${files.serverLog})`,
+        );
+        await buildEngram(engramDir, files.serverLog, signal);
+      } else {
+        log.line(
+          `target: Engram checkout ${engramDir}: --no-build, using the existing target/release/engram`,
+        );
+      }
+      target = await startEngram({
+        dir: engramDir,
+        port: o.port,
+        outDir: o.outDir,
+        stem: files.stem,
+        logPath: files.serverLog,
+        keepData: o.keepData,
+        startupTimeoutMs: o.startupTimeoutMs,
+        signal,
+      });
+      const d = target.details;
+      const commit = typeof d.git_commit === "string"
+        ? d.git_commit.slice(0, 12)
+        : "not a git checkout";
+      log.line(
+        `target: engram ${
+          target.version ?? "(version unknown)"
+        } at ${target.url} (pid ${d.pid}, commit ${commit}${
+          d.git_dirty ? " with uncommitted changes" : ""
+        }), fresh data dir ${d.data_dir}${o.keepData ? " (kept)" : ""}`,
       );
     } else {
       log.line(
@@ -357,7 +387,7 @@ export async function runCheck(
         onInterval: (i, h: LatencyHistogram) => hlog.add(i.second, 1, h),
       },
     );
-    sampler.stop();
+    await sampler.stop();
     const dead = target.deathReason();
     if (dead) extraInvalid.push(`${dead} during the run`);
     if (signal.aborted) extraInvalid.push("interrupted by a signal");
@@ -384,10 +414,12 @@ export async function runCheck(
     printSummary(report, files, log);
     return { report, files, exitCode: report.valid ? 0 : 1 };
   } finally {
-    sampler?.stop();
+    await sampler?.stop();
     if (target) {
       await target.stop();
-      if (target.process) log.line(`target: reference server stopped`);
+      if (target.process) {
+        log.line(`target: ${target.kind === "engram" ? "engram" : "reference server"} stopped`);
+      }
     }
     await releaseClaim(files);
     log.close();

@@ -27,15 +27,20 @@ export class ServerProcess {
     this.#logFile = opts.logPath
       ? Deno.openSync(opts.logPath, { create: true, append: true, write: true })
       : null;
-    this.child = new Deno.Command(cmd, {
-      args,
-      cwd: opts.cwd,
-      env: opts.env,
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      detached: true,
-    }).spawn();
+    try {
+      this.child = new Deno.Command(cmd, {
+        args,
+        cwd: opts.cwd,
+        env: opts.env,
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        detached: true,
+      }).spawn();
+    } catch (e) {
+      this.#logFile?.close();
+      throw e;
+    }
     this.pid = this.child.pid;
     LIVE.add(this);
     this.#pumps.push(this.#pump(this.child.stdout), this.#pump(this.child.stderr));

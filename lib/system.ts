@@ -6,6 +6,7 @@
  *     (`_diag.txt`, and `m17_check diag`).
  * @module
  */
+import { cpus } from "node:os";
 
 /** One sample. */
 export interface SystemSample {
@@ -24,103 +25,147 @@ interface CpuTimes {
   total: number;
 }
 
-function readText(path: string): string | null {
+/** Host CPU times summed over all CPUs (node:os works on Linux and macOS with --allow-sys). */
+function hostCpuTimes(): CpuTimes | null {
   try {
-    return Deno.readTextFileSync(path);
+    let busy = 0, total = 0;
+    for (const { times: t } of cpus()) {
+      busy += t.user + t.nice + t.sys + t.irq;
+      total += t.user + t.nice + t.sys + t.irq + t.idle;
+    }
+    return total > 0 ? { busy, total } : null;
   } catch {
     return null;
   }
 }
 
-function hostCpuTimes(): CpuTimes | null {
-  const stat = readText("/proc/stat");
-  if (!stat) return null;
-  const f = stat.split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const idle = f[3] + (f[4] ?? 0);
-  const total = f.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+/**
+ * Reads /proc files (all of them, or null when one is gone). Deno refuses /proc reads without
+ * --allow-all; under the `deno task` permissions one `sh` (--allow-run) reads them, so a sample
+ * costs a single spawn on the event loop the load generator shares.
+ */
+async function readProc(paths: string[]): Promise<string[] | null> {
+  if (procReadable) {
+    try {
+      return await Promise.all(paths.map((p) => Deno.readTextFile(p)));
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied)) {
+        return null;
+      }
+      procReadable = false;
+    }
+  }
+  // /proc text files hold no NUL, so NUL separates them.
+  const out = await run("sh", [
+    "-c",
+    'for f; do cat "$f" || exit 1; printf "\\0"; done',
+    "sh",
+    ...paths,
+  ]);
+  const texts = out?.split("\0") ?? [];
+  return texts.length === paths.length + 1 ? texts.slice(0, -1) : null;
+}
+let procReadable = true;
+
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
 }
 
+/** The fields after `(comm)` in /proc/<pid>/stat; [0] is the state, [2] the process group. */
+async function procStatFields(pid: number): Promise<string[] | null> {
+  const texts = await readProc([`/proc/${pid}/stat`]);
+  return texts ? statFields(texts[0]) : null;
+}
+
+/** Linux reports /proc CPU times in USER_HZ, which is 100 on every architecture Linux exposes. */
 const CLK_TCK = 100;
 
-/** Linux: process CPU seconds, RSS and threads from /proc. */
-function linuxProc(pid: number): { cpuSec: number; rssMb: number; threads: number } | null {
-  const stat = readText(`/proc/${pid}/stat`);
-  const status = readText(`/proc/${pid}/status`);
-  if (!stat || !status) return null;
-  const after = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const utime = Number(after[11]), stime = Number(after[12]);
+/** A process's cumulative CPU seconds, RSS and thread count. */
+interface ProcSnapshot {
+  cpuSec: number;
+  rssMb: number;
+  threads: number;
+}
+
+/** Linux: from /proc/<pid>/stat and status. */
+async function linuxProc(pid: number): Promise<ProcSnapshot | null> {
+  const texts = await readProc([`/proc/${pid}/stat`, `/proc/${pid}/status`]);
+  if (!texts) return null;
+  const [f, status] = [statFields(texts[0]), texts[1]];
   const rssKb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
   const threads = Number(status.match(/Threads:\s+(\d+)/)?.[1] ?? 0);
-  return { cpuSec: (utime + stime) / CLK_TCK, rssMb: rssKb / 1024, threads };
+  return { cpuSec: (Number(f[11]) + Number(f[12])) / CLK_TCK, rssMb: rssKb / 1024, threads };
 }
 
-/** macOS (and fallback): `ps` for CPU%, RSS; thread count from `ps -M`. */
-async function psProc(pid: number): Promise<{ cpuPct: number; rssMb: number; threads: number } | null> {
-  try {
-    const out = await new Deno.Command("ps", { args: ["-o", "rss=,%cpu=", "-p", String(pid)] })
-      .output();
-    const [rss, cpu] = new TextDecoder().decode(out.stdout).trim().split(/\s+/).map(Number);
-    if (!Number.isFinite(rss)) return null;
-    let threads = 0;
-    const m = await new Deno.Command("ps", { args: ["-M", "-p", String(pid)] }).output();
-    if (m.success) threads = Math.max(0, new TextDecoder().decode(m.stdout).trim().split("\n").length - 1);
-    return { cpuPct: cpu, rssMb: rss / 1024, threads };
-  } catch {
-    return null;
-  }
+/** `ps` CPU time (`[dd-][hh:]mm:ss[.cc]`, BSD and procps) in seconds. */
+export function parsePsTime(text: string): number | null {
+  const m = text.trim().match(/^(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$/);
+  if (!m) return null;
+  const [d, h, min, sec] = [m[1], m[2], m[3], m[4]].map((x) => Number(x ?? 0));
+  return ((d * 24 + h) * 60 + min) * 60 + sec;
 }
 
-/** Samples once per second until stopped; bounded by the run it accompanies. */
+/** macOS (and other systems without /proc): `ps` for CPU time and RSS, `ps -M` for threads. */
+async function psProc(pid: number): Promise<ProcSnapshot | null> {
+  const out = await run("ps", ["-o", "rss=,time=", "-p", String(pid)]);
+  const [rss, time] = (out ?? "").trim().split(/\s+/);
+  const cpuSec = parsePsTime(time ?? "");
+  if (!Number.isFinite(Number(rss)) || cpuSec === null) return null;
+  const threadLines = (await run("ps", ["-M", "-p", String(pid)]))?.trim().split("\n") ?? [];
+  return { cpuSec, rssMb: Number(rss) / 1024, threads: Math.max(0, threadLines.length - 1) };
+}
+
+function procSnapshot(pid: number): Promise<ProcSnapshot | null> {
+  return Deno.build.os === "linux" ? linuxProc(pid) : psProc(pid);
+}
+
+/**
+ * Samples once per second until stopped; bounded by the run it accompanies. CPU% is measured
+ * over each second (100% = one core busy), from cumulative CPU times.
+ */
 export class SystemSampler {
   readonly samples: SystemSample[] = [];
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
   #prevHost: CpuTimes | null = null;
   #prevProc: { cpuSec: number; t: number } | null = null;
   #t0 = performance.now();
+  #inFlight: Promise<void> = Promise.resolve();
   #busy = false;
 
   constructor(readonly pid: number | null) {}
 
-  /** Starts sampling (first sample now). */
+  /** Starts sampling; the first sample comes after one second, with CPU% over that second. */
   start(): void {
     this.#t0 = performance.now();
-    this.#prevHost = hostCpuTimes();
-    this.#timer = setInterval(() => this.#sample(), 1000);
+    this.#tick(false);
+    this.#timer = setInterval(() => this.#tick(true), 1000);
   }
 
-  async #sample(): Promise<void> {
-    if (this.#busy) return;
+  #tick(record: boolean): void {
+    if (this.#busy) return; // a slow `ps` must not pile up samples
     this.#busy = true;
+    this.#inFlight = this.#sample(record).finally(() => this.#busy = false);
+  }
+
+  /** Takes one sample; with `record` false it only sets the baseline for CPU%. */
+  async #sample(record: boolean): Promise<void> {
     try {
+      const p = this.pid === null ? null : await procSnapshot(this.pid);
       const t = (performance.now() - this.#t0) / 1000;
-      const mem = Deno.systemMemoryInfo();
       const host = hostCpuTimes();
       let hostCpuPct: number | null = null;
       if (host && this.#prevHost && host.total > this.#prevHost.total) {
-        hostCpuPct = (100 * (host.busy - this.#prevHost.busy)) / (host.total - this.#prevHost.total);
+        hostCpuPct = (100 * (host.busy - this.#prevHost.busy)) /
+          (host.total - this.#prevHost.total);
       }
       this.#prevHost = host;
-      let procCpuPct: number | null = null, procRssMb: number | null = null;
-      let procThreads: number | null = null;
-      if (this.pid !== null) {
-        if (Deno.build.os === "linux") {
-          const p = linuxProc(this.pid);
-          if (p) {
-            if (this.#prevProc) procCpuPct = (100 * (p.cpuSec - this.#prevProc.cpuSec)) / (t - this.#prevProc.t);
-            this.#prevProc = { cpuSec: p.cpuSec, t };
-            procRssMb = p.rssMb;
-            procThreads = p.threads;
-          }
-        } else {
-          const p = await psProc(this.pid);
-          if (p) {
-            procCpuPct = p.cpuPct;
-            procRssMb = p.rssMb;
-            procThreads = p.threads;
-          }
-        }
+      let procCpuPct: number | null = null;
+      if (p && this.#prevProc && t > this.#prevProc.t) {
+        procCpuPct = (100 * (p.cpuSec - this.#prevProc.cpuSec)) / (t - this.#prevProc.t);
       }
+      this.#prevProc = p ? { cpuSec: p.cpuSec, t } : null;
+      if (!record) return;
+      const mem = Deno.systemMemoryInfo();
       this.samples.push({
         t,
         load1: Deno.loadavg()[0],
@@ -128,16 +173,16 @@ export class SystemSampler {
         memTotalMb: mem.total / 1048576,
         hostCpuPct,
         procCpuPct,
-        procRssMb,
-        procThreads,
+        procRssMb: p?.rssMb ?? null,
+        procThreads: p?.threads ?? null,
       });
     } catch { /* sampling is best effort */ }
-    this.#busy = false;
   }
 
-  /** Stops sampling. */
-  stop(): void {
+  /** Stops sampling; resolves when a sample in progress has finished. */
+  async stop(): Promise<void> {
     clearInterval(this.#timer);
+    await this.#inFlight;
   }
 
   /** The `_sys.txt` text: header, one line per second, min/mean/max. */
@@ -166,7 +211,9 @@ export class SystemSampler {
       if (v.length === 0) return lines.push(`  ${name.padEnd(14)} n/a`);
       const mean = v.reduce((a, b) => a + b, 0) / v.length;
       lines.push(
-        `  ${name.padEnd(14)} ${Math.min(...v).toFixed(d)} / ${mean.toFixed(d)} / ${Math.max(...v).toFixed(d)}`,
+        `  ${name.padEnd(14)} ${Math.min(...v).toFixed(d)} / ${mean.toFixed(d)} / ${
+          Math.max(...v).toFixed(d)
+        }`,
       );
     };
     stat("load1", (s) => s.load1, 2);
@@ -197,63 +244,156 @@ export interface EngramProcess {
   command: string;
 }
 
-/** Lists processes whose executable is named `engram` (not this tool). */
+/** `ps -axo pid=,<column>=` as a map from pid to the rest of the line (may contain spaces). */
+async function psColumn(column: string): Promise<Map<number, string>> {
+  const out = await run("ps", ["-axo", `pid=,${column}=`]);
+  const byPid = new Map<number, string>();
+  for (const line of (out ?? "").split("\n")) {
+    const m = line.trim().match(/^(\d+)\s+(.*)$/);
+    if (m) byPid.set(Number(m[1]), m[2]);
+  }
+  return byPid;
+}
+
+/**
+ * Lists processes whose executable is named `engram` (not this tool). The executable name and
+ * the command line are read separately, because on macOS `comm` is a full path that may
+ * contain spaces.
+ */
 export async function engramProcesses(): Promise<EngramProcess[]> {
-  const out = await run("ps", ["-axo", "pid=,pcpu=,pmem=,comm=,args="]);
-  if (!out) return [];
+  const [names, usage, commands] = await Promise.all([
+    psColumn("comm"),
+    psColumn("pcpu=,pmem"),
+    psColumn("args"),
+  ]);
   const procs: EngramProcess[] = [];
-  for (const line of out.split("\n")) {
-    const m = line.trim().match(/^(\d+)\s+([\d.]+)\s+([\d.]+)\s+(\S+)\s+(.*)$/);
-    if (!m) continue;
-    const comm = m[4].split("/").pop()!;
-    if (comm !== "engram") continue;
-    procs.push({ pid: Number(m[1]), cpuPct: Number(m[2]), memPct: Number(m[3]), command: m[5] });
+  for (const [pid, comm] of names) {
+    if (comm.trim().split("/").pop() !== "engram" || pid === Deno.pid) continue;
+    const [cpu, mem] = (usage.get(pid) ?? "").trim().split(/\s+/).map(Number);
+    procs.push({
+      pid,
+      cpuPct: Number.isFinite(cpu) ? cpu : 0,
+      memPct: Number.isFinite(mem) ? mem : 0,
+      command: commands.get(pid) ?? comm,
+    });
   }
   return procs;
 }
 
-/** Who listens on a TCP port, in words (best effort: `ss` on Linux, `lsof` elsewhere). */
-export async function portHolder(port: number): Promise<string | null> {
+/** One process listening on a TCP port; null fields when the OS does not say (another user). */
+export interface PortListener {
+  command: string | null;
+  pid: number | null;
+}
+
+/**
+ * Who listens on a TCP port (best effort: `ss` on Linux, `lsof` elsewhere or as a fallback).
+ * Empty when nobody listens or neither tool could tell.
+ */
+export async function portListeners(port: number): Promise<PortListener[]> {
   if (Deno.build.os === "linux") {
     const ss = await run("ss", ["-ltnpH", `sport = :${port}`]);
     if (ss && ss.trim()) {
-      const users = ss.match(/users:\(\((.*?)\)\)/)?.[1];
-      return users ? users.replaceAll('"', "") : ss.trim().split("\n")[0];
+      const found = [...ss.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({
+        command: m[1],
+        pid: Number(m[2]),
+      }));
+      return found.length > 0 ? unique(found) : [{ command: null, pid: null }];
     }
   }
   const lsof = await run("lsof", ["-nP", `-iTCP:${port}`, "-sTCP:LISTEN"]);
-  if (lsof && lsof.trim()) {
-    const row = lsof.trim().split("\n")[1];
-    if (row) {
-      const f = row.trim().split(/\s+/);
-      return `${f[0]} pid=${f[1]}`;
+  const rows = (lsof ?? "").trim().split("\n").slice(1).filter((r) => r.trim());
+  return unique(rows.map((r) => {
+    const f = r.trim().split(/\s+/);
+    return { command: f[0], pid: Number(f[1]) };
+  }));
+}
+
+function unique(listeners: PortListener[]): PortListener[] {
+  const seen = new Set<string>();
+  return listeners.filter((l) => !seen.has(`${l.pid}`) && seen.add(`${l.pid}`));
+}
+
+/** Who listens on a TCP port, in words (`engram (pid 123)`), or null when nobody is found. */
+export async function portHolder(port: number): Promise<string | null> {
+  const listeners = await portListeners(port);
+  return listeners.length === 0 ? null : describeListeners(listeners);
+}
+
+/** Listeners in words: `engram (pid 123), deno (pid 456)`. */
+export function describeListeners(listeners: PortListener[]): string {
+  return listeners
+    .map((l) =>
+      l.pid === null
+        ? "a process of another user (run ss -ltnp as root to see it)"
+        : `${l.command} (pid ${l.pid})`
+    )
+    .join(", ");
+}
+
+/** The process group of `pid`, or null when it cannot be read (gone, or no `ps`). */
+export async function processGroupOf(pid: number): Promise<number | null> {
+  const text = Deno.build.os === "linux"
+    ? (await procStatFields(pid))?.[2]
+    : (await run("ps", ["-o", "pgid=", "-p", String(pid)]))?.trim();
+  return text && /^\d+$/.test(text) ? Number(text) : null;
+}
+
+/** Whether `pid` is a live process (a zombie waiting to be reaped counts as gone). */
+export async function isAlive(pid: number): Promise<boolean> {
+  const exists = () => {
+    try {
+      Deno.kill(pid, 0 as unknown as Deno.Signal); // signal 0: existence check only
+      return true;
+    } catch {
+      return false;
     }
-  }
-  return null;
+  };
+  if (!exists()) return false;
+  const state = Deno.build.os === "linux"
+    ? (await procStatFields(pid))?.[0]
+    : (await run("ps", ["-o", "stat=", "-p", String(pid)]))?.trim() || undefined;
+  // No state: it exited meanwhile, or nothing could tell; the signal check decides.
+  return state === undefined ? exists() : !state.startsWith("Z");
 }
 
 /** The diagnostics report (`_diag.txt` and `m17_check diag`), plain text. */
 export async function diagnostics(port: number | null): Promise<string> {
   const lines: string[] = [];
-  lines.push(`m17 diagnostics at ${new Date().toISOString()} on ${Deno.hostname()} (${Deno.build.os}/${Deno.build.arch})`);
+  lines.push(
+    `m17 diagnostics at ${
+      new Date().toISOString()
+    } on ${Deno.hostname()} (${Deno.build.os}/${Deno.build.arch})`,
+  );
   const procs = await engramProcesses();
   lines.push("", `engram processes: ${procs.length}`);
   for (const p of procs) {
-    lines.push(`  pid ${p.pid}  cpu ${p.cpuPct.toFixed(1)}%  mem ${p.memPct.toFixed(1)}%  ${p.command}`);
+    lines.push(
+      `  pid ${p.pid}  cpu ${p.cpuPct.toFixed(1)}%  mem ${p.memPct.toFixed(1)}%  ${p.command}`,
+    );
     if (p.cpuPct > 80) lines.push(`  WARNING: pid ${p.pid} uses ${p.cpuPct.toFixed(0)}% CPU`);
   }
   if (procs.length > 2) {
-    lines.push(`  WARNING: ${procs.length} engram processes: leaked test servers? (m17_check diag --kill-leaked)`);
+    lines.push(
+      `  WARNING: ${procs.length} engram processes: leaked test servers? (m17_check diag --kill-leaked)`,
+    );
   }
   if (port !== null) {
     const holder = await portHolder(port);
     lines.push("", `port ${port}: ${holder ?? "free (no listener found)"}`);
   }
   const [l1, l5, l15] = Deno.loadavg();
-  lines.push("", `load average: ${l1.toFixed(2)} ${l5.toFixed(2)} ${l15.toFixed(2)} (${navigator.hardwareConcurrency} cpus)`);
+  lines.push(
+    "",
+    `load average: ${l1.toFixed(2)} ${l5.toFixed(2)} ${
+      l15.toFixed(2)
+    } (${navigator.hardwareConcurrency} cpus)`,
+  );
   const mem = Deno.systemMemoryInfo();
   lines.push(
-    `memory: ${((mem.available ?? mem.free) / 1048576).toFixed(0)} MB available of ${(mem.total / 1048576).toFixed(0)} MB`,
+    `memory: ${((mem.available ?? mem.free) / 1048576).toFixed(0)} MB available of ${
+      (mem.total / 1048576).toFixed(0)
+    } MB`,
   );
   return lines.join("\n") + "\n";
 }
