@@ -3,7 +3,9 @@
  * values out; renderers (lib/render.ts, lib/perflog.ts) turn them into text.
  *
  * Change = (after − before) / before × 100, "N/A" (null) when before < 0.001 — the old compare
- * script's rule. The default verdict is the specification's rule on these point estimates.
+ * script's rule. The default verdict is the specification's rule on these point estimates; with
+ * `significance` it also asks whether a change over the threshold is more than noise
+ * (lib/significance.ts). With several runs on a side, that side's values are per-run medians.
  *
  * @example
  * ```ts
@@ -20,6 +22,18 @@ import { checkCommand } from "./discovery.ts";
 import { EXIT, UsageError } from "./errors.ts";
 import { filesFor } from "./results.ts";
 import { OP_KINDS } from "./scenario.ts";
+import {
+  bootstrapIntervals,
+  INTERVAL_METRICS,
+  type NoiseFloors,
+  noiseFloors,
+  repeatedRunTests,
+  RUN_METRICS,
+  type RunMetricId,
+  type RunTest,
+  significantlyWorse,
+} from "./significance.ts";
+import { median } from "./stats.ts";
 
 /** Headline metrics of a comparison, in table order. */
 export const METRIC_IDS = [
@@ -45,6 +59,8 @@ export interface MetricChange {
   changePct: number | null;
   /** Confidence interval of `changePct` in percent, when a statistics step computed one. */
   ci?: [lo: number, hi: number];
+  /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
+  pValue?: number;
 }
 
 /** What identifies a run and where its files are. */
@@ -88,6 +104,31 @@ export interface Comparison {
   /** Service time (send → response) P99: context, never part of the verdict. */
   serviceP99Ms: MetricChange | null;
   positioning: Positioning | null;
+  /** How sure the changes are. */
+  statistics: Statistics;
+}
+
+/** The runs of one side (several when `check --runs N` wrote a group). */
+export interface RunSeries {
+  /** `run.group` of the reports; null for old-tool reports. */
+  group: string | null;
+  /** Report paths in run order. */
+  paths: string[];
+}
+
+/**
+ * How sure the changes are: bootstrap intervals (one run per side: `ci` on P50/P95/P99/
+ * throughput), repeated-run tests (several runs on a side: `pValue` on P50/P95/P99/throughput/
+ * errors) or neither (`reason` says why).
+ */
+export interface Statistics {
+  method: "bootstrap" | "runs" | "none";
+  reason: string | null;
+  runs: { before: RunSeries; after: RunSeries };
+  /** Per-run values and tests (method "runs"). */
+  perRun: Record<RunMetricId, RunTest> | null;
+  /** Noise floor of each side with at least 3 runs. */
+  noise: { before: NoiseFloors | null; after: NoiseFloors | null };
 }
 
 /** Regression thresholds in percent. */
@@ -99,26 +140,45 @@ export interface Thresholds {
 /** The criteria of the verdict. */
 export type CriterionId = "p99" | "throughput" | "errors" | "baseline";
 
-/** One criterion's outcome; "n/a" when it cannot be judged (change N/A, no baseline). */
+/**
+ * One criterion's outcome; "n/a" when it cannot be judged (change N/A, no baseline);
+ * "inconclusive" (significance rule only) when over the threshold but not significantly worse.
+ */
 export interface CriterionResult {
   id: CriterionId;
-  status: "pass" | "fail" | "n/a";
+  status: "pass" | "fail" | "n/a" | "inconclusive";
 }
+
+/**
+ * The rule behind a verdict: "point" is the specification's rule on point estimates;
+ * "significance" also requires a change over the threshold to be significantly worse.
+ */
+export type VerdictRule = "point" | "significance";
 
 /** The verdict: which criteria failed and what that means for the exit code. */
 export type Verdict =
-  | { kind: "pass"; thresholds: Thresholds; criteria: CriterionResult[] }
+  | { kind: "pass"; rule: VerdictRule; thresholds: Thresholds; criteria: CriterionResult[] }
   | {
     kind: "regression";
+    rule: VerdictRule;
     thresholds: Thresholds;
     criteria: CriterionResult[];
     failed: CriterionId[];
   }
   | {
     kind: "competitive_regression";
+    rule: VerdictRule;
     thresholds: Thresholds;
     criteria: CriterionResult[];
     failed: CriterionId[];
+  }
+  | {
+    /** Over a threshold, but not significantly (significance rule only): exit 4. */
+    kind: "inconclusive";
+    rule: VerdictRule;
+    thresholds: Thresholds;
+    criteria: CriterionResult[];
+    uncertain: CriterionId[];
   };
 
 /** Default thresholds per mode (the specification's targets). */
@@ -215,6 +275,35 @@ export function runInfo(loaded: LoadedReport): RunInfo {
     .exhaustive();
 }
 
+/** One side's numbers over several runs: the median of each value (kinds: over runs that ran it). */
+function medianNumbers(list: RunNumbers[]): RunNumbers {
+  if (list.length === 1) return list[0];
+  const med = (f: (n: RunNumbers) => number | null): number | null => {
+    const values = list.map(f).filter((v): v is number => v !== null);
+    return values.length === 0 ? null : median(values);
+  };
+  const operations = new Map<string, { count: number; p99Ms: number }>();
+  for (const kind of new Set(list.flatMap((n) => [...n.operations.keys()]))) {
+    const ran = list.flatMap((n) => n.operations.get(kind) ?? []).filter((o) => o.count > 0);
+    if (ran.length === 0) continue;
+    operations.set(kind, {
+      count: median(ran.map((o) => o.count)),
+      p99Ms: median(ran.map((o) => o.p99Ms)),
+    });
+  }
+  return {
+    p50: med((n) => n.p50)!,
+    p95: med((n) => n.p95)!,
+    p99: med((n) => n.p99)!,
+    p999: med((n) => n.p999),
+    throughput: med((n) => n.throughput)!,
+    errors: med((n) => n.errors)!,
+    errorRate: med((n) => n.errorRate)!,
+    serviceP99Ms: med((n) => n.serviceP99Ms),
+    operations,
+  };
+}
+
 /** Refuses a run its own check marked invalid (`valid: false`), quoting the reasons. */
 export function refuseInvalid(loaded: LoadedReport, task: string, phase: Phase, mode: Mode): void {
   if (loaded.kind !== "current" || loaded.report.valid) return;
@@ -269,16 +358,22 @@ export function comparability(
   return { problems, warnings };
 }
 
-/** Builds the comparison of two loaded reports (and the after run against a baseline). */
+/**
+ * Builds the comparison of two loaded reports (and the after run against a baseline), with its
+ * statistics. `runs` lists every run of each side (default: just `before` / `after`); a side
+ * with several runs is represented by per-run medians.
+ */
 export function compareRuns(options: {
   task: string;
   mode: Mode;
   before: LoadedReport;
   after: LoadedReport;
+  runs?: { before: LoadedReport[]; after: LoadedReport[] };
   baseline?: Baseline | null;
 }): Comparison {
-  const b = numbersOf(options.before);
-  const a = numbersOf(options.after);
+  const runs = options.runs ?? { before: [options.before], after: [options.after] };
+  const b = medianNumbers(runs.before.map(numbersOf));
+  const a = medianNumbers(runs.after.map(numbersOf));
   const kinds = [...new Set([...b.operations.keys(), ...a.operations.keys()])];
   const operations: OperationChange[] = [];
   for (const kind of kinds) {
@@ -295,20 +390,22 @@ export function compareRuns(options: {
     });
   }
   const baseline = options.baseline ?? null;
+  const metrics: Record<MetricId, MetricChange> = {
+    p50: metricChange(b.p50, a.p50),
+    p95: metricChange(b.p95, a.p95),
+    p99: metricChange(b.p99, a.p99),
+    p999: metricChange(b.p999, a.p999),
+    throughput: metricChange(b.throughput, a.throughput),
+    errors: metricChange(b.errors, a.errors),
+    error_rate: metricChange(b.errorRate, a.errorRate),
+  };
   return {
     task: options.task,
     mode: options.mode,
     before: runInfo(options.before),
     after: runInfo(options.after),
-    metrics: {
-      p50: metricChange(b.p50, a.p50),
-      p95: metricChange(b.p95, a.p95),
-      p99: metricChange(b.p99, a.p99),
-      p999: metricChange(b.p999, a.p999),
-      throughput: metricChange(b.throughput, a.throughput),
-      errors: metricChange(b.errors, a.errors),
-      error_rate: metricChange(b.errorRate, a.errorRate),
-    },
+    metrics,
+    statistics: statisticsOf(metrics, runs),
     operations,
     serviceP99Ms: b.serviceP99Ms === null && a.serviceP99Ms === null
       ? null
@@ -321,17 +418,68 @@ export function compareRuns(options: {
   };
 }
 
-/** Applies the specification's rule to a comparison. */
-export function decideVerdict(comparison: Comparison, thresholds: Thresholds): Verdict {
+/**
+ * Fills in the statistics (and the `ci` / `pValue` of the metrics they cover): Mann–Whitney
+ * tests when a side has several runs, else bootstrap intervals from the per-second histograms.
+ */
+function statisticsOf(
+  metrics: Record<MetricId, MetricChange>,
+  runs: { before: LoadedReport[]; after: LoadedReport[] },
+): Statistics {
+  const series = (list: LoadedReport[]): RunSeries => ({
+    group: list[0].kind === "current" ? list[0].report.run?.group ?? null : null,
+    paths: list.map((r) => r.path),
+  });
+  const common = {
+    runs: { before: series(runs.before), after: series(runs.after) },
+    noise: { before: noiseFloors(runs.before), after: noiseFloors(runs.after) },
+  };
+  if (runs.before.length > 1 || runs.after.length > 1) {
+    const perRun = repeatedRunTests(runs.before, runs.after);
+    for (const id of RUN_METRICS) metrics[id].pValue = perRun[id].test.pValue;
+    return { method: "runs", reason: null, perRun, ...common };
+  }
+  const ci = bootstrapIntervals(runs.before[0], runs.after[0]);
+  if (typeof ci === "string") return { method: "none", reason: ci, perRun: null, ...common };
+  for (const id of INTERVAL_METRICS) {
+    if (ci[id] && metrics[id].changePct !== null) metrics[id].ci = ci[id];
+  }
+  return { method: "bootstrap", reason: null, perRun: null, ...common };
+}
+
+/**
+ * Applies the specification's rule to a comparison. With `significance`, a P99, throughput or
+ * error criterion over its threshold fails only when the change is significantly worse
+ * (lib/significance.ts); otherwise it is "inconclusive". Errors without repeated runs count as
+ * significant (an error is a failure to explain, not timing noise); the baseline criterion
+ * compares against a published number and keeps the point rule.
+ */
+export function decideVerdict(
+  comparison: Comparison,
+  thresholds: Thresholds,
+  options: { significance?: boolean } = {},
+): Verdict {
+  const rule: VerdictRule = options.significance ? "significance" : "point";
   const { p99, throughput, errors } = comparison.metrics;
   const judge = (id: CriterionId, change: number | null, fails: (c: number) => boolean) => ({
     id,
     status: change === null ? "n/a" as const : fails(change) ? "fail" as const : "pass" as const,
   });
+  // Under the significance rule, a failure must also be significantly worse.
+  const sure = (result: CriterionResult, sureWorse: boolean | null): CriterionResult =>
+    rule === "significance" && result.status === "fail" && sureWorse !== true
+      ? { id: result.id, status: "inconclusive" }
+      : result;
   const criteria: CriterionResult[] = [
-    judge("p99", p99.changePct, (c) => c > thresholds.p99Pct),
-    judge("throughput", throughput.changePct, (c) => c < -thresholds.throughputPct),
-    judge("errors", errors.delta, (d) => d > 0),
+    sure(
+      judge("p99", p99.changePct, (c) => c > thresholds.p99Pct),
+      significantlyWorse(p99, "higher"),
+    ),
+    sure(
+      judge("throughput", throughput.changePct, (c) => c < -thresholds.throughputPct),
+      significantlyWorse(throughput, "lower"),
+    ),
+    sure(judge("errors", errors.delta, (d) => d > 0), significantlyWorse(errors, "higher") ?? true),
   ];
   if (comparison.mode === "competitive") {
     const pos = comparison.positioning;
@@ -342,17 +490,25 @@ export function decideVerdict(comparison: Comparison, thresholds: Thresholds): V
     );
   }
   const failed = criteria.filter((c) => c.status === "fail").map((c) => c.id);
-  if (failed.length === 0) return { kind: "pass", thresholds, criteria };
-  return comparison.mode === "competitive"
-    ? { kind: "competitive_regression", thresholds, criteria, failed }
-    : { kind: "regression", thresholds, criteria, failed };
+  const uncertain = criteria.filter((c) => c.status === "inconclusive").map((c) => c.id);
+  if (failed.length > 0) {
+    return comparison.mode === "competitive"
+      ? { kind: "competitive_regression", rule, thresholds, criteria, failed }
+      : { kind: "regression", rule, thresholds, criteria, failed };
+  }
+  if (uncertain.length > 0) return { kind: "inconclusive", rule, thresholds, criteria, uncertain };
+  return { kind: "pass", rule, thresholds, criteria };
 }
 
-/** The process exit code of a verdict (0 ok, 1 regression, 2 competitive regression). */
+/**
+ * The process exit code of a verdict (0 ok, 1 regression, 2 competitive regression,
+ * 4 inconclusive).
+ */
 export function exitCodeOf(verdict: Verdict): number {
   return match(verdict)
     .with({ kind: "pass" }, () => EXIT.ok)
     .with({ kind: "regression" }, () => EXIT.regression)
     .with({ kind: "competitive_regression" }, () => EXIT.competitiveRegression)
+    .with({ kind: "inconclusive" }, () => EXIT.inconclusive)
     .exhaustive();
 }

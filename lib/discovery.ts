@@ -4,6 +4,8 @@
  *
  * Report names are `[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>[_N].json`; sibling files of a
  * run (`_loadtest.log`, `_sys.txt`, `_diag.txt`, `.hlog`, `_server.log`) never match.
+ * `check --runs N` writes N such reports sharing one `run.group`: a phase's runs are the newest
+ * report and the other reports of its group.
  *
  * @example
  * ```ts
@@ -67,6 +69,16 @@ export async function findNewestReport(
   phase: Phase,
   mode: Mode,
 ): Promise<string | null> {
+  return (await listReports(dir, task, phase, mode)).at(-1) ?? null;
+}
+
+/** Paths of every report of `task`/`phase` in `dir`, oldest first (see `findNewestReport`). */
+export async function listReports(
+  dir: string,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+): Promise<string[]> {
   const candidates: { name: string; timestamp: string; suffix: number; mtimeMs: number }[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
@@ -78,7 +90,7 @@ export async function findNewestReport(
       candidates.push({ name: entry.name, ...parsed, mtimeMs: info.mtime?.getTime() ?? 0 });
     }
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
+    if (e instanceof Deno.errors.NotFound) return [];
     if (e instanceof Deno.errors.NotADirectory) throw new UsageError(`${dir} is not a directory`);
     throw new UsageError(`cannot list ${dir}: ${(e as Error).message.split("\n")[0]}`);
   }
@@ -86,8 +98,114 @@ export async function findNewestReport(
     a.timestamp.localeCompare(b.timestamp) || a.mtimeMs - b.mtimeMs || a.suffix - b.suffix ||
     a.name.localeCompare(b.name)
   );
-  const newest = candidates.at(-1);
-  return newest ? join(dir, newest.name) : null;
+  return candidates.map((c) => join(dir, c.name));
+}
+
+/**
+ * The runs of the `check --runs N` invocation that wrote `newest`: the reports of `dir` with its
+ * prefix and `run.group`, in run order, and a warning when fewer than `run.count` are there.
+ * Old-tool reports and single runs are their own group.
+ */
+export async function gatherRunGroup(
+  dir: string,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+  newest: LoadedReport,
+): Promise<{ runs: LoadedReport[]; warning: string | null }> {
+  if (newest.kind === "legacy" || !(newest.report.run?.count > 1)) {
+    return { runs: [newest], warning: null };
+  }
+  const { group, count } = newest.report.run;
+  const runs: LoadedReport[] = [newest];
+  for (const path of await listReports(dir, task, phase, mode)) {
+    if (path === newest.path) continue;
+    const other = await readIfInGroup(path, group);
+    if (other && !runs.some((r) => runIndex(r) === runIndex(other))) runs.push(other);
+  }
+  runs.sort((a, b) => runIndex(a) - runIndex(b));
+  if (runs.length >= count) return { runs, warning: null };
+  const found = new Set(runs.map(runIndex));
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !found.has(i));
+  return {
+    runs,
+    warning: `only ${runs.length} of the ${count} ${phase} runs of check group ${
+      group.slice(0, 8)
+    } are in ${dir} (missing run ${missing.join(", ")}); comparing the ${runs.length} found`,
+  };
+}
+
+/**
+ * Every run of each side: the run group of each newest report, or just the given file for
+ * `--before FILE` / `--after FILE`; with warnings for incomplete groups.
+ */
+export async function gatherRuns(
+  options: { dir: string; task: string; mode: Mode; before?: string; after?: string },
+  newest: { before: LoadedReport; after: LoadedReport },
+): Promise<{ before: LoadedReport[]; after: LoadedReport[]; warnings: string[] }> {
+  const side = (phase: Phase) =>
+    options[phase] !== undefined
+      ? { runs: [newest[phase]], warning: null }
+      : gatherRunGroup(options.dir, options.task, phase, options.mode, newest[phase]);
+  const before = await side("before");
+  const after = await side("after");
+  return {
+    before: before.runs,
+    after: after.runs,
+    warnings: [before.warning, after.warning].filter((w) => w !== null),
+  };
+}
+
+function runIndex(r: LoadedReport): number {
+  return r.kind === "current" ? r.report.run?.index ?? 1 : 1;
+}
+
+/** The report at `path` when it belongs to run group `group`; unreadable files are skipped. */
+async function readIfInGroup(path: string, group: string): Promise<LoadedReport | null> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  if (!text.includes(group)) return null;
+  try {
+    const r = parseReport(text, path);
+    return r.kind === "current" && r.report.run?.group === group ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs of one build for calibration: the newest report's run group when it has at least `min`
+ * runs, else every valid report of the phase that ran the same workload, scenario and target kind
+ * as the newest one. Unreadable reports are skipped.
+ */
+export async function calibrationRuns(
+  dir: string,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+  min: number,
+): Promise<{ runs: LoadedReport[]; source: "group" | "phase" }> {
+  const newestPath = await findNewestReport(dir, task, phase, mode);
+  if (newestPath === null) {
+    throw new UsageError(
+      `no '${phase}' run for task ${task} in ${dir}; run: ${checkCommand(task, phase, mode)} ` +
+        `--runs 5`,
+    );
+  }
+  const newest = await readReport(newestPath);
+  const { runs } = await gatherRunGroup(dir, task, phase, mode, newest);
+  if (runs.length >= min) return { runs, source: "group" };
+  const identity = (r: LoadedReport) =>
+    r.kind === "legacy"
+      ? "legacy"
+      : [r.report.workload_fingerprint, r.report.scenario.name, r.report.target.kind].join(" ");
+  const all: LoadedReport[] = [];
+  for (const path of await listReports(dir, task, phase, mode)) {
+    const r = path === newest.path ? newest : await readReport(path).catch(() => null);
+    if (r && identity(r) === identity(newest) && (r.kind === "legacy" || r.report.valid)) {
+      all.push(r);
+    }
+  }
+  return { runs: all, source: "phase" };
 }
 
 /** Where the before and after reports are: given explicitly, else the newest in `dir`. */

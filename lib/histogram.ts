@@ -74,6 +74,24 @@ export class LatencyHistogram {
     return this.count === 0 ? 0 : this.h.mean;
   }
 
+  /**
+   * Calls `fn` for every non-empty bucket, in increasing order, with the bucket's middle value
+   * (µs, HdrHistogram's median-equivalent value) and its count.
+   */
+  forEachBucket(fn: (valueUs: number, count: number) => void): void {
+    // The JS implementation's counts array; `Histogram`'s public interface does not expose it.
+    const js = this.h as unknown as {
+      countsArrayLength: number;
+      getCountAtIndex(index: number): number;
+      valueFromIndex(index: number): number;
+      medianEquivalentValue(value: number): number;
+    };
+    for (let i = 0; i < js.countsArrayLength; i++) {
+      const count = js.getCountAtIndex(i);
+      if (count > 0) fn(js.medianEquivalentValue(js.valueFromIndex(i)), count);
+    }
+  }
+
   /** The standard summary in milliseconds, rounded to the microsecond. */
   summaryMs(): LatencySummaryMs {
     const ms = (us: number) => Math.round(us) / 1000;

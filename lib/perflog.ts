@@ -98,7 +98,7 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
   const side = (s: "before" | "after") =>
     `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
     `Throughput=${throughput[s]!.toFixed(2)} ops/s`;
-  const failed = v.kind === "pass" ? [] : v.failed;
+  const failed = v.kind === "regression" || v.kind === "competitive_regression" ? v.failed : [];
   const p99Note = failed.includes("p99")
     ? " (regression)"
     : p99.changePct !== null && formatChange(p99.changePct, 2).startsWith("-")
@@ -122,6 +122,10 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
       { kind: "competitive_regression" },
       (r) => `⚠️ REGRESSION (${failedSummary(c, r.failed, 2)}; ${target})`,
     )
+    .with(
+      { kind: "inconclusive" },
+      (r) => `❔ INCONCLUSIVE (${failedSummary(c, r.uncertain, 2)}, not significant; ${target})`,
+    )
     .exhaustive();
   const results = [
     `- Before: ${side("before")}`,
@@ -141,7 +145,13 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
   }
   return {
     heading: sectionHeading(c.task, c.mode, name),
-    status: `**Status**: ${v.kind === "pass" ? "✅ PASS" : "⚠️ REGRESSION"}`,
+    status: `**Status**: ${
+      match(v.kind)
+        .with("pass", () => "✅ PASS")
+        .with("regression", "competitive_regression", () => "⚠️ REGRESSION")
+        .with("inconclusive", () => "❔ INCONCLUSIVE")
+        .exhaustive()
+    }`,
     results,
   };
 }

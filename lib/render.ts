@@ -24,6 +24,18 @@ import type {
 } from "./compare.ts";
 import { exitCodeOf, METRIC_IDS } from "./compare.ts";
 import { checkCommand } from "./discovery.ts";
+import {
+  ALPHA,
+  type Calibration,
+  CONFIDENCE,
+  NOISE_METRICS,
+  type NoiseFloors,
+  RUN_METRICS,
+  type RunMetricId,
+  SUGGESTED_RUNS,
+  thresholdsBelowNoise,
+} from "./significance.ts";
+import { BLOCK_SECONDS, BOOTSTRAP_SEED, RESAMPLES, SUB_BUCKETS } from "./stats.ts";
 import { VERSION } from "./version.ts";
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +90,16 @@ export function formatChange(pct: number | null, decimals = 1): string {
   return `${pct > 0 ? "+" : ""}${fixed}%`;
 }
 
+/** A confidence interval of a change: `[+2.1%, +12.9%]`. */
+export function formatInterval(ci: readonly [number, number]): string {
+  return `[${formatChange(ci[0])}, ${formatChange(ci[1])}]`;
+}
+
+/** A p-value with two significant digits, `<0.001` below that (`0.05`, `0.004`). */
+export function formatPValue(p: number): string {
+  return p < 0.001 ? "<0.001" : String(Number(p.toPrecision(2)));
+}
+
 /** The threshold in words: `5%` when both are equal, else `5% P99 / 3% throughput`. */
 export function thresholdWords(t: Thresholds): string {
   return t.p99Pct === t.throughputPct
@@ -125,13 +147,25 @@ function positionWords(gapPct: number): string {
   return `${Math.abs(gapPct).toFixed(1)}% ${gapPct >= 0 ? "faster" : "slower"}`;
 }
 
-/** One line per failed criterion (`⚠ REGRESSION: …`), in criterion order. */
+/**
+ * One line per failed criterion (`⚠ REGRESSION: …`), or per inconclusive one
+ * (`? INCONCLUSIVE: …`), in criterion order; under the significance rule each line says how sure.
+ */
 export function regressionLines(c: Comparison, v: Verdict): string[] {
-  if (v.kind === "pass") return [];
-  const prefix = v.kind === "competitive_regression" ? "⚠ COMPETITIVE REGRESSION" : "⚠ REGRESSION";
+  const [prefix, ids] = match(v)
+    .with({ kind: "pass" }, () => ["", []] as const)
+    .with({ kind: "regression" }, (r) => ["⚠ REGRESSION", r.failed] as const)
+    .with(
+      { kind: "competitive_regression" },
+      (r) => ["⚠ COMPETITIVE REGRESSION", r.failed] as const,
+    )
+    .with({ kind: "inconclusive" }, (r) => ["? INCONCLUSIVE", r.uncertain] as const)
+    .exhaustive();
   const { p99, throughput, errors } = c.metrics;
   const t = v.thresholds;
-  return v.failed.map((id) =>
+  const sureness = (id: CriterionId) =>
+    v.rule === "point" ? "" : evidenceWords(c, id, v.kind === "inconclusive");
+  return ids.map((id) =>
     `${prefix}: ` + match(id)
       .with("p99", () =>
         `P99 latency increased by ${formatChange(p99.changePct).slice(1)} ` +
@@ -149,8 +183,35 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
         return `P99 latency is ${positionWords(pos.gapPct)} than the ${pos.baseline.displayName} ` +
           `baseline (${formatMs(pos.engramP99Ms)}ms vs ${formatMs(pos.baseline.p99Ms)}ms)`;
       })
-      .exhaustive()
+      .exhaustive() +
+    sureness(id)
   );
+}
+
+/** The statistic behind a criterion's change (`95% interval [...]`, `p = 0.004`), or null. */
+function evidenceOf(c: Comparison, id: CriterionId): string | null {
+  const m = match(id)
+    .with("p99", () => c.metrics.p99)
+    .with("throughput", () => c.metrics.throughput)
+    .with("errors", () => c.metrics.errors)
+    .with("baseline", () => null)
+    .exhaustive();
+  if (m?.pValue !== undefined) {
+    const { before, after } = c.statistics.runs;
+    return `one-sided Mann–Whitney p = ${formatPValue(m.pValue)} over ${before.paths.length} ` +
+      `before and ${after.paths.length} after runs`;
+  }
+  if (m?.ci !== undefined) return `${CONFIDENCE * 100}% interval ${formatInterval(m.ci)}`;
+  return null;
+}
+
+/** Why a failed criterion is (or is not) significant, for the significance rule's lines. */
+function evidenceWords(c: Comparison, id: CriterionId, inconclusive: boolean): string {
+  const evidence = evidenceOf(c, id);
+  if (!inconclusive) return evidence ? `; significant: ${evidence}` : "";
+  return evidence
+    ? `; not significant: ${evidence}`
+    : `; not significant: no interval (${c.statistics.reason ?? "no per-second histograms"})`;
 }
 
 /** The success line, with the threshold actually used. */
@@ -192,6 +253,10 @@ export function summaryLines(c: Comparison, v: Verdict): string[] {
       { kind: "competitive_regression" },
       (r) => `⚠ Competitive regression (${failedSummary(c, r.failed)})`,
     )
+    .with(
+      { kind: "inconclusive" },
+      (r) => `? Inconclusive (${failedSummary(c, r.uncertain)}, not significant)`,
+    )
     .exhaustive();
   const lines = [
     `- Before: ${side("before")}`,
@@ -230,7 +295,11 @@ export function failedSummary(c: Comparison, failed: CriterionId[], decimals = 1
 export function commitLine(c: Comparison, v: Verdict): string {
   const { p99, throughput } = c.metrics;
   const pct = thresholdWords(v.thresholds);
-  const within = v.kind === "pass" ? `within ${pct} target` : `exceeds ${pct} target`;
+  const within = match(v.kind)
+    .with("pass", () => `within ${pct} target`)
+    .with("regression", "competitive_regression", () => `exceeds ${pct} target`)
+    .with("inconclusive", () => `exceeds ${pct} target, not significant`)
+    .exhaustive();
   const changes = `P99 latency ${formatChange(p99.changePct)}, throughput ${
     formatChange(throughput.changePct)
   }`;
@@ -250,11 +319,28 @@ interface Row {
   before: string;
   after: string;
   change: string;
+  /** The change's interval or p-value (`[+2.1%, +12.9%]`, `p=0.004`); empty when none. */
+  stats: string;
   /** True when the change moves in the bad direction (for colour only). */
   worse: boolean;
 }
 
 const dash = "-";
+
+/** The statistics cell of a metric: its interval, else its p-value, else empty. */
+function statsCell(m: MetricChange): string {
+  if (m.ci) return formatInterval(m.ci);
+  return m.pValue === undefined ? "" : `p=${formatPValue(m.pValue)}`;
+}
+
+/** Heading of the statistics column, or null when no row has statistics. */
+function statsHeading(c: Comparison): string | null {
+  return match(c.statistics.method)
+    .with("bootstrap", () => `${CONFIDENCE * 100}% CI`)
+    .with("runs", () => "p (worse)")
+    .with("none", () => null)
+    .exhaustive();
+}
 
 function msRow(label: string, m: MetricChange): Row {
   return {
@@ -262,6 +348,7 @@ function msRow(label: string, m: MetricChange): Row {
     before: m.before === null ? dash : m.before.toFixed(3),
     after: m.after === null ? dash : m.after.toFixed(3),
     change: formatChange(m.changePct),
+    stats: statsCell(m),
     worse: (m.changePct ?? 0) > 0,
   };
 }
@@ -278,6 +365,7 @@ function tableRows(c: Comparison): Row[] {
         before: m[id].before!.toFixed(1),
         after: m[id].after!.toFixed(1),
         change: formatChange(m[id].changePct),
+        stats: statsCell(m[id]),
         worse: (m[id].changePct ?? 0) < 0,
       }])
       .with("errors", (id) => [{
@@ -285,6 +373,7 @@ function tableRows(c: Comparison): Row[] {
         before: String(m[id].before),
         after: String(m[id].after),
         change: signedInt(m[id].delta!),
+        stats: statsCell(m[id]),
         worse: m[id].delta! > 0,
       }])
       .with("error_rate", (id) => [{
@@ -292,12 +381,15 @@ function tableRows(c: Comparison): Row[] {
         before: `${(m[id].before! * 100).toFixed(2)}%`,
         after: `${(m[id].after! * 100).toFixed(2)}%`,
         change: `${formatChange(m[id].delta! * 100, 2).slice(0, -1)}pp`,
+        stats: "",
         worse: m[id].delta! > 0,
       }])
       .exhaustive()
   );
-  for (const op of c.operations) rows.push(msRow(`${op.kind} P99 (ms)`, op.p99Ms));
-  if (c.serviceP99Ms) rows.push(msRow("P99 service time (ms)", c.serviceP99Ms));
+  // Intervals and tests cover the headline metrics only.
+  const context = (label: string, m: MetricChange) => ({ ...msRow(label, m), stats: "" });
+  for (const op of c.operations) rows.push(context(`${op.kind} P99 (ms)`, op.p99Ms));
+  if (c.serviceP99Ms) rows.push(context("P99 service time (ms)", c.serviceP99Ms));
   return rows;
 }
 
@@ -306,14 +398,115 @@ function tableLines(c: Comparison, style: Style): string[] {
   const width = Math.max(20, ...rows.map((r) => r.label.length));
   const line = (a: string, b: string, d: string, e: string) =>
     `${a.padEnd(width)} ${b.padStart(10)} ${d.padStart(10)} ${e.padStart(12)}`;
+  // The statistics column follows the change (`+7.4% [+2.1%, +12.9%]`), only when there is one.
+  const heading = statsHeading(c);
+  const withStats = (text: string, stats: string) =>
+    heading === null || stats === "" ? text : `${text} ${stats}`;
+  const statsWidth = Math.max(heading?.length ?? 0, ...rows.map((r) => r.stats.length));
   return [
-    line("Metric", "Before", "After", "Change"),
-    line("-".repeat(width), "-".repeat(10), "-".repeat(10), "-".repeat(12)),
+    withStats(line("Metric", "Before", "After", "Change"), heading ?? ""),
+    withStats(
+      line("-".repeat(width), "-".repeat(10), "-".repeat(10), "-".repeat(12)),
+      "-".repeat(statsWidth),
+    ),
     ...rows.map((r) => {
       const text = line(r.label, r.before, r.after, r.change);
-      return r.worse ? text.slice(0, -12) + style.yellow(text.slice(-12)) : text;
+      return withStats(
+        r.worse ? text.slice(0, -12) + style.yellow(text.slice(-12)) : text,
+        r.stats,
+      );
     }),
   ];
+}
+
+/** One run's value of a metric: ms as `formatMs`, throughput with one decimal, errors whole. */
+function formatRunValue(id: RunMetricId, v: number): string {
+  return match(id)
+    .with("p50", "p95", "p99", () => formatMs(v))
+    .with("throughput", () => v.toFixed(1))
+    .with("errors", () => String(v))
+    .exhaustive();
+}
+
+/** Per-run values of each side when runs were repeated (`check --runs N`). */
+export function perRunLines(c: Comparison): string[] {
+  const perRun = c.statistics.perRun;
+  if (!perRun) return [];
+  const { before, after } = c.statistics.runs;
+  const sides = RUN_METRICS.map((id) =>
+    [id, `before: ${perRun[id].before.map((v) => formatRunValue(id, v)).join(" ")}`] as const
+  );
+  const width = Math.max(...sides.map(([, b]) => b.length));
+  return [
+    `Runs: ${before.paths.length} before, ${after.paths.length} after. The table shows per-run ` +
+    `medians and changes of medians;`,
+    `p: one-sided Mann–Whitney p-value that after is worse (significant when p ≤ ${ALPHA}).`,
+    ...sides.map(([id, b]) =>
+      `${METRIC_LABELS[id].padEnd(20)} ${b.padEnd(width)}   after: ${
+        perRun[id].after.map((v) => formatRunValue(id, v)).join(" ")
+      }`
+    ),
+  ];
+}
+
+/**
+ * Plain-words notes on noise: a gated change whose interval contains the threshold, a change
+ * over the threshold that the runs do not show to be significant, or why there are no intervals.
+ */
+export function noiseLines(c: Comparison, t: Thresholds): string[] {
+  const s = c.statistics;
+  if (s.method === "none") {
+    return c.before.legacy || c.after.legacy
+      ? []
+      : [`Note: no ${CONFIDENCE * 100}% intervals: ${s.reason}`];
+  }
+  const runs = Math.max(s.runs.before.paths.length, s.runs.after.paths.length);
+  const rerun = `rerun both phases with --runs ${
+    runs > 1 ? Math.max(SUGGESTED_RUNS, 2 * runs) : SUGGESTED_RUNS
+  }`;
+  const gated = [
+    ["P99", c.metrics.p99, t.p99Pct],
+    ["Throughput", c.metrics.throughput, -t.throughputPct],
+  ] as const;
+  return gated.flatMap(([name, m, threshold]) => {
+    if (m.changePct === null) return [];
+    const change = formatChange(m.changePct);
+    if (m.ci) {
+      const [lo, hi] = m.ci;
+      return lo <= threshold && threshold <= hi
+        ? [
+          `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
+          `${formatInterval(m.ci)} contains the ${threshold < 0 ? "-" : ""}` +
+          `${formatThreshold(Math.abs(threshold))}% threshold; ${rerun}`,
+        ]
+        : [];
+    }
+    const over = threshold > 0 ? m.changePct > threshold : m.changePct < threshold;
+    return m.pValue !== undefined && over && m.pValue > ALPHA
+      ? [
+        `Note: ${name} change ${change} is over the threshold but not significant: one-sided ` +
+        `Mann–Whitney p = ${formatPValue(m.pValue)} over ${s.runs.before.paths.length} before ` +
+        `and ${s.runs.after.paths.length} after runs (needs p ≤ ${ALPHA}); ${rerun}`,
+      ]
+      : [];
+  });
+}
+
+/**
+ * Warnings for gated thresholds below the noise floor of a side with at least 3 runs (runs of one
+ * build, so their differences are noise).
+ */
+export function noiseFloorWarnings(c: Comparison, t: Thresholds): string[] {
+  return (["before", "after"] as const).flatMap((side) => {
+    const floors = c.statistics.noise[side];
+    return floors === null ? [] : thresholdsBelowNoise(floors, t).map((b) => {
+      const name = b.metric === "p99" ? "P99" : "throughput";
+      return `the ${formatThreshold(b.thresholdPct)}% ${name} threshold is below the noise ` +
+        `floor of the ${side} runs: ${name} changed by ${b.floor.p95PairPct.toFixed(1)}% ` +
+        `between two runs of the same build (95th percentile over ${b.floor.runs} runs), so a ` +
+        `change that size may be noise (see m17_compare ${c.task} --calibrate)`;
+    });
+  });
 }
 
 /** The `Competitive Positioning:` block, laid out as in the specification. */
@@ -338,7 +531,16 @@ export function positioningLines(c: Comparison): string[] {
   ];
 }
 
-function nextStepLines(c: Comparison): string[] {
+function nextStepLines(c: Comparison, v: Verdict): string[] {
+  const compare = `deno task compare ${c.task}${c.mode === "competitive" ? " --competitive" : ""}`;
+  if (v.kind === "inconclusive") {
+    const runs = Math.max(SUGGESTED_RUNS, 2 * c.statistics.runs.after.paths.length);
+    return [
+      "The change is over the threshold but may be noise: measure again with more runs",
+      `  ${checkCommand(c.task, "before", c.mode)} --runs ${runs} && ` +
+      `${checkCommand(c.task, "after", c.mode)} --runs ${runs} && ${compare} --significance`,
+    ];
+  }
   return [
     "Action required: investigate and fix the regression before completing the task",
     "Suggested steps:",
@@ -352,12 +554,18 @@ function nextStepLines(c: Comparison): string[] {
   ];
 }
 
-/** The full terminal report. */
-export function renderTerminal(c: Comparison, v: Verdict, style: Style = PLAIN): string {
+/** The full terminal report; `extra.afterTable` lines (the P99 sparklines) go under the table. */
+export function renderTerminal(
+  c: Comparison,
+  v: Verdict,
+  style: Style = PLAIN,
+  extra: { afterTable?: string[] } = {},
+): string {
+  const more = (n: number) => n > 1 ? ` and ${n - 1} more run${n > 2 ? "s" : ""} of its group` : "";
   const out: string[] = [
     style.bold(headerLine(c)),
-    `Before: ${basename(c.before.path)}`,
-    `After:  ${basename(c.after.path)}`,
+    `Before: ${basename(c.before.path)}${more(c.statistics.runs.before.paths.length)}`,
+    `After:  ${basename(c.after.path)}${more(c.statistics.runs.after.paths.length)}`,
     "",
     ...tableLines(c, style),
   ];
@@ -366,15 +574,21 @@ export function renderTerminal(c: Comparison, v: Verdict, style: Style = PLAIN):
       "(Service time is send → response, shown as context; the verdict uses response time.)",
     );
   }
+  const perRun = perRunLines(c);
+  if (perRun.length > 0) out.push("", ...perRun);
+  const noise = noiseLines(c, v.thresholds);
+  if (noise.length > 0) out.push("", ...noise);
+  if (extra.afterTable && extra.afterTable.length > 0) out.push("", ...extra.afterTable);
   out.push("");
   const positioning = positioningLines(c);
   if (positioning.length > 0) out.push(...positioning, "");
 
-  const pct = thresholdWords(v.thresholds);
+  const pct = thresholdWords(v.thresholds) +
+    (v.rule === "significance" ? " threshold, significant changes only" : " threshold");
   out.push(
     c.mode === "competitive"
-      ? `Checking for competitive regressions (>${pct} threshold)...`
-      : `Checking for internal regressions (>${pct} threshold)...`,
+      ? `Checking for competitive regressions (>${pct})...`
+      : `Checking for internal regressions (>${pct})...`,
     "",
   );
   const rate = c.metrics.error_rate;
@@ -393,6 +607,7 @@ export function renderTerminal(c: Comparison, v: Verdict, style: Style = PLAIN):
   match(v)
     .with({ kind: "pass" }, () => out.push(style.green(successLine(c, v.thresholds))))
     .with({ kind: "regression" }, () => out.push(...regressionLines(c, v).map(style.red)))
+    .with({ kind: "inconclusive" }, () => out.push(...regressionLines(c, v).map(style.yellow)))
     .with({ kind: "competitive_regression" }, () => {
       out.push(...regressionLines(c, v).map(style.red), "", "COMPETITIVE REGRESSION DETECTED");
       out.push("=".repeat(31));
@@ -408,7 +623,7 @@ export function renderTerminal(c: Comparison, v: Verdict, style: Style = PLAIN):
     .exhaustive();
   out.push("", "Summary for PERFORMANCE_LOG.md:", ...summaryLines(c, v), "");
   out.push("Commit message line:", commitLine(c, v));
-  if (v.kind !== "pass") out.push("", ...nextStepLines(c));
+  if (v.kind !== "pass") out.push("", ...nextStepLines(c, v));
   return out.join("\n") + "\n";
 }
 
@@ -418,14 +633,24 @@ export function renderTerminal(c: Comparison, v: Verdict, style: Style = PLAIN):
 /** A Markdown rendering for a pull request (no ANSI, no terminal layout). */
 export function renderMarkdown(c: Comparison, v: Verdict): string {
   const cell = (s: string) => s.replaceAll("|", "\\|");
+  const heading = statsHeading(c);
   const out = [
     `### ${headerLine(c).replaceAll("=", "").trim()}`,
     "",
-    "| Metric | Before | After | Change |",
-    "| --- | ---: | ---: | ---: |",
-    ...tableRows(c).map((r) => `| ${cell(r.label)} | ${r.before} | ${r.after} | ${r.change} |`),
+    heading === null
+      ? "| Metric | Before | After | Change |"
+      : `| Metric | Before | After | Change | ${heading} |`,
+    heading === null ? "| --- | ---: | ---: | ---: |" : "| --- | ---: | ---: | ---: | ---: |",
+    ...tableRows(c).map((r) =>
+      `| ${cell(r.label)} | ${r.before} | ${r.after} | ${r.change} |` +
+      (heading === null ? "" : ` ${r.stats} |`)
+    ),
     "",
   ];
+  const perRun = perRunLines(c);
+  if (perRun.length > 0) {
+    out.push(`_${perRun.slice(0, 2).join(" ")}_`, "", "```", ...perRun.slice(2), "```", "");
+  }
   const pos = c.positioning;
   if (pos) {
     const b = pos.baseline;
@@ -444,7 +669,11 @@ export function renderMarkdown(c: Comparison, v: Verdict): string {
   const verdict = v.kind === "pass"
     ? [`**${successLine(c, v.thresholds)}**`]
     : regressionLines(c, v).map((l) => `- **${l}**`);
-  out.push(...notJudgedLines(v).map((l) => `_${l}_`), ...verdict, "");
+  out.push(
+    ...[...notJudgedLines(v), ...noiseLines(c, v.thresholds)].map((l) => `_${l}_`),
+    ...verdict,
+    "",
+  );
   out.push(`\`${commitLine(c, v)}\``, "");
   out.push(
     `<sub>Before: \`${c.before.path}\` · After: \`${c.after.path}\` · m17_compare ${VERSION}</sub>`,
@@ -462,6 +691,54 @@ function metricJson(m: MetricChange) {
     delta: m.delta,
     change_pct: m.changePct,
     ci: m.ci ?? null,
+    p_value: m.pValue ?? null,
+  };
+}
+
+function noiseFloorJson(floors: NoiseFloors | null) {
+  return floors && Object.fromEntries(NOISE_METRICS.map((id) => [METRIC_JSON_KEYS[id], {
+    runs: floors[id].runs,
+    mean: floors[id].mean,
+    cv_pct: floors[id].cvPct,
+    max_pair_pct: floors[id].maxPairPct,
+    p95_pair_pct: floors[id].p95PairPct,
+  }]));
+}
+
+/** How the statistics were made, with the per-run values and tests when runs were repeated. */
+function statisticsJson(c: Comparison) {
+  const s = c.statistics;
+  const series = (r: Comparison["statistics"]["runs"]["before"]) => ({
+    group: r.group,
+    count: r.paths.length,
+    paths: r.paths,
+  });
+  return {
+    method: s.method,
+    reason: s.reason,
+    confidence: CONFIDENCE,
+    alpha: ALPHA,
+    bootstrap: s.method === "bootstrap"
+      ? {
+        block_seconds: BLOCK_SECONDS,
+        resamples: RESAMPLES,
+        seed: `0x${BOOTSTRAP_SEED.toString(16).toUpperCase()}`,
+        latency_bucket_relative_width: 1 / SUB_BUCKETS,
+        throughput: "completed requests per second (intervals[].completed)",
+      }
+      : null,
+    runs: { before: series(s.runs.before), after: series(s.runs.after) },
+    per_run: s.perRun && Object.fromEntries(RUN_METRICS.map((id) => {
+      const r = s.perRun![id];
+      return [METRIC_JSON_KEYS[id], {
+        before: r.before,
+        after: r.after,
+        u: r.test.u,
+        p_value: r.test.pValue,
+        test: r.test.method,
+      }];
+    })),
+    noise_floor: { before: noiseFloorJson(s.noise.before), after: noiseFloorJson(s.noise.after) },
   };
 }
 
@@ -511,6 +788,7 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
         faster: pos.gapPct >= 0,
       }
       : null,
+    statistics: statisticsJson(c),
     criteria: v.criteria.map((r) => ({
       id: r.id,
       status: r.status,
@@ -521,6 +799,7 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
         .exhaustive(),
     })),
     verdict: v.kind,
+    rule: v.rule,
     exit_code: exitCodeOf(v),
     warnings,
   };
@@ -529,4 +808,76 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
 /** `comparisonJson` as pretty-printed text. */
 export function renderJson(c: Comparison, v: Verdict, warnings: string[]): string {
   return JSON.stringify(comparisonJson(c, v, warnings), null, 2) + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calibration
+
+/** The warning and advice lines of a calibration, one per gated metric. */
+function calibrationVerdictLines(cal: Calibration): string[] {
+  const gated = [
+    ["P99", "p99", cal.thresholds.p99Pct, "--threshold-p99"],
+    ["throughput", "throughput", cal.thresholds.throughputPct, "--threshold-throughput"],
+  ] as const;
+  return gated.map(([name, id, pct, flag]) => {
+    const floor = cal.floors[id].p95PairPct.toFixed(1);
+    return cal.below.some((b) => b.metric === id)
+      ? `⚠ The ${formatThreshold(pct)}% ${name} threshold is below this host's noise floor ` +
+        `(${floor}%): a ${name} change that size can be noise here; use ${flag} above ` +
+        `${floor}, or compare with --runs ${SUGGESTED_RUNS} --significance`
+      : `✓ The ${formatThreshold(pct)}% ${name} threshold is above this host's noise floor ` +
+        `(${floor}%)`;
+  });
+}
+
+/** The terminal report of `--calibrate`. */
+export function renderCalibration(cal: Calibration, style: Style = PLAIN): string {
+  const runs = NOISE_METRICS.map((id) =>
+    cal.values[id].map((v) => formatRunValue(id, v)).join(" ")
+  );
+  const width = Math.max(4, ...runs.map((r) => r.length));
+  const line = (a: string, b: string, cv: string, max: string, p95: string) =>
+    `${a.padEnd(20)} ${b.padEnd(width)} ${cv.padStart(7)} ${max.padStart(9)} ${p95.padStart(9)}`;
+  const pct = (v: number) => `${v.toFixed(1)}%`;
+  const source = cal.source === "group"
+    ? `the ${cal.paths.length} runs of one check --runs group`
+    : `all ${cal.paths.length} comparable ${cal.phase} reports`;
+  return [
+    style.bold(`=== Noise calibration: Task ${cal.task}, ${cal.phase} runs ===`),
+    `Runs: ${source}: ${cal.paths.map((p) => basename(p)).join(", ")}`,
+    "",
+    line("Metric", "Runs", "CV", "Max pair", "P95 pair"),
+    line("-".repeat(20), "-".repeat(width), "-".repeat(7), "-".repeat(9), "-".repeat(9)),
+    ...NOISE_METRICS.map((id, i) => {
+      const f = cal.floors[id];
+      return line(METRIC_LABELS[id], runs[i], pct(f.cvPct), pct(f.maxPairPct), pct(f.p95PairPct));
+    }),
+    "",
+    "CV: standard deviation / mean over the runs. Max pair: the largest change between two runs.",
+    "P95 pair: the 95th percentile of |change| over all pairs of runs: the noise floor, the",
+    "smallest change this host can tell from noise with one run per side.",
+    "",
+    ...calibrationVerdictLines(cal).map((l) =>
+      l.startsWith("⚠") ? style.yellow(l) : style.green(l)
+    ),
+  ].join("\n") + "\n";
+}
+
+/** `--calibrate --json`. */
+export function renderCalibrationJson(cal: Calibration): string {
+  return JSON.stringify(
+    {
+      tool: { name: "m17_compare", version: VERSION },
+      task: cal.task,
+      phase: cal.phase,
+      source: cal.source,
+      runs: cal.paths,
+      values: Object.fromEntries(NOISE_METRICS.map((id) => [METRIC_JSON_KEYS[id], cal.values[id]])),
+      noise_floor: noiseFloorJson(cal.floors),
+      thresholds: { p99_pct: cal.thresholds.p99Pct, throughput_pct: cal.thresholds.throughputPct },
+      below_noise_floor: cal.below.map((b) => METRIC_JSON_KEYS[b.metric]),
+    },
+    null,
+    2,
+  ) + "\n";
 }

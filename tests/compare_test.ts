@@ -23,12 +23,16 @@ import {
   validateTaskId,
 } from "../lib/discovery.ts";
 import { UsageError } from "../lib/errors.ts";
+import { Prng } from "../lib/prng.ts";
 import { OLD_COMPARE_FIELDS } from "../lib/report.ts";
+import { sectionContent } from "../lib/perflog.ts";
 import { loadBaseline, parseBaselines } from "../lib/baselines.ts";
 import {
   ANSI,
   formatChange,
+  formatInterval,
   formatMs,
+  formatPValue,
   renderTerminal,
   summaryLines,
   useColor,
@@ -702,6 +706,8 @@ Deno.test("old-tool report pair via --before/--after: warning line, normal verdi
     assert.match(r.stdout, /^- Change: -6\.1% P99 latency, \+0\.0% throughput$/m);
     assert.match(r.stdout, /^Before: legacy_005_before_20251109_232213\.json$/m);
     assert.doesNotMatch(r.stdout, /P99\.9/);
+    // No per-second histograms: no interval column and no note about it.
+    assert.doesNotMatch(r.stdout, /95%|interval/);
   });
 });
 
@@ -789,4 +795,355 @@ Deno.test("baselines: rows need a p99 and a source", () => {
   assert.throws(() => parseBaselines("[x]\np99_ms = 1", "b.toml"), /\[x\] needs a source/);
   assert.throws(() => parseBaselines("[x", "b.toml"), /not valid TOML/);
   assert.equal(parseBaselines("[x]\np99_ms = 1\nsource = 's'", "b.toml").x.displayName, "x");
+});
+
+// ---- noise-aware verdicts: intervals, repeated runs, --significance, --calibrate ------------
+
+/** 60 identical seconds of 100 requests at BASE × `scale`: intervals of zero width. */
+function steadyRun(scale: number, extra: Partial<FixtureOptions> = {}): FixtureOptions {
+  const q = (f: number) => Math.round(f * scale * 1000) / 1000;
+  const second = [
+    ...Array(50).fill(q(BASE.p50)),
+    ...Array(45).fill(q(BASE.p95)),
+    ...Array(4).fill(q(BASE.p99)),
+    q(BASE.p999),
+  ];
+  return { perSecondMs: Array.from({ length: 60 }, () => second), ...extra };
+}
+
+/** 60 seconds of 200 requests whose level wanders from second to second (a noisy host). */
+function noisyRun(seed: bigint, scale: number): FixtureOptions {
+  const rng = new Prng(seed);
+  return {
+    perSecondMs: Array.from({ length: 60 }, () => {
+      const level = Math.exp(0.25 * rng.nextGaussian());
+      return Array.from(
+        { length: 200 },
+        () => Math.round(scale * level * 2000 * Math.exp(0.3 * rng.nextGaussian())) / 1000,
+      );
+    }),
+  };
+}
+
+/** Writes one phase's runs of one `check --runs N` group (`count` defaults to the runs given). */
+async function writeGroup(
+  dir: string,
+  phase: "before" | "after",
+  runs: FixtureOptions[],
+  o: { group?: string; count?: number; hour?: string } = {},
+): Promise<void> {
+  const group = o.group ?? `${phase}-0f6c1a2e-4b1d-4f8e-9a55-${phase === "before" ? "1" : "2"}`;
+  for (const [i, fixture] of runs.entries()) {
+    await writeReport(
+      join(dir, OUT),
+      `001_${phase}_20250101_${o.hour ?? (phase === "before" ? "12" : "13")}000${i}.json`,
+      makeReport({
+        phase,
+        run: { group, index: i + 1, count: o.count ?? runs.length },
+        ...fixture,
+      }),
+    );
+  }
+}
+
+Deno.test("one run per side: a 95% CI column beside each change and a plain-words noise note", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, noisyRun(1n, 1), noisyRun(2n, 1.06));
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^Metric {20}Before {6}After {7}Change 95% CI$/m);
+    for (const label of ["P50 latency \\(ms\\)", "P95 latency \\(ms\\)", "P99 latency \\(ms\\)"]) {
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^${label} +[\\d.]+ +[\\d.]+ +[-+]\\d+\\.\\d% \\[[-+]\\d+\\.\\d%, [-+]\\d+\\.\\d%\\]$`,
+          "m",
+        ),
+      );
+    }
+    // Context rows get no interval; the point-estimate verdict is unchanged.
+    assert.match(r.stdout, /^Store P99 \(ms\) +[\d.]+ +[\d.]+ +\+\d+\.\d%$/m);
+    assert.match(
+      r.stdout,
+      /^Note: P99 change \+12\.9% is within noise: its 95% interval \[-\d+\.\d%, \+\d+\.\d%\] contains the 5% threshold; rerun both phases with --runs 5$/m,
+    );
+    assert.equal(regressionLines(r.stdout).length, 1);
+    // Reproducible: a fixed seed gives the same intervals on every run.
+    assert.equal((await cli(dir, "001")).stdout, r.stdout);
+  });
+});
+
+Deno.test("short runs get no interval, with a note saying why", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, run(1), run(1.02));
+    const r = await cli(dir, "001");
+    assert.match(r.stdout, /^Metric {20}Before {6}After {7}Change$/m);
+    assert.match(
+      r.stdout,
+      /^Note: no 95% intervals: runs shorter than 10 s \(2 s of per-second histograms\)$/m,
+    );
+  });
+});
+
+Deno.test("--significance: exit 0 within the threshold", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, steadyRun(1), steadyRun(1.02));
+    const r = await cli(dir, "001", "--significance");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Checking for internal regressions \(>5% threshold, significant changes only\)\.\.\.$/m,
+    );
+    assert.match(r.stdout, /^✓ No significant regressions detected \(within 5% threshold\)$/m);
+  });
+});
+
+Deno.test("--significance: exit 1 when over the threshold and the interval excludes 0", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, steadyRun(1), steadyRun(1.1));
+    const r = await cli(dir, "001", "--significance");
+    assert.equal(r.code, 1, r.stderr);
+    const lines = regressionLines(r.stdout);
+    assert.equal(lines.length, 1, r.stdout);
+    assert.match(
+      lines[0],
+      /^⚠ REGRESSION: P99 latency increased by 10\.1% \(0\.606ms → 0\.667ms; threshold: \+5%\); significant: 95% interval \[\+10\.\d%, \+10\.\d%\]$/,
+    );
+  });
+});
+
+Deno.test("--significance: exit 4 (INCONCLUSIVE) when over the threshold but within noise", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, noisyRun(1n, 1), noisyRun(2n, 1.06));
+    const r = await cli(dir, "001", "--significance");
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.stdout,
+      /^\? INCONCLUSIVE: P99 latency increased by 12\.9% \(.*; threshold: \+5%\); not significant: 95% interval \[-\d+\.\d%, \+\d+\.\d%\]$/m,
+    );
+    assert.match(r.stdout, /^- Status: \? Inconclusive \(P99 \+12\.9%, not significant\)$/m);
+    assert.match(r.stdout, /\(exceeds 5% target, not significant\)$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}deno task check 001 before --runs 5 && deno task check 001 after --runs 5 && deno task compare 001 --significance$/m,
+    );
+    assert.doesNotMatch(r.stdout, /cargo flamegraph/);
+
+    const j = JSON.parse((await cli(dir, "001", "--significance", "--json")).stdout);
+    assert.equal(j.verdict, "inconclusive");
+    assert.equal(j.rule, "significance");
+    assert.equal(j.exit_code, 4);
+    assert.equal(j.statistics.method, "bootstrap");
+    assert.deepEqual(j.statistics.bootstrap.block_seconds, 5);
+    assert.deepEqual(j.statistics.bootstrap.resamples, 2000);
+    const ci = j.metrics.p99_latency_ms.ci;
+    assert.ok(ci[0] < 0 && ci[1] > 5, String(ci));
+    assert.equal(j.metrics.p99_latency_ms.p_value, null);
+    assert.equal(j.metrics.total_errors.ci, null);
+    assert.deepEqual(
+      j.criteria.map((c: { id: string; status: string }) => `${c.id}:${c.status}`),
+      ["p99:inconclusive", "throughput:pass", "errors:pass"],
+    );
+    // Without --significance the same pair is a regression by the specification's rule.
+    assert.equal((await cli(dir, "001", "--json")).code, 1);
+  });
+});
+
+Deno.test("--significance: old-tool reports have no interval, so a change over the threshold is inconclusive", () => {
+  const c = compareRuns({
+    task: "001",
+    mode: "internal",
+    before: legacy(SPEC_BEFORE),
+    after: legacy(SPEC_AFTER),
+  });
+  assert.equal(c.statistics.method, "none");
+  const v = decideVerdict(c, defaultThresholds("internal"), { significance: true });
+  assert.equal(v.kind, "inconclusive");
+  assert.equal(exitCodeOf(v), 4);
+  const text = renderTerminal(c, v);
+  assert.match(
+    text,
+    /^\? INCONCLUSIVE: P99 latency increased by 7\.4% .*not significant: no interval \(old-tool reports have no per-second histograms\)$/m,
+  );
+  assert.doesNotMatch(text, /Note: no 95% intervals/);
+  const log = sectionContent(c, v, "Dual Memory Types");
+  assert.equal(log.status, "**Status**: ❔ INCONCLUSIVE");
+  assert.ok(
+    log.results.includes("- Status: ❔ INCONCLUSIVE (P99 +7.43%, not significant; 5% target)"),
+    log.results.join("\n"),
+  );
+  // Errors have no noise model: any increase stays a regression.
+  const more = compareRuns({
+    task: "001",
+    mode: "internal",
+    before: legacy(SPEC_BEFORE),
+    after: legacy({ ...SPEC_BEFORE, total_errors: 2 }),
+  });
+  assert.equal(
+    decideVerdict(more, defaultThresholds("internal"), { significance: true }).kind,
+    "regression",
+  );
+});
+
+Deno.test("repeated runs: per-run values, medians, ratio of medians and Mann–Whitney p-values", async () => {
+  await inTempDir(async (dir) => {
+    await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.01), steadyRun(0.99)]);
+    await writeGroup(dir, "after", [steadyRun(1.1), steadyRun(1.12), steadyRun(1.09)]);
+    // An older run of another group is not part of the comparison.
+    await writeReport(
+      join(dir, OUT),
+      "001_before_20250101_090000.json",
+      makeReport({ phase: "before", ...steadyRun(2) }),
+    );
+    const r = await cli(dir, "001", "--significance");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^Metric {20}Before {6}After {7}Change p \(worse\)$/m);
+    // Medians: 0.606 before, 0.667 after (the run at × 1.10); n = m = 3 separated: p = 0.05.
+    assert.match(r.stdout, /^P99 latency \(ms\) +0\.606 +0\.667 +\+10\.1% p=0\.05$/m);
+    assert.match(
+      r.stdout,
+      /^Before: 001_before_20250101_120002\.json and 2 more runs of its group$/m,
+    );
+    assert.match(r.stdout, /^Runs: 3 before, 3 after\. The table shows per-run medians/m);
+    assert.match(
+      r.stdout,
+      /^P99 latency \(ms\) +before: 0\.606 0\.612 0\.6 +after: 0\.667 0\.679 0\.661$/m,
+    );
+    assert.match(
+      regressionLines(r.stdout)[0],
+      /; significant: one-sided Mann–Whitney p = 0\.05 over 3 before and 3 after runs$/,
+    );
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.equal(j.statistics.method, "runs");
+    assert.equal(j.statistics.runs.before.count, 3);
+    assert.equal(j.metrics.p99_latency_ms.p_value, 0.05);
+    assert.equal(j.metrics.p99_latency_ms.ci, null);
+    assert.deepEqual(j.statistics.per_run.p99_latency_ms.before, [0.606, 0.612, 0.6]);
+    assert.equal(j.statistics.per_run.p99_latency_ms.test, "exact");
+    assert.equal(j.statistics.per_run.p99_latency_ms.u, 9);
+  });
+});
+
+Deno.test("repeated runs: over the threshold but overlapping runs is INCONCLUSIVE (exit 4)", async () => {
+  await inTempDir(async (dir) => {
+    await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.08), steadyRun(0.98)]);
+    await writeGroup(dir, "after", [steadyRun(1.07), steadyRun(1), steadyRun(1.09)]);
+    const r = await cli(dir, "001", "--significance");
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Note: P99 change \+6\.9% is over the threshold but not significant: one-sided Mann–Whitney p = 0\.25 over 3 before and 3 after runs \(needs p ≤ 0\.05\); rerun both phases with --runs 6$/m,
+    );
+    // The default rule judges the ratio of medians alone.
+    assert.equal((await cli(dir, "001")).code, 1);
+  });
+});
+
+Deno.test("repeated runs: a missing run of a group and a noisy host are warned about", async () => {
+  await inTempDir(async (dir) => {
+    await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.1), steadyRun(0.92)], { count: 4 });
+    await writeGroup(dir, "after", [steadyRun(1)]);
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 0, r.stderr);
+    const warnings = r.stderr.trimEnd().split("\n");
+    assert.equal(warnings.length, 2, r.stderr);
+    assert.match(
+      warnings[0],
+      /^m17_compare: warning: only 3 of the 4 before runs of check group before-0 are in tmp\/m17_performance \(missing run 4\); comparing the 3 found$/,
+    );
+    assert.match(
+      warnings[1],
+      /^m17_compare: warning: the 5% P99 threshold is below the noise floor of the before runs: P99 changed by 1\d\.\d% between two runs of the same build \(95th percentile over 3 runs\)/,
+    );
+  });
+});
+
+Deno.test("--calibrate: the noise floor of one phase's runs, thresholds below it flagged, exit 0", async () => {
+  await inTempDir(async (dir) => {
+    await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.1), steadyRun(0.97)]);
+    const r = await cli(dir, "001", "--calibrate");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^=== Noise calibration: Task 001, before runs ===$/m);
+    assert.match(
+      r.stdout,
+      /^Runs: the 3 runs of one check --runs group: 001_before_20250101_120000\.json, /m,
+    );
+    assert.match(
+      r.stdout,
+      /^P99 latency \(ms\) +0\.606 0\.667 0\.588 +\d+\.\d% +13\.4% +1\d\.\d%$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^⚠ The 5% P99 threshold is below this host's noise floor \(1\d\.\d%\): .*use --threshold-p99 above 1\d\.\d, or compare with --runs 5 --significance$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^✓ The 5% throughput threshold is above this host's noise floor \(0\.0%\)$/m,
+    );
+    const high = await cli(dir, "001", "--calibrate", "--threshold-p99", "20");
+    assert.match(high.stdout, /^✓ The 20% P99 threshold is above this host's noise floor/m);
+    const j = JSON.parse((await cli(dir, "001", "--calibrate", "--json")).stdout);
+    assert.equal(j.source, "group");
+    assert.deepEqual(j.values.p99_latency_ms, [0.606, 0.667, 0.588]);
+    assert.ok(
+      Math.abs(j.noise_floor.p99_latency_ms.max_pair_pct - (0.667 / 0.588 - 1) * 100) < 1e-9,
+    );
+    assert.deepEqual(j.below_noise_floor, ["p99_latency_ms"]);
+  });
+});
+
+Deno.test("--calibrate: single runs of one workload count too; fewer than 3 runs exit 3", async () => {
+  await inTempDir(async (dir) => {
+    await writeGroup(dir, "after", [steadyRun(1)], { group: "a", hour: "10" });
+    await writeGroup(dir, "after", [steadyRun(1.01)], { group: "b", hour: "11" });
+    assertRefusal(
+      await cli(dir, "001", "--calibrate", "--phase", "after"),
+      /calibration needs at least 3 valid runs .*found 2 comparable 'after' runs .*; run: deno task check 001 after --runs 5$/,
+    );
+    assertRefusal(await cli(dir, "001", "--calibrate"), /no 'before' run for task 001/);
+    await writeGroup(dir, "after", [steadyRun(1.02)], { group: "c", hour: "12" });
+    // A run of another workload is not noise of this one.
+    await writeReport(
+      join(dir, OUT),
+      "001_after_20250101_090000.json",
+      makeReport({ phase: "after", ...steadyRun(3), workloadFingerprint: "beef".repeat(16) }),
+    );
+    const r = await cli(dir, "001", "--calibrate", "--phase", "after");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Runs: all 3 comparable after reports: /m);
+    assertRefusal(
+      await cli(dir, "001", "--phase", "after"),
+      /--phase only applies with --calibrate/,
+    );
+    assertRefusal(
+      await cli(dir, "001", "--calibrate", "--phase", "during"),
+      /--phase needs before or after/,
+    );
+    assertRefusal(
+      await cli(dir, "001", "--calibrate", "--significance"),
+      /--calibrate and --significance cannot be combined/,
+    );
+  });
+});
+
+Deno.test("help names exit 4 and the statistics options", async () => {
+  await inTempDir(async (dir) => {
+    const help = (await cli(dir, "--help")).stdout;
+    assert.match(
+      help,
+      /4 \(inconclusive:\s+over the threshold but not significant; --significance only\)/,
+    );
+    for (const flag of ["--significance", "--calibrate", "--phase before\\|after"]) {
+      assert.match(help, new RegExp(`^  ${flag} `, "m"));
+    }
+  });
+});
+
+Deno.test("number formats: intervals and p-values", () => {
+  assert.equal(formatInterval([2.14, 12.86]), "[+2.1%, +12.9%]");
+  assert.equal(formatInterval([-3, 0.01]), "[-3.0%, +0.0%]");
+  assert.equal(formatPValue(0.05), "0.05");
+  assert.equal(formatPValue(1 / 252), "0.004");
+  assert.equal(formatPValue(0.35), "0.35");
+  assert.equal(formatPValue(0.0001), "<0.001");
 });
