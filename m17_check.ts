@@ -48,6 +48,7 @@ Options:
   --runs N               N independent runs (fresh server and state each), grouped for compare
   --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
   --quiet                only warnings and errors on the terminal
+  --html                 also write <stem>.html: a self-contained page of the run (plots, definitions)
   --help, --version
 
 Reference server knobs (with the reference target):
@@ -115,6 +116,7 @@ export function parseCheckArgs(
         runs: { type: "string" },
         "dry-run": { type: "boolean" },
         quiet: { type: "boolean" },
+        html: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
         "ref-latency-ms": { type: "string" },
@@ -212,6 +214,7 @@ export function parseCheckArgs(
     preloadConcurrency:
       num("preload-concurrency", v["preload-concurrency"], { int: true, min: 1, max: 1024 }) ?? 32,
     quiet: v.quiet ?? false,
+    html: v.html ?? false,
     runIndex: 1,
     runCount: num("runs", v.runs, { int: true, min: 1, max: 100 }) ?? 1,
     runGroup: crypto.randomUUID(),

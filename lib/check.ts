@@ -13,6 +13,7 @@ import { type LoadResult, runLoad, runPreload } from "./driver.ts";
 import { buildEngram, findEngramCheckout, startEngram } from "./engram.ts";
 import { RunError, UsageError } from "./errors.ts";
 import { IntervalLogWriter, type LatencyHistogram } from "./histogram.ts";
+import { renderRunHtml } from "./html.ts";
 import { makeSchedule } from "./pacer.ts";
 import { formatSeed } from "./prng.ts";
 import type { RunReport } from "./report.ts";
@@ -51,6 +52,8 @@ export interface CheckOptions {
   maxInFlight: number;
   preloadConcurrency: number;
   quiet: boolean;
+  /** Also write `<stem>.html`, the self-contained single-run page (lib/html.ts). */
+  html: boolean;
   runIndex: number;
   runCount: number;
   runGroup: string;
@@ -412,6 +415,12 @@ export async function runCheck(
     });
     await writeArtifacts(report, files, sampler, hlog.text(), target);
     printSummary(report, files, log);
+    if (o.html) {
+      // Derived from the report just written; written after it, so it never marks a run complete.
+      const htmlPath = `${files.stem}.html`;
+      await writeFileAtomic(htmlPath, renderRunHtml(report, files.report));
+      log.line(`HTML report: ${htmlPath}`);
+    }
     return { report, files, exitCode: report.valid ? 0 : 1 };
   } finally {
     await sampler?.stop();
