@@ -72,6 +72,7 @@ export async function startReference(
     "0",
     "--dim",
     String(opts.dim),
+    "--exit-with-parent",
     ...knobArgs(knobs),
   ]);
   const proc = new ServerProcess("reference server", cmd, args, { logPath: opts.logPath });
