@@ -8,6 +8,7 @@
  * written; 1 the run failed or is invalid; 3 usage or configuration error; 130/143 interrupted.
  * @module
  */
+import { restoreCallerCwd } from "./lib/cwd.ts";
 import { parseArgs } from "node:util";
 import { type CheckOptions, dryRunText, prepareScenario, runCheck, RunLog } from "./lib/check.ts";
 import { validateTaskId } from "./lib/discovery.ts";
@@ -15,11 +16,16 @@ import { DEFAULT_ENGRAM_PORT, diagCommand } from "./lib/engram.ts";
 import { EXIT, messageOf, RunError, UsageError } from "./lib/errors.ts";
 import { parseSeed } from "./lib/prng.ts";
 import { stopAll } from "./lib/process.ts";
-import { VERSION } from "./lib/version.ts";
+import { releaseOpenClaimsSync } from "./lib/results.ts";
+import { parseTargetUrl } from "./lib/target.ts";
+import { versionLine } from "./lib/build_info.ts";
+import { installCommand } from "./lib/install.ts";
 
 const USAGE = `Usage: m17_check <task> [before|after] [--competitive] [options]
        m17_check serve [reference server options]     (the built-in reference server)
        m17_check diag [--port N] [--kill-leaked [--yes]]  (engram processes, port, load, memory)
+       m17_check install-scripts <engram-dir> [--force]  (make the Engram checkout's
+                 scripts/m17_performance_check.sh and compare_m17_performance.sh run m17)
 
 Runs a deterministic, seeded, open-loop load test and writes
   tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
@@ -149,6 +155,7 @@ export function parseCheckArgs(
   if (phase !== "before" && phase !== "after") {
     throw new UsageError(`Phase must be 'before' or 'after' (got ${JSON.stringify(phase)})`);
   }
+  if (v.url !== undefined) parseTargetUrl(v.url); // a bad URL is refused before anything runs
   if (v.url !== undefined && v.reference) {
     throw new UsageError("--url and --reference conflict: choose one target");
   }
@@ -228,6 +235,7 @@ export function parseCheckArgs(
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === "diag") return await diagCommand(argv.slice(1));
+  if (argv[0] === "install-scripts") return await installCommand(argv.slice(1));
   if (argv[0] === "serve") {
     const { main: serve } = await import("./lib/reference/main.ts");
     return await serve(argv.slice(1));
@@ -238,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (cmd.kind === "version") {
-    console.log(`m17_check ${VERSION}`);
+    console.log(await versionLine("m17_check"));
     return EXIT.ok;
   }
   const o = cmd.options;
@@ -253,14 +261,17 @@ async function main(argv: string[]): Promise<number> {
   const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
     if (received) {
       // Second signal: stop servers now and leave.
-      stopAll(500).finally(() => Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm));
+      stopAll(500).finally(() => {
+        releaseOpenClaimsSync();
+        Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
+      });
       return;
     }
     received = sig;
     console.error(
       `\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`,
     );
-    controller.abort();
+    controller.abort(sig); // the reason names the signal in the report
   };
   const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
   Deno.addSignalListener("SIGINT", handlers.SIGINT);
@@ -287,9 +298,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  // `deno task` runs in the directory of deno.json; relative paths mean the caller's directory.
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd) Deno.chdir(initCwd);
+  restoreCallerCwd(new URL("./", import.meta.url));
   let code: number;
   try {
     code = await main(Deno.args);

@@ -8,6 +8,7 @@
  * args → find runs → load reports → statistics → verdict → render → exit code.
  * @module
  */
+import { restoreCallerCwd } from "./lib/cwd.ts";
 import { parseArgs } from "node:util";
 import { defaultBaselinesPath, loadBaseline } from "./lib/baselines.ts";
 import {
@@ -341,9 +342,7 @@ async function runCalibration(cli: Options, phase: Phase): Promise<number> {
 }
 
 if (import.meta.main) {
-  // `deno task` runs in the directory of deno.json; relative paths mean the caller's directory.
-  const initCwd = Deno.env.get("INIT_CWD");
-  if (initCwd) Deno.chdir(initCwd);
+  restoreCallerCwd(new URL("./", import.meta.url));
   try {
     Deno.exit(await main(Deno.args));
   } catch (e) {

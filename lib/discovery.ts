@@ -17,7 +17,9 @@
  */
 import { join } from "node:path";
 import { UsageError } from "./errors.ts";
-import { type RunReport, SCHEMA_VERSION } from "./report.ts";
+import { type LegacyOpStats, type RunReport, SCHEMA_VERSION } from "./report.ts";
+
+export type { LegacyOpStats };
 
 /** Internal runs use the baseline scenario; competitive runs the competitive one. */
 export type Mode = "internal" | "competitive";
@@ -230,19 +232,6 @@ export async function locateRuns(options: {
     before: await locate("before", options.before),
     after: await locate("after", options.after),
   };
-}
-
-/** Per-operation statistics of the old Rust load generator (microseconds). */
-export interface LegacyOpStats {
-  count: number;
-  success_count: number;
-  error_count: number;
-  p50_latency_us: number;
-  p95_latency_us: number;
-  p99_latency_us: number;
-  p999_latency_us: number;
-  mean_latency_us: number;
-  max_latency_us: number;
 }
 
 /** A report of the old Rust load generator: no `schema_version`, only these fields. */

@@ -25,8 +25,8 @@ export interface LatencySummaryMs {
   count: number;
 }
 
-/** Per-operation statistics; the first fields are the old tool's (microseconds). */
-export interface OpStats {
+/** Per-operation statistics of the old Rust load generator (microseconds). */
+export interface LegacyOpStats {
   count: number;
   success_count: number;
   error_count: number;
@@ -36,6 +36,10 @@ export interface OpStats {
   p999_latency_us: number;
   mean_latency_us: number;
   max_latency_us: number;
+}
+
+/** Per-operation statistics: the old tool's fields plus m17's. */
+export interface OpStats extends LegacyOpStats {
   /** Requests answered by the plain-recall fallback because the server rejected the mode. */
   fallback_count: number;
   /** Service time (send → response) P99 in microseconds. */
