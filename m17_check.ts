@@ -135,7 +135,13 @@ export function parseCheckArgs(
       },
     });
   } catch (e) {
-    throw new UsageError(messageOf(e).replace(/\. To specify a positional argument.*$/, ""));
+    // "--rate -5" reads as a missing value followed by an option named -5.
+    const dash = /^Option '(--[\w-]+)' argument is ambiguous/.exec(messageOf(e));
+    throw new UsageError(
+      dash
+        ? `${dash[1]}: missing value (a value starting with '-' is written ${dash[1]}=-…)`
+        : messageOf(e).replace(/\. To specify a positional argument.*$/, ""),
+    );
   }
   const v = parsed.values;
   if (v.help) return { kind: "help" };
@@ -260,11 +266,15 @@ async function main(argv: string[]): Promise<number> {
   let received: "SIGINT" | "SIGTERM" | null = null;
   const onSignal = (sig: "SIGINT" | "SIGTERM") => () => {
     if (received) {
-      // Second signal: stop servers now and leave.
-      stopAll(500).finally(() => {
-        releaseOpenClaimsSync();
-        Deno.exit(sig === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
-      });
+      // Second signal: kill the servers now (SIGKILL after 0.5 s); the run then winds up at
+      // once, and if it does not within a second, leave without it.
+      console.error(`\nm17_check: second ${sig}: killing the target and leaving`);
+      stopAll(500).finally(() =>
+        setTimeout(() => {
+          releaseOpenClaimsSync();
+          Deno.exit(received === "SIGINT" ? EXIT.sigint : EXIT.sigterm);
+        }, 1000)
+      );
       return;
     }
     received = sig;

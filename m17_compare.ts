@@ -48,6 +48,7 @@ import {
 } from "./lib/render.ts";
 import { calibrate, MIN_NOISE_RUNS } from "./lib/significance.ts";
 import { VERSION } from "./lib/version.ts";
+import { versionLine } from "./lib/build_info.ts";
 
 /** `--help` text. */
 export const HELP = `m17_compare ${VERSION}: compare a task's before and after performance runs
@@ -242,7 +243,7 @@ export async function main(args: string[]): Promise<number> {
   const outputs = takeOutputArgs(args);
   const cli = parseCli(outputs.args);
   if (cli === "help" || cli === "version") {
-    writeOut(Deno.stdout, cli === "help" ? HELP : `m17_compare ${VERSION}\n`);
+    writeOut(Deno.stdout, cli === "help" ? HELP : `${await versionLine("m17_compare")}\n`);
     return EXIT.ok;
   }
   if (cli.calibrate && (outputs.html !== null || outputs.exports.length > 0)) {

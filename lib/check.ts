@@ -6,12 +6,12 @@
  */
 import { createHash } from "node:crypto";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { assembleReport } from "./assemble.ts";
 import { writeFileAtomic, writeNewFile } from "./atomic.ts";
 import { type LoadResult, runLoad, runPreload } from "./driver.ts";
 import { buildEngram, findEngramCheckout, startEngram } from "./engram.ts";
-import { RunError, UsageError } from "./errors.ts";
+import { messageOf, RunError, UsageError } from "./errors.ts";
 import { IntervalLogWriter, type LatencyHistogram } from "./histogram.ts";
 import { renderRunHtml } from "./html.ts";
 import { makeSchedule } from "./pacer.ts";
@@ -20,8 +20,15 @@ import type { RunReport } from "./report.ts";
 import { claimRunFiles, releaseClaim, type RunFiles } from "./results.ts";
 import { loadScenario, OP_KINDS, type Scenario, withOverrides } from "./scenario.ts";
 import { diagnostics, SystemSampler } from "./system.ts";
-import { connectUrl, type ReferenceKnobs, startReference, type Target } from "./target.ts";
+import {
+  connectUrl,
+  healthLost,
+  type ReferenceKnobs,
+  startReference,
+  type Target,
+} from "./target.ts";
 import { VERSION } from "./version.ts";
+import { toolCommit } from "./build_info.ts";
 import { serializeOp, Workload, workloadFingerprint } from "./workload.ts";
 
 /** Options of one check run, already parsed from the command line. */
@@ -82,6 +89,11 @@ export class RunLog {
   line(text: string): void {
     this.#clearStatus();
     if (!this.quiet) console.log(text);
+    this.#toFile(text);
+  }
+
+  /** A line for the log file only (the entrypoint tells the terminal). */
+  record(text: string): void {
     this.#toFile(text);
   }
 
@@ -216,6 +228,17 @@ function describeDistribution(s: Scenario): string {
   }
 }
 
+/** `--ref-record FILE` must be creatable: its directory exists and it is not a directory. */
+async function checkRecordPath(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  if (!(await Deno.stat(dir).catch(() => null))?.isDirectory) {
+    throw new UsageError(`--ref-record ${path}: directory ${dir} does not exist`);
+  }
+  if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
+    throw new UsageError(`--ref-record ${path}: is a directory`);
+  }
+}
+
 /** The outcome of `runCheck`. */
 export interface CheckOutcome {
   report: RunReport | null;
@@ -223,21 +246,37 @@ export interface CheckOutcome {
   exitCode: number;
 }
 
-/** Best-effort git commit of the tool itself (null when not in a checkout). */
-async function toolCommit(): Promise<string | null> {
-  try {
-    const out = await new Deno.Command("git", {
-      args: ["-C", toolRoot(), "rev-parse", "--short=12", "HEAD"],
-      stdout: "piped",
-      stderr: "null",
-    }).output();
-    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
-  } catch {
-    return null;
-  }
+/** Share of measured requests without an answer (timeout, no connection) that makes a run invalid. */
+export const UNANSWERED_LIMIT = 0.01;
+
+/**
+ * Why a run's latencies are not measurements: more than 1% of its requests got no answer. A
+ * timeout records the timeout, not the response time, and a refused connection fails at once,
+ * so both would pass for latencies. Error responses (HTTP 5xx) are answers and do not count.
+ */
+export function unansweredReason(r: LoadResult, timeoutMs: number): string | null {
+  const timeouts = r.errorsByKind.timeout ?? 0;
+  const refused = r.errorsByKind.connection ?? 0;
+  const requests = Math.max(r.sent, r.completed, 1);
+  if (timeouts + refused <= requests * UNANSWERED_LIMIT) return null;
+  return `${timeouts + refused} of ${requests} requests (${
+    ((100 * (timeouts + refused)) / requests).toFixed(1)
+  }%) got no answer (${timeouts} timed out after ${timeoutMs} ms, ${refused} could not connect): ` +
+    `over ${UNANSWERED_LIMIT * 100}%, the percentiles are not response times`;
 }
 
-/** One complete run with guaranteed teardown. `signal` aborts it (SIGINT/SIGTERM). */
+/** `interrupted by SIGINT during preload`: the abort reason is the signal's name. */
+function interruptedBy(signal: AbortSignal, stage: string): string {
+  return `interrupted by ${
+    typeof signal.reason === "string" ? signal.reason : "a signal"
+  } during ${stage}`;
+}
+
+/**
+ * One complete run with guaranteed teardown. `signal` aborts it (SIGINT/SIGTERM; its reason is
+ * the signal's name). Once the target is up, an interrupt or a dead server still yields a report,
+ * marked invalid, with what was measured until then.
+ */
 export async function runCheck(
   o: CheckOptions,
   log: RunLog,
@@ -246,8 +285,9 @@ export async function runCheck(
   const { scenario, path: scenarioPath, sha256 } = await prepareScenario(o);
   const fingerprint = workloadFingerprint(scenario);
 
-  // Before any file is claimed: a bad --engram-dir is a usage error.
+  // Before any file is claimed: a bad --engram-dir or --ref-record is a usage error.
   const engramDir = o.url || o.reference ? null : await findEngramCheckout(Deno.cwd(), o.engramDir);
+  if (o.knobs.record !== undefined) await checkRecordPath(o.knobs.record);
 
   const files = await claimRunFiles(o.outDir, o.task, o.phase, o.competitive);
   log.attach(files.log);
@@ -255,6 +295,7 @@ export async function runCheck(
   let target: Target | null = null;
   let sampler: SystemSampler | null = null;
   const extraInvalid: string[] = [];
+  let stage = "target start-up";
   try {
     log.line(
       `m17_check ${VERSION}: task ${o.task}, phase ${o.phase}${
@@ -270,7 +311,7 @@ export async function runCheck(
 
     // ---- target up ----
     if (o.url) {
-      target = await connectUrl(o.url);
+      target = await connectUrl(o.url, signal);
       log.line(
         `target: running server at ${target.url} (version ${
           target.version ?? "unknown"
@@ -315,6 +356,7 @@ export async function runCheck(
       target = await startReference(o.knobs, {
         dim: scenario.embeddingDim,
         logPath: files.serverLog,
+        signal,
       });
       log.line(
         `target: reference server ${
@@ -322,12 +364,16 @@ export async function runCheck(
         } at ${target.url} (pid ${target.process?.pid})`,
       );
     }
-    if (signal.aborted) throw new RunError("interrupted");
+    // Nothing ran yet: no report.
+    if (signal.aborted) throw new RunError(interruptedBy(signal, stage));
 
     // ---- preload (not measured) ----
     const w = new Workload(scenario);
     let preload = { count: 0, errors: 0, seconds: 0 };
+    // Why the warm-up and measured window are skipped (the report still gets written).
+    let skipped: string | null = null;
     if (scenario.preload > 0) {
+      stage = "preload";
       log.line(`preload: storing ${scenario.preload} memories (not measured)`);
       const p = await runPreload(w.stream("preload"), scenario.preload, {
         baseUrl: target.url,
@@ -349,9 +395,13 @@ export async function runCheck(
         extraInvalid.push(`preload had ${p.errors} errors (first: ${p.firstError})`);
       }
       const dead = target.deathReason();
-      if (dead) throw new RunError(`${dead} during preload`);
+      if (signal.aborted) skipped = interruptedBy(signal, stage);
+      else if (dead) skipped = `${dead} during preload`;
+      if (skipped) {
+        extraInvalid.push(`${skipped}: no measured window`);
+        log.warn(`${skipped}: skipping the warm-up and the measured window`);
+      }
     }
-    if (signal.aborted) throw new RunError("interrupted");
 
     // ---- warm-up and measured window ----
     sampler = new SystemSampler(target.process?.pid ?? null);
@@ -364,6 +414,7 @@ export async function runCheck(
     log.line(
       `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
     );
+    // Skipped: an aborted signal makes runLoad return at once with an empty, interrupted window.
     const result: LoadResult = await runLoad(
       w.stream("warmup"),
       w.stream("measured"),
@@ -374,7 +425,15 @@ export async function runCheck(
         baseUrl: target.url,
         timeoutMs: o.timeoutMs,
         maxInFlight: o.maxInFlight,
-        signal,
+        signal: skipped ? AbortSignal.abort() : signal,
+        onPhaseStart: (phase) => {
+          stage = phase === "warmup" ? "warm-up" : "the measured window";
+          log.line(
+            phase === "warmup"
+              ? `warm-up started: ${scenario.warmupSeconds} s, not recorded`
+              : `measured window started: ${scenario.durationSeconds} s at ${scenario.rate} ops/s`,
+          );
+        },
         onProgress: (p) => {
           const plain = p.elapsedSeconds - lastPlain >= 10 || p.elapsedSeconds === 0;
           if (plain) lastPlain = p.elapsedSeconds;
@@ -391,9 +450,14 @@ export async function runCheck(
       },
     );
     await sampler.stop();
-    const dead = target.deathReason();
-    if (dead) extraInvalid.push(`${dead} during the run`);
-    if (signal.aborted) extraInvalid.push("interrupted by a signal");
+    if (!skipped) {
+      const dead = target.deathReason() ??
+        (target.kind === "url" && !signal.aborted ? await healthLost(target.url) : null);
+      if (dead) extraInvalid.push(`${dead} during the run`);
+      if (signal.aborted) extraInvalid.push(interruptedBy(signal, stage));
+      const unanswered = unansweredReason(result, o.timeoutMs);
+      if (unanswered) extraInvalid.push(unanswered);
+    }
 
     // ---- artifacts ----
     const report = assembleReport(result, {
@@ -422,13 +486,16 @@ export async function runCheck(
       log.line(`HTML report: ${htmlPath}`);
     }
     return { report, files, exitCode: report.valid ? 0 : 1 };
+  } catch (e) {
+    log.record(`run failed: ${messageOf(e)}`);
+    throw e;
   } finally {
     await sampler?.stop();
     if (target) {
+      const name = target.kind === "engram" ? "engram" : "reference server";
+      if (target.process) log.line(`target: stopping the ${name} (pid ${target.process.pid})`);
       await target.stop();
-      if (target.process) {
-        log.line(`target: ${target.kind === "engram" ? "engram" : "reference server"} stopped`);
-      }
+      if (target.process) log.line(`target: ${name} stopped`);
     }
     await releaseClaim(files);
     log.close();

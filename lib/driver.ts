@@ -5,7 +5,8 @@
  *     omission, so a server stall shows up in full),
  *   - service time: actual send → complete response,
  *   - schedule lag: due instant → actual send.
- * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time.
+ * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time, and one
+ * still waiting a whole timeout after it was due is a timeout, never sent.
  *
  * Deno timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer dispatches every
  * due request on each wake-up, sleeps with a timer only when the next due time is far, and
@@ -30,6 +31,8 @@ export interface DriverOptions {
   onProgress?: (p: Progress) => void;
   /** Called once per finished second of the measured window (interval log). */
   onInterval?: (i: IntervalSummary, h: LatencyHistogram) => void;
+  /** Called when the warm-up and when the measured window begin. */
+  onPhaseStart?: (phase: "warmup" | "measured") => void;
 }
 
 /** A progress snapshot. */
@@ -58,9 +61,9 @@ export interface LoadResult {
   /** Wall-clock start of the measured window (ms since epoch). */
   windowStartEpochMs: number;
   durationSeconds: number;
-  /** From window start to the last measured response (≥ duration). */
+  /** From window start to the last measured response (≥ duration unless interrupted). */
   elapsedSeconds: number;
-  /** Measured requests due in the window (all are sent unless interrupted). */
+  /** Measured requests due in the window (all are sent unless interrupted or expired). */
   due: number;
   sent: number;
   completed: number;
@@ -214,6 +217,79 @@ export async function runLoad(
     opts.onInterval?.(summary, b.hist);
   };
 
+  /** Records how a request ended; `sentMs` is null for one that timed out while queued. */
+  const finish = (
+    p: Pending,
+    sentMs: number | null,
+    endMs: number,
+    errorKind: string | null,
+    fallback: boolean,
+  ) => {
+    if (!p.measured) {
+      warmupOps++;
+      if (errorKind && errorKind !== "aborted") warmupErrors++;
+      return;
+    }
+    if (errorKind === "aborted") {
+      // Cancelled by an interrupt: not a server outcome, not recorded as latency.
+    } else {
+      completed++;
+      lastCompletionMs = Math.max(lastCompletionMs, endMs);
+      const respMs = endMs - p.dueMs;
+      response.recordMs(respMs);
+      const t = perOp[p.op.kind];
+      t.count++;
+      t.response.recordMs(respMs);
+      if (sentMs !== null) {
+        service.recordMs(endMs - sentMs);
+        t.service.recordMs(endMs - sentMs);
+      }
+      if (fallback) {
+        t.fallbacks++;
+        fallbacks++;
+      }
+      if (errorKind) {
+        errors++;
+        t.errors++;
+        t.errorsByKind[errorKind] = (t.errorsByKind[errorKind] ?? 0) + 1;
+        errorsByKind[errorKind] = (errorsByKind[errorKind] ?? 0) + 1;
+      }
+      const cs = Math.floor((endMs - windowStartMs) / 1000);
+      completedBySecond.set(cs, (completedBySecond.get(cs) ?? 0) + 1);
+    }
+    const s = Math.floor((p.dueMs - windowStartMs) / 1000);
+    const b = seconds.get(s);
+    if (b) {
+      b.pending--;
+      if (errorKind !== "aborted") {
+        b.hist.recordMs(endMs - p.dueMs);
+        if (errorKind) b.errors++;
+      }
+      closeSecond(s);
+    }
+  };
+
+  const takeQueued = (): Pending => {
+    const next = queue[queueHead];
+    queue[queueHead++] = undefined as unknown as Pending;
+    if (queueHead > 1024 && queueHead * 2 > queue.length) {
+      queue.splice(0, queueHead);
+      queueHead = 0;
+    }
+    return next;
+  };
+
+  /**
+   * A request still waiting for a slot a whole timeout after it was due has timed out: it is
+   * recorded as such and never sent. This bounds the queue (rate × timeout, whatever the run's
+   * length) and the run's end (window + timeout) when the server stops answering.
+   */
+  const expireQueued = (nowMs: number) => {
+    while (queueHead < queue.length && nowMs - queue[queueHead].dueMs >= opts.timeoutMs) {
+      finish(takeQueued(), null, nowMs, "timeout", false);
+    }
+  };
+
   const execute = (p: Pending, capped: boolean) => {
     inFlight++;
     const sentMs = performance.now();
@@ -229,57 +305,10 @@ export async function runLoad(
     sender.send(p.op).then(({ errorKind, fallback }) => {
       const endMs = performance.now();
       inFlight--;
-      if (p.measured) {
-        if (errorKind === "aborted") {
-          // Cancelled by an interrupt: not a server outcome, not recorded as latency.
-        } else {
-          completed++;
-          lastCompletionMs = Math.max(lastCompletionMs, endMs);
-          const respMs = endMs - p.dueMs;
-          const servMs = endMs - sentMs;
-          response.recordMs(respMs);
-          service.recordMs(servMs);
-          const t = perOp[p.op.kind];
-          t.count++;
-          t.response.recordMs(respMs);
-          t.service.recordMs(servMs);
-          if (fallback) {
-            t.fallbacks++;
-            fallbacks++;
-          }
-          if (errorKind) {
-            errors++;
-            t.errors++;
-            t.errorsByKind[errorKind] = (t.errorsByKind[errorKind] ?? 0) + 1;
-            errorsByKind[errorKind] = (errorsByKind[errorKind] ?? 0) + 1;
-          }
-          const cs = Math.floor((endMs - windowStartMs) / 1000);
-          completedBySecond.set(cs, (completedBySecond.get(cs) ?? 0) + 1);
-        }
-        const s = Math.floor((p.dueMs - windowStartMs) / 1000);
-        const b = seconds.get(s);
-        if (b) {
-          b.pending--;
-          if (errorKind !== "aborted") {
-            b.hist.recordMs(endMs - p.dueMs);
-            if (errorKind) b.errors++;
-          }
-          closeSecond(s);
-        }
-      } else {
-        warmupOps++;
-        if (errorKind && errorKind !== "aborted") warmupErrors++;
-      }
+      finish(p, sentMs, endMs, errorKind, fallback);
       // A slot is free: the oldest waiting request goes next, keeping its due time.
-      if (queueHead < queue.length && inFlight < opts.maxInFlight) {
-        const next = queue[queueHead];
-        queue[queueHead++] = undefined as unknown as Pending;
-        if (queueHead > 1024 && queueHead * 2 > queue.length) {
-          queue.splice(0, queueHead);
-          queueHead = 0;
-        }
-        execute(next, true);
-      }
+      expireQueued(endMs);
+      if (queueHead < queue.length && inFlight < opts.maxInFlight) execute(takeQueued(), true);
       if (drainWake && inFlight === 0 && queueHead >= queue.length) drainWake();
     });
   };
@@ -308,6 +337,7 @@ export async function runLoad(
     let lastProgressSecond = -1;
     let completedAtLastProgress = 0;
     while (nextDue < endOffset && !opts.signal?.aborted) {
+      expireQueued(performance.now());
       const now = performance.now() - startMs;
       if (now >= nextDue) {
         while (nextDue <= now && nextDue < endOffset) {
@@ -341,17 +371,20 @@ export async function runLoad(
     }
   };
 
-  if (warmupSeconds > 0) {
+  if (warmupSeconds > 0 && !opts.signal?.aborted) {
+    opts.onPhaseStart?.("warmup");
     await pace(warmupStream, performance.now(), warmupSeconds, false);
   }
+  if (!opts.signal?.aborted) opts.onPhaseStart?.("measured");
   windowStartMs = performance.now();
   const windowStartEpochMs = Date.now();
   await pace(measuredStream, windowStartMs, durationSeconds, true);
   pacedThroughSecond = Number.MAX_SAFE_INTEGER;
   const interrupted = opts.signal?.aborted ?? false;
+  const pacingEndMs = performance.now();
 
-  // Drain: every sent request has its own timeout; queued ones get theirs when sent. The
-  // deadline below only guards against a queue that cannot drain in reasonable time.
+  // Drain: every sent request has its own timeout; queued ones expire a timeout after they
+  // were due. The deadline below is only a safety net.
   const drainDeadline = performance.now() + opts.timeoutMs * 2 + 5000;
   while ((inFlight > 0 || queueHead < queue.length) && performance.now() < drainDeadline) {
     await Promise.race([
@@ -359,6 +392,7 @@ export async function runLoad(
       sleep(Math.max(1, Math.min(250, drainDeadline - performance.now()))),
     ]);
     drainWake = null;
+    expireQueued(performance.now());
     if (interrupted) sender.abort.abort();
   }
   if (inFlight > 0 || queueHead < queue.length) {
@@ -388,7 +422,10 @@ export async function runLoad(
   opts.signal?.removeEventListener("abort", onAbort);
 
   const due = countDue(makeSched(), durationSeconds);
-  const elapsedSeconds = Math.max(durationSeconds, (lastCompletionMs - windowStartMs) / 1000);
+  // An interrupted window lasted until the interrupt (or its last response), not its plan.
+  const elapsedSeconds = interrupted
+    ? (Math.max(pacingEndMs, lastCompletionMs) - windowStartMs) / 1000
+    : Math.max(durationSeconds, (lastCompletionMs - windowStartMs) / 1000);
   const rate = makeSched().rate;
   return {
     windowStartEpochMs,
@@ -443,6 +480,7 @@ export async function runPreload(
     while (issued < count && !opts.signal?.aborted) {
       issued++;
       const { errorKind } = await sender.send(stream.next());
+      if (errorKind === "aborted") break; // cancelled by an interrupt: neither stored nor failed
       done++;
       if (errorKind) {
         errors++;

@@ -76,10 +76,12 @@ export async function claimRunFiles(
         `out dir ${outDir}: cannot write (${(e as Error).message.split("\n")[0]})`,
       );
     }
-    if (await exists(files.report)) {
+    // A finished run (report) or an interrupted one (log, no report) already holds the stem.
+    if (await exists(files.report) || await exists(files.log)) {
       await Deno.remove(files.claim).catch(() => {});
       continue;
     }
+    OPEN_CLAIMS.add(files.claim);
     return files;
   }
   throw new UsageError(`out dir ${outDir}: too many runs named ${base}`);
@@ -97,4 +99,17 @@ async function exists(path: string): Promise<boolean> {
 /** Releases a stem claim (the report, if written, now holds the name). */
 export async function releaseClaim(files: RunFiles): Promise<void> {
   await Deno.remove(files.claim).catch(() => {});
+  OPEN_CLAIMS.delete(files.claim);
+}
+
+const OPEN_CLAIMS = new Set<string>();
+
+/** Removes every claim still held, at once: for an exit that skips the runs' own cleanup. */
+export function releaseOpenClaimsSync(): void {
+  for (const claim of OPEN_CLAIMS) {
+    try {
+      Deno.removeSync(claim);
+    } catch { /* already gone */ }
+  }
+  OPEN_CLAIMS.clear();
 }

@@ -65,7 +65,7 @@ function knobArgs(k: ReferenceKnobs): string[] {
 /** Starts the reference server on a free loopback port and waits until it is healthy. */
 export async function startReference(
   knobs: ReferenceKnobs,
-  opts: { dim: number; logPath?: string; startupTimeoutMs?: number },
+  opts: { dim: number; logPath?: string; startupTimeoutMs?: number; signal?: AbortSignal },
 ): Promise<Target> {
   const { cmd, args } = referenceCommand([
     "--port",
@@ -89,10 +89,12 @@ export async function startReference(
       `${(e as Error).message}; last output: ${proc.tail().slice(-5).join(" | ")}`,
     );
   }
-  const version = await waitHealthy(url, 10_000, () => proc.status !== null).catch(async (e) => {
-    await proc.stop(1000);
-    throw e;
-  });
+  const version = await waitHealthy(url, 10_000, () => proc.status !== null, opts.signal).catch(
+    async (e) => {
+      await proc.stop(1000);
+      throw e;
+    },
+  );
   return {
     kind: "reference",
     url,
@@ -107,8 +109,11 @@ export async function startReference(
   };
 }
 
-/** Uses an already running server; nothing is started or stopped. */
-export async function connectUrl(raw: string): Promise<Target> {
+/**
+ * The origin of a `--url` argument; a UsageError for anything but an http(s) URL. Checked while
+ * parsing the command line, before any file is written.
+ */
+export function parseTargetUrl(raw: string): string {
   let u: URL;
   try {
     u = new URL(raw);
@@ -118,8 +123,13 @@ export async function connectUrl(raw: string): Promise<Target> {
   if (u.protocol !== "http:" && u.protocol !== "https:") {
     throw new UsageError(`--url ${raw}: only http:// and https:// are supported`);
   }
-  const url = u.origin;
-  const version = await waitHealthy(url, 5_000, () => false);
+  return u.origin;
+}
+
+/** Uses an already running server; nothing is started or stopped. */
+export async function connectUrl(raw: string, signal?: AbortSignal): Promise<Target> {
+  const url = parseTargetUrl(raw);
+  const version = await waitHealthy(url, 5_000, () => false, signal);
   return {
     kind: "url",
     url,
@@ -132,18 +142,36 @@ export async function connectUrl(raw: string): Promise<Target> {
 }
 
 /**
+ * Why a server we did not start is gone after a run: null when `GET /health` still answers
+ * 200 within `timeoutMs`, else what happened instead (a `--url` server has no exit status).
+ */
+export async function healthLost(url: string, timeoutMs = 2000): Promise<string | null> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return res.status === 200 ? null : `server at ${url} answers /health with HTTP ${res.status}`;
+  } catch (e) {
+    return `server at ${url} no longer answers /health (${
+      (e as Error).name === "TimeoutError" ? `no answer in ${timeoutMs} ms` : "connection refused"
+    })`;
+  }
+}
+
+/**
  * Polls `GET /health` until it answers 200; returns the `version` it reports. Gives up at the
- * deadline, or at once when `dead()` says the process is gone.
+ * deadline, or at once when `dead()` says the process is gone or `signal` aborts.
  */
 export async function waitHealthy(
   url: string,
   timeoutMs: number,
   dead: () => boolean,
+  signal?: AbortSignal,
 ): Promise<string | null> {
   const deadline = performance.now() + timeoutMs;
   let last = "no answer";
   while (performance.now() < deadline) {
     if (dead()) throw new RunError(`server at ${url} exited before it became healthy`);
+    if (signal?.aborted) throw new RunError(`interrupted while waiting for ${url}/health`);
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       const text = await res.text();
