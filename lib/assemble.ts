@@ -5,7 +5,6 @@
  * @module
  */
 import type { LoadResult } from "./driver.ts";
-import { LatencyHistogram } from "./histogram.ts";
 import { METHODS, type OpStats, type RunReport, SCHEMA_VERSION } from "./report.ts";
 import { OP_KINDS, type OpKind, type Scenario } from "./scenario.ts";
 import type { Target } from "./target.ts";
@@ -220,9 +219,4 @@ function evaluateValidation(
   }
   if (Object.keys(criteria).length === 0) return null;
   return { criteria, passed: failures.length === 0, failures };
-}
-
-/** Decodes a report's base64 histogram (for tools reading reports). */
-export function histogramOf(base64: string): LatencyHistogram {
-  return LatencyHistogram.decode(base64);
 }

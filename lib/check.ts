@@ -568,8 +568,3 @@ function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   log.line(`report:        ${files.report}`);
   log.line(`files:         ${files.log}, ${files.sys}, ${files.diag}, ${files.hlog}`);
 }
-
-/** Writes a JSON file atomically (used for partial reports written on failure). */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
-}

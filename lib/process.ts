@@ -160,8 +160,3 @@ const LIVE = new Set<ServerProcess>();
 export async function stopAll(graceMs = 5000): Promise<void> {
   await Promise.allSettled([...LIVE].map((p) => p.stop(graceMs)));
 }
-
-/** Number of live children (for tests). */
-export function liveCount(): number {
-  return LIVE.size;
-}

@@ -460,14 +460,6 @@ function fmt(v: unknown): string {
   return typeof v === "string" ? JSON.stringify(v) : String(v);
 }
 
-/**
- * The canonical form of a scenario: a stable JSON text of every field that shapes the workload.
- * Used for the workload fingerprint, so formatting or comments in the TOML do not matter.
- */
-export function canonicalScenario(s: Scenario): string {
-  return JSON.stringify(s, (_k, v) => typeof v === "bigint" ? "0x" + v.toString(16) : v);
-}
-
 /** Returns a copy with command-line overrides applied and re-validated. */
 export function withOverrides(
   s: Scenario,

@@ -56,7 +56,7 @@ Deno.test("open loop: every due request is sent on time even when responses are 
     // A closed-loop client would have sent ~20 requests in this second.
     const resp = r.response.summaryMs();
     assert.ok(resp.p50_ms >= 49 && resp.p50_ms < 80, `p50 ${resp.p50_ms}`);
-    assert.ok(r.lag.percentileUs(99) < 5000, `lag p99 ${r.lag.percentileUs(99)} µs`);
+    assert.ok(r.lag.percentileUs(99) < 10_000, `lag p99 ${r.lag.percentileUs(99)} µs`);
     assert.ok(r.elapsedSeconds >= 1 && r.elapsedSeconds < 1.5);
   } finally {
     await s.server.shutdown();
