@@ -171,7 +171,7 @@ class EmbeddingSpace {
       ? popularityThresholds(d.numClusters, d.exponent)
       : null;
     this.#draws = new Uint32Array(2 * this.dim);
-    this.#bytes = new Uint8Array(this.dim * 10 + 8); // "-0.1234" + "%2C" per component
+    this.#bytes = new Uint8Array(this.dim * 10 + 16); // "-0.1234" + "%2C" per component
     this.#quantised = new Int32Array(this.dim);
     const rng = Prng.derive(s.seed, 0xC0FFEEn);
     this.centers = new Float64Array(this.numClusters * this.dim);
@@ -227,41 +227,54 @@ function quantise(x: number): number {
   return k > QUANT ? QUANT : k < -QUANT ? -QUANT : k;
 }
 
+/** ASCII of the four decimals of m/10000, m in 0..9999, packed little-endian into a Uint32. */
+const DIGITS = new Uint32Array(QUANT);
+/** How far to advance after writing "0." + DIGITS[m]: trailing zeros (and a bare ".") dropped. */
+const ADVANCE = new Uint8Array(QUANT);
+for (let m = 0; m < QUANT; m++) {
+  const d = String(m).padStart(4, "0");
+  DIGITS[m] = d.charCodeAt(0) | (d.charCodeAt(1) << 8) | (d.charCodeAt(2) << 16) |
+    (d.charCodeAt(3) << 24);
+  const significant = d.replace(/0+$/, "").length;
+  ADVANCE[m] = significant === 0 ? 1 : 2 + significant;
+}
+
 /**
  * Writes k/10000 for each k as the shortest decimal text (the same text `String(k / 10000)`
- * gives, e.g. `-0.05`, `1`, `0`), comma separated in brackets, as ASCII.
+ * gives, e.g. `-0.05`, `1`, `0`), comma separated in brackets, as ASCII. Branch-light: each
+ * value is written as "0." plus four digits in two stores, then the cursor advances only past
+ * the significant ones (the rest is overwritten by what follows).
  */
 function writeDecimals(q: Int32Array, out: Uint8Array, every: number, urlEncoded: boolean): string {
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  // Separator bytes, little-endian: "," or "%2C".
+  const sep = urlEncoded ? 0x433225 : 0x2C;
+  const sepLength = urlEncoded ? 3 : 1;
   let p = 0;
   if (urlEncoded) out[p++] = 37, out[p++] = 53, out[p++] = 66; // %5B
   else out[p++] = 91; // [
   for (let j = 0; j < q.length; j++) {
-    if (j > 0) {
-      if (urlEncoded) out[p++] = 37, out[p++] = 50, out[p++] = 67; // %2C
-      else out[p++] = 44; // ,
-    }
     if (every > 1 && j % every !== 0) {
-      out[p++] = 110, out[p++] = 117, out[p++] = 108, out[p++] = 108; // null
-      continue;
+      view.setUint32(p, 0x6C6C756E, true); // null
+      p += 4;
+    } else {
+      let k = q[j];
+      out[p] = 45; // "-", kept only for negative values
+      if (k < 0) {
+        p++;
+        k = -k;
+      }
+      if (k === QUANT) out[p++] = 49; // 1
+      else {
+        view.setUint16(p, 0x2E30, true); // "0."
+        view.setUint32(p + 2, DIGITS[k], true);
+        p += ADVANCE[k];
+      }
     }
-    let k = q[j];
-    if (k < 0) {
-      out[p++] = 45; // -
-      k = -k;
-    }
-    if (k === QUANT) {
-      out[p++] = 49; // 1
-      continue;
-    }
-    out[p++] = 48; // 0
-    if (k === 0) continue;
-    out[p++] = 46; // .
-    for (let d = 1000; k > 0; d = (d / 10) | 0) {
-      const digit = (k / d) | 0;
-      out[p++] = 48 + digit;
-      k -= digit * d;
-    }
+    view.setUint32(p, sep, true);
+    p += sepLength;
   }
+  p -= sepLength; // no separator after the last value
   if (urlEncoded) out[p++] = 37, out[p++] = 53, out[p++] = 68; // %5D
   else out[p++] = 93; // ]
   return ASCII.decode(out.subarray(0, p));
