@@ -12,7 +12,7 @@ import { writeFileAtomic, writeNewFile } from "./atomic.ts";
 import { type LoadResult, runLoad, runPreload } from "./driver.ts";
 import { buildEngram, findEngramCheckout, startEngram } from "./engram.ts";
 import { messageOf, RunError, UsageError } from "./errors.ts";
-import { IntervalLogWriter, type LatencyHistogram } from "./histogram.ts";
+import { IntervalLogWriter } from "./histogram.ts";
 import { renderRunHtml } from "./html.ts";
 import { makeSchedule } from "./pacer.ts";
 import { formatSeed } from "./prng.ts";
@@ -446,7 +446,7 @@ export async function runCheck(
             plain && p.phase === "measured",
           );
         },
-        onInterval: (i, h: LatencyHistogram) => hlog.add(i.second, 1, h),
+        onInterval: (i) => hlog.add(i.second, 1, i.max_ms, i.histogram),
       },
     );
     await sampler.stop();

@@ -30,7 +30,7 @@ export interface DriverOptions {
   /** Called about once per second of the measured window. */
   onProgress?: (p: Progress) => void;
   /** Called once per finished second of the measured window (interval log). */
-  onInterval?: (i: IntervalSummary, h: LatencyHistogram) => void;
+  onInterval?: (i: IntervalSummary) => void;
   /** Called when the warm-up and when the measured window begin. */
   onPhaseStart?: (phase: "warmup" | "measured") => void;
 }
@@ -214,7 +214,7 @@ export async function runLoad(
       histogram: b.hist.encode(),
     };
     intervals.push(summary);
-    opts.onInterval?.(summary, b.hist);
+    opts.onInterval?.(summary);
   };
 
   /** Records how a request ended; `sentMs` is null for one that timed out while queued. */

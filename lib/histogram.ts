@@ -157,12 +157,22 @@ export class IntervalLogWriter {
     );
   }
 
-  /** Adds one interval: start offset and length in seconds, histogram in µs. */
-  add(offsetSeconds: number, lengthSeconds: number, h: LatencyHistogram, tag?: string): void {
-    const maxMs = (h.maxUs() / 1000).toFixed(3);
+  /**
+   * Adds one interval: start offset and length in seconds, its max in ms and its histogram (µs)
+   * already encoded with `LatencyHistogram.encode()`.
+   */
+  add(
+    offsetSeconds: number,
+    lengthSeconds: number,
+    maxMs: number,
+    encoded: string,
+    tag?: string,
+  ): void {
     const prefix = tag ? `Tag=${tag},` : "";
     this.#lines.push(
-      `${prefix}${offsetSeconds.toFixed(3)},${lengthSeconds.toFixed(3)},${maxMs},${h.encode()}`,
+      `${prefix}${offsetSeconds.toFixed(3)},${lengthSeconds.toFixed(3)},${
+        maxMs.toFixed(3)
+      },${encoded}`,
     );
   }
 
