@@ -564,6 +564,7 @@ function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   if (r.validation && !r.validation.passed) {
     log.line(`scenario validation: ${r.validation.failures.join("; ")}`);
   }
+  for (const note of r.notes ?? []) log.line(`note:          ${note}`);
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
   log.line(`report:        ${files.report}`);
   log.line(`files:         ${files.log}, ${files.sys}, ${files.diag}, ${files.hlog}`);

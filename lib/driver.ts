@@ -14,6 +14,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
+import { spinWaker } from "./waker.ts";
 import { LatencyHistogram } from "./histogram.ts";
 import type { Schedule } from "./pacer.ts";
 import type { IntervalSummary } from "./report.ts";
@@ -98,10 +99,22 @@ interface SecondBucket {
   closed: boolean;
 }
 
+/**
+ * A due request. Its op is rendered only when it is sent (or expires), in due order from its
+ * stream, so a queue of waiting requests holds a few numbers each, not rendered payloads.
+ */
 interface Pending {
-  op: Op;
+  stream: OpStream;
+  op: Op | null;
   dueMs: number;
+  /** Second of the measured window it was due in, from its due offset (exact). */
+  second: number;
   measured: boolean;
+}
+
+/** The op of a pending request, rendered on first use. */
+function opOf(p: Pending): Op {
+  return p.op ??= p.stream.next();
 }
 
 /** Executes one request (with the recall fallback) and reports its timings and outcome. */
@@ -176,6 +189,7 @@ export async function runLoad(
   const sender = new Sender(opts);
   const onAbort = () => sender.abort.abort();
   opts.signal?.addEventListener("abort", onAbort);
+  const waker = spinWaker();
 
   let inFlight = 0;
   const queue: Pending[] = [];
@@ -193,7 +207,7 @@ export async function runLoad(
   let sent = 0, completed = 0, errors = 0, fallbacks = 0, lateSends = 0, cappedSends = 0;
   let warmupOps = 0, warmupErrors = 0;
   let lastCompletionMs = 0;
-  let lastMeasuredSendOffset = 0;
+  let lastMeasuredSendMs = 0;
   let windowStartMs = 0;
   let pacedThroughSecond = -1;
   let drainWake: (() => void) | null = null;
@@ -237,7 +251,7 @@ export async function runLoad(
       lastCompletionMs = Math.max(lastCompletionMs, endMs);
       const respMs = endMs - p.dueMs;
       response.recordMs(respMs);
-      const t = perOp[p.op.kind];
+      const t = perOp[opOf(p).kind];
       t.count++;
       t.response.recordMs(respMs);
       if (sentMs !== null) {
@@ -257,7 +271,7 @@ export async function runLoad(
       const cs = Math.floor((endMs - windowStartMs) / 1000);
       completedBySecond.set(cs, (completedBySecond.get(cs) ?? 0) + 1);
     }
-    const s = Math.floor((p.dueMs - windowStartMs) / 1000);
+    const s = p.second;
     const b = seconds.get(s);
     if (b) {
       b.pending--;
@@ -286,7 +300,9 @@ export async function runLoad(
    */
   const expireQueued = (nowMs: number) => {
     while (queueHead < queue.length && nowMs - queue[queueHead].dueMs >= opts.timeoutMs) {
-      finish(takeQueued(), null, nowMs, "timeout", false);
+      const p = takeQueued();
+      opOf(p); // keep the stream in due order: an expired request still consumes its op
+      finish(p, null, nowMs, "timeout", false);
     }
   };
 
@@ -296,13 +312,13 @@ export async function runLoad(
     const lagMs = sentMs - p.dueMs;
     if (p.measured) {
       sent++;
-      lastMeasuredSendOffset = Math.max(lastMeasuredSendOffset, p.dueMs - windowStartMs);
+      lastMeasuredSendMs = Math.max(lastMeasuredSendMs, sentMs);
       lag.recordMs(lagMs);
       if (!capped) generatorLag.recordMs(lagMs);
       if (lagMs > LATE_THRESHOLD_MS) lateSends++;
       if (capped) cappedSends++;
     }
-    sender.send(p.op).then(({ errorKind, fallback }) => {
+    sender.send(opOf(p)).then(({ errorKind, fallback }) => {
       const endMs = performance.now();
       inFlight--;
       finish(p, sentMs, endMs, errorKind, fallback);
@@ -315,7 +331,7 @@ export async function runLoad(
 
   const submit = (p: Pending) => {
     if (p.measured) {
-      const s = Math.floor((p.dueMs - windowStartMs) / 1000);
+      const s = p.second;
       let b = seconds.get(s);
       if (!b) {
         b = { hist: new LatencyHistogram(), pending: 0, count: 0, errors: 0, closed: false };
@@ -333,7 +349,6 @@ export async function runLoad(
     const sched = makeSched();
     const endOffset = seconds_ * 1000;
     let nextDue = sched.next();
-    let nextOp = stream.next();
     let lastProgressSecond = -1;
     let completedAtLastProgress = 0;
     while (nextDue < endOffset && !opts.signal?.aborted) {
@@ -341,16 +356,20 @@ export async function runLoad(
       const now = performance.now() - startMs;
       if (now >= nextDue) {
         while (nextDue <= now && nextDue < endOffset) {
-          submit({ op: nextOp, dueMs: startMs + nextDue, measured });
+          submit({
+            stream,
+            op: null,
+            dueMs: startMs + nextDue,
+            second: Math.floor(nextDue / 1000),
+            measured,
+          });
           nextDue = sched.next();
-          nextOp = stream.next();
         }
         if (measured) pacedThroughSecond = Math.floor(Math.min(nextDue, endOffset) / 1000) - 1;
         for (const s of [...seconds.keys()]) closeSecond(s);
-      } else if (nextDue - now > 4) {
-        await sleep(nextDue - now - 3);
       } else {
-        await immediate();
+        // Wake at the next due time, or within 250 ms for progress and queue expiry.
+        await waker.until(startMs + Math.min(nextDue, now + 250));
       }
       const sec = Math.floor(now / 1000);
       if (sec > lastProgressSecond && opts.onProgress) {
@@ -373,12 +392,15 @@ export async function runLoad(
 
   if (warmupSeconds > 0 && !opts.signal?.aborted) {
     opts.onPhaseStart?.("warmup");
-    await pace(warmupStream, performance.now(), warmupSeconds, false);
+    await pace(warmupStream, performance.now(), warmupSeconds, false).catch((e) => {
+      waker.close();
+      throw e;
+    });
   }
   if (!opts.signal?.aborted) opts.onPhaseStart?.("measured");
   windowStartMs = performance.now();
   const windowStartEpochMs = Date.now();
-  await pace(measuredStream, windowStartMs, durationSeconds, true);
+  await pace(measuredStream, windowStartMs, durationSeconds, true).finally(() => waker.close());
   pacedThroughSecond = Number.MAX_SAFE_INTEGER;
   const interrupted = opts.signal?.aborted ?? false;
   const pacingEndMs = performance.now();
@@ -402,7 +424,7 @@ export async function runLoad(
       if (!p.measured) continue;
       errors++;
       errorsByKind.timeout = (errorsByKind.timeout ?? 0) + 1;
-      const t = perOp[p.op.kind];
+      const t = perOp[opOf(p).kind];
       t.count++;
       t.errors++;
       t.errorsByKind.timeout = (t.errorsByKind.timeout ?? 0) + 1;
@@ -439,7 +461,9 @@ export async function runLoad(
     fallbacks,
     lateSends,
     cappedSends,
-    sendSpanSeconds: sent > 0 ? lastMeasuredSendOffset / 1000 + 1 / rate : 0,
+    // From the window's start to the last actual send, plus one interval: on-time sends give
+    // exactly the target rate; late sends (cap, overloaded client) give less.
+    sendSpanSeconds: sent > 0 ? (lastMeasuredSendMs - windowStartMs) / 1000 + 1 / rate : 0,
     response,
     service,
     lag,

@@ -163,6 +163,8 @@ export interface RunReport {
   } | null;
   valid: boolean;
   invalid_reasons: string[];
+  /** Facts a reader should know that do not invalidate the run (e.g. sends held by the cap). */
+  notes?: string[];
   methods: MethodNotes;
   files: { report: string; log: string; sys: string; diag: string; hlog: string };
 }
