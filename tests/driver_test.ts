@@ -123,3 +123,34 @@ Deno.test("countDue() counts arrivals in the window exactly", () => {
   assert.equal(countDue(constantSchedule(1000), 60), 60_000);
   assert.equal(countDue(constantSchedule(3), 1), 3);
 });
+
+Deno.test("per-second buckets come from the due offset: each second once, with all its requests", async () => {
+  const s = stub(0);
+  try {
+    // 1000/3 ms spacing puts due times on second boundaries, where a subtraction of
+    // performance.now() values used to round into the previous, closed second.
+    const r = await load(s.url, 2, 64, 3);
+    assert.deepEqual(r.intervals.map((i) => [i.second, i.count]), [[0, 3], [1, 3]]);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("achieved rate comes from actual send times: sends held by the in-flight cap lower it", async () => {
+  const s = stub(50);
+  try {
+    const onTime = await load(s.url, 1, 1000);
+    assert.ok(
+      Math.abs(onTime.sent / onTime.sendSpanSeconds - 200) < 2,
+      `${onTime.sendSpanSeconds}`,
+    );
+    const held = await load(s.url, 1, 4);
+    // 4 slots × 20 req/s each = 80 req/s: the last of 200 requests leaves ~2.5 s after the start.
+    assert.ok(
+      held.sent / held.sendSpanSeconds < 120,
+      `achieved ${held.sent / held.sendSpanSeconds}`,
+    );
+  } finally {
+    await s.server.shutdown();
+  }
+});
