@@ -2,9 +2,9 @@
  * The deterministic operation stream: op i → kind, parameters and the exact HTTP request bytes.
  *
  * Same scenario + seed → byte-identical requests on every platform: the generator uses only
- * `Prng` (integer arithmetic), embeddings are quantised to 4 decimals and rendered from a
- * precomputed string table (no float formatting at run time), and text comes from a fixed
- * vocabulary. Ops are produced lazily, O(1) memory in run length.
+ * `Prng` (integer arithmetic), embeddings are quantised to 4 decimals and written as ASCII
+ * from a precomputed table of the 10,000 four-digit fractions (no float formatting at run
+ * time), and text comes from a fixed vocabulary. Ops are produced lazily, O(1) memory in run length.
  *
  * Three independent streams are derived from the seed: measured ops, warm-up ops and preload
  * memories, so the measured stream does not change when the warm-up length or preload does.

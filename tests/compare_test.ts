@@ -457,7 +457,10 @@ Deno.test("--help and --version exit 0", async () => {
     assert.match(help.stdout, /^Usage: m17_compare <task> \[--competitive\]/m);
     const version = await cli(dir, "--version");
     assert.equal(version.code, 0);
-    assert.match(version.stdout, new RegExp(`^m17_compare ${VERSION.replaceAll(".", "\\.")}( |\\n)`));
+    assert.match(
+      version.stdout,
+      new RegExp(`^m17_compare ${VERSION.replaceAll(".", "\\.")}( |\\n)`),
+    );
   });
 });
 

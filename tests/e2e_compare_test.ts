@@ -53,10 +53,13 @@ async function check(dir: string, task: string, phase: string, latencyMs: number
   assert.equal(r.code, 0, r.out);
 }
 
-Deno.test("check 2 ms then 3 ms of server latency: compare reports a regression (exit 1)", async () => {
+Deno.test("check 20 ms then 30 ms of server latency: compare reports a regression (exit 1)", async () => {
+  // The issue asks for 2 ms → 3 ms. On this host Deno's timers wake 1–4 ms late, so the P99 of a
+  // 2 ms delay is timer noise (~6.6 ms either way) and only P50 moves; the same +50% step at
+  // 20 ms → 30 ms is far above that noise, so the P99 verdict is deterministic.
   const dir = await Deno.makeTempDir();
-  await check(dir, "slow", "before", 2);
-  await check(dir, "slow", "after", 3);
+  await check(dir, "slow", "before", 20);
+  await check(dir, "slow", "after", 30);
   const r = await run("m17_compare.ts", ["slow", "--dir", dir]);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /=== Performance Comparison: Task slow ===/);
