@@ -208,13 +208,15 @@ class EmbeddingSpace {
       for (let j = 0; j < dim; j++) q[j] = quantise(draws[2 * j] / 2147483648 - 1);
     } else {
       const sd = this.stdDev * IRWIN_HALL_SCALE;
-      const centers = this.centers;
       const hot = this.kind === "hot_spot";
-      for (let j = 0; j < dim; j++) {
+      const centers = this.centers;
+      const center = this.hotCenter;
+      for (let j = 0, d = 0; j < dim; j++, d += 2) {
         // Irwin–Hall sum of four 16-bit uniforms ≈ normal (see Prng.nextGaussian).
-        const a = draws[2 * j], b = draws[2 * j + 1];
+        const a = draws[d], b = draws[d + 1];
         const g = (a & 0xFFFF) + (a >>> 16) + (b & 0xFFFF) + (b >>> 16) - 131070;
-        q[j] = quantise((hot ? this.hotCenter : centers[base + j]) + sd * g);
+        const k = Math.round(((hot ? center : centers[base + j]) + sd * g) * QUANT);
+        q[j] = k > QUANT ? QUANT : k < -QUANT ? -QUANT : k;
       }
     }
     return writeDecimals(q, this.#bytes, every, urlEncoded);
