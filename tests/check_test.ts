@@ -5,18 +5,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { CHECK_PERMISSIONS } from "../lib/permissions.ts";
 import type { RunReport } from "../lib/report.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const CHECK = join(ROOT, "m17_check.ts");
-const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-];
+const PERMS = CHECK_PERMISSIONS;
 
 interface Ran {
   code: number;

@@ -4,16 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { CHECK_PERMISSIONS } from "../lib/permissions.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
-const PERMS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-net",
-  "--allow-env",
-  "--allow-run",
-  "--allow-sys",
-];
+const PERMS = CHECK_PERMISSIONS;
 
 async function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
   const o = await new Deno.Command(Deno.execPath(), {
