@@ -38,6 +38,8 @@ export class TextIndex {
   #lastDoc = -1;
   /** Scratch: matched-word count per document during one search. */
   #scores = new Uint8Array(0);
+  /** Scratch: the documents with a non-zero count (a typed array: no growth while searching). */
+  #touched = new Int32Array(0);
 
   /** Indexes `text` under `doc`; ids must increase from call to call. */
   add(doc: number, text: string): void {
@@ -53,20 +55,23 @@ export class TextIndex {
   /** The `limit` best documents for `query` and the number of documents matching any word. */
   search(query: string, limit: number): TextMatches {
     const terms = tokenize(query, MAX_QUERY_TERMS);
-    if (this.#scores.length <= this.#lastDoc) this.#scores = new Uint8Array(2 * this.#lastDoc + 2);
-    const scores = this.#scores;
+    if (this.#scores.length <= this.#lastDoc) {
+      this.#scores = new Uint8Array(2 * this.#lastDoc + 2);
+      this.#touched = new Int32Array(2 * this.#lastDoc + 2);
+    }
+    const scores = this.#scores, touched = this.#touched;
     // Pass 1: count matched words per document (scores is all zero between calls).
-    const touched: number[] = [];
+    let nTouched = 0;
     const perScore = new Array<number>(terms.length + 1).fill(0);
     for (const t of terms) {
       const list = this.#postings.get(t);
       if (!list) continue;
       for (let i = 0; i < list.length; i++) {
         const doc = list[i];
-        if (scores[doc]++ === 0) touched.push(doc);
+        if (scores[doc]++ === 0) touched[nTouched++] = doc;
       }
     }
-    for (const doc of touched) perScore[scores[doc]]++;
+    for (let i = 0; i < nTouched; i++) perScore[scores[touched[i]]]++;
     // Pass 2: newest first, until the best `limit` are certain.
     const byScore: number[][] = perScore.map(() => []);
     const wanted = perScore.map((n) => Math.min(n, limit));
@@ -78,14 +83,14 @@ export class TextIndex {
       }
       return true;
     };
-    for (let doc = this.#lastDoc; doc >= 0 && limit > 0 && touched.length > 0; doc--) {
+    for (let doc = this.#lastDoc; doc >= 0 && limit > 0 && nTouched > 0; doc--) {
       const c = scores[doc];
       if (c > 0 && byScore[c].length < wanted[c]) {
         byScore[c].push(doc);
         if (complete()) break;
       }
     }
-    for (const doc of touched) scores[doc] = 0;
+    for (let i = 0; i < nTouched; i++) scores[touched[i]] = 0;
     const docs: number[] = [], matched: number[] = [];
     for (let c = terms.length; c > 0 && docs.length < limit; c--) {
       for (const doc of byScore[c].slice(0, limit - docs.length)) {
@@ -93,6 +98,6 @@ export class TextIndex {
         matched.push(c / terms.length);
       }
     }
-    return { docs, scores: matched, total: touched.length };
+    return { docs, scores: matched, total: nTouched };
   }
 }
