@@ -42,11 +42,32 @@ export const REFERENCE_PERMISSIONS = [
   "--allow-write",
 ];
 
+/**
+ * V8 heap settings of the reference server process (also in deno.json's `serve` task).
+ *
+ * With V8's defaults the server's old generation starts with a limit of a few MB, so a server
+ * whose live heap is ~7 MB ran a mark-compact every 1–2 s (`--trace-gc`: "GC in old space
+ * requested"), each a 2–7 ms pause plus concurrent-marking threads that, with the load generator
+ * spinning on the other core, share the server's one core: the main cause of its 10–20 ms stalls.
+ * A 512 MB initial old-generation limit (a limit, not a reservation) removes them for runs of
+ * minutes (0 mark-compacts in 25 s of the baseline, where old space grows ~0.6 MB/s), and no
+ * memory reducer means no idle-time compactions. Baseline at 1,000 ops/s, 20 s, this 2-core host:
+ * client-observed P99 3.3–4.6 ms in 3 runs (6.3–11.7 ms without); BENCHMARKS.md, reference.
+ *
+ * A compiled binary cannot pass these: `deno compile` bakes V8 flags into the whole binary (the
+ * load generator included) and standalone binaries ignore DENO_V8_FLAGS, so `m17_check serve`
+ * runs with V8's defaults.
+ */
+export const REFERENCE_V8_FLAGS = "--initial-old-space-size=512,--no-memory-reducer";
+
 /** Command line that starts the reference server, from source or from a compiled binary. */
 export function referenceCommand(args: string[]): { cmd: string; args: string[] } {
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: ["serve", ...args] };
   const main = fromFileUrl(new URL("./reference/main.ts", import.meta.url));
-  return { cmd: Deno.execPath(), args: ["run", ...REFERENCE_PERMISSIONS, main, ...args] };
+  return {
+    cmd: Deno.execPath(),
+    args: ["run", `--v8-flags=${REFERENCE_V8_FLAGS}`, ...REFERENCE_PERMISSIONS, main, ...args],
+  };
 }
 
 function knobArgs(k: ReferenceKnobs): string[] {

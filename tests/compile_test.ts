@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { versionLine } from "../lib/build_info.ts";
 import { CHECK_PERMISSIONS, COMPARE_PERMISSIONS, type ToolName } from "../lib/permissions.ts";
+import { REFERENCE_PERMISSIONS, REFERENCE_V8_FLAGS, referenceCommand } from "../lib/target.ts";
 import {
   compileArgs,
   compileFailureLine,
@@ -135,6 +136,18 @@ Deno.test("deno.json's check and compare tasks grant exactly what the binaries b
     grants(DENO_JSON.tasks.compare),
     COMPARE_PERMISSIONS.filter((f) => f !== "--no-prompt"),
   );
+});
+
+Deno.test("deno task serve and check's reference server run with the same V8 flags and grants", () => {
+  const words = (DENO_JSON.tasks.serve as string).split(/\s+/);
+  assert.ok(words.includes(`--v8-flags=${REFERENCE_V8_FLAGS}`), DENO_JSON.tasks.serve);
+  assert.deepEqual(words.filter((w) => w.startsWith("--allow-")), REFERENCE_PERMISSIONS);
+  const { args } = referenceCommand(["--port", "0"]);
+  assert.deepEqual(args.slice(0, 2 + REFERENCE_PERMISSIONS.length), [
+    "run",
+    `--v8-flags=${REFERENCE_V8_FLAGS}`,
+    ...REFERENCE_PERMISSIONS,
+  ]);
 });
 
 Deno.test("compileArgs embeds the scenarios and the reference server and bakes in the flags", () => {
