@@ -8,18 +8,24 @@
  * written; 1 the run failed or is invalid; 3 usage or configuration error; 130/143 interrupted.
  * @module
  */
-import { restoreCallerCwd } from "./lib/cwd.ts";
+import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { parseArgs } from "node:util";
-import { type CheckOptions, dryRunText, prepareScenario, runCheck, RunLog } from "./lib/check.ts";
-import { validateTaskId } from "./lib/discovery.ts";
-import { DEFAULT_ENGRAM_PORT, diagCommand } from "./lib/engram.ts";
-import { EXIT, messageOf, RunError, UsageError } from "./lib/errors.ts";
-import { parseSeed } from "./lib/prng.ts";
-import { stopAll } from "./lib/process.ts";
-import { releaseOpenClaimsSync } from "./lib/results.ts";
-import { parseTargetUrl } from "./lib/target.ts";
-import { versionLine } from "./lib/build_info.ts";
-import { installCommand } from "./lib/install.ts";
+import {
+  type CheckOptions,
+  dryRunText,
+  prepareScenario,
+  runCheck,
+  RunLog,
+} from "./lib/run/check.ts";
+import { validateTaskId } from "./lib/verdict/discovery.ts";
+import { DEFAULT_ENGRAM_PORT, diagCommand } from "./lib/target/engram.ts";
+import { EXIT, messageOf, RunError, UsageError } from "./lib/shared/errors.ts";
+import { parseSeed } from "./lib/workload/prng.ts";
+import { stopAll } from "./lib/target/process.ts";
+import { releaseOpenClaimsSync } from "./lib/report/files.ts";
+import { parseTargetUrl } from "./lib/target/target.ts";
+import { versionLine } from "./lib/shared/build_info.ts";
+import { installCommand } from "./lib/target/engram_shims.ts";
 
 const USAGE = `Usage: m17_check <task> [before|after] [--competitive] [options]
        m17_check serve [reference server options]     (the built-in reference server)

@@ -8,9 +8,9 @@
  * args → find runs → load reports → statistics → verdict → render → exit code.
  * @module
  */
-import { restoreCallerCwd } from "./lib/cwd.ts";
+import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { parseArgs } from "node:util";
-import { defaultBaselinesPath, loadBaseline } from "./lib/baselines.ts";
+import { defaultBaselinesPath, loadBaseline } from "./lib/verdict/baselines.ts";
 import {
   comparability,
   compareRuns,
@@ -19,7 +19,7 @@ import {
   exitCodeOf,
   refuseInvalid,
   type Thresholds,
-} from "./lib/compare.ts";
+} from "./lib/verdict/compare.ts";
 import {
   calibrationRuns,
   checkCommand,
@@ -29,11 +29,11 @@ import {
   type Phase,
   readReport,
   validateTaskId,
-} from "./lib/discovery.ts";
-import { EXIT, messageOf, suggest, UsageError } from "./lib/errors.ts";
-import { takeOutputArgs, writeOutputFiles } from "./lib/export.ts";
-import { updatePerformanceLog } from "./lib/perflog.ts";
-import { compareSparklineLines, isUnicodeTerminal, terminalEnv } from "./lib/sparkline.ts";
+} from "./lib/verdict/discovery.ts";
+import { EXIT, messageOf, suggest, UsageError } from "./lib/shared/errors.ts";
+import { takeOutputArgs, writeOutputFiles } from "./lib/render/export.ts";
+import { updatePerformanceLog } from "./lib/render/perflog.ts";
+import { compareSparklineLines, isUnicodeTerminal, terminalEnv } from "./lib/render/sparkline.ts";
 import {
   ANSI,
   noiseFloorWarnings,
@@ -45,10 +45,10 @@ import {
   renderTerminal,
   type Style,
   useColor,
-} from "./lib/render.ts";
-import { calibrate, MIN_NOISE_RUNS } from "./lib/significance.ts";
-import { VERSION } from "./lib/version.ts";
-import { versionLine } from "./lib/build_info.ts";
+} from "./lib/render/terminal.ts";
+import { calibrate, MIN_NOISE_RUNS } from "./lib/verdict/significance.ts";
+import { VERSION } from "./lib/shared/version.ts";
+import { versionLine } from "./lib/shared/build_info.ts";
 
 /** `--help` text. */
 export const HELP = `m17_compare ${VERSION}: compare a task's before and after performance runs

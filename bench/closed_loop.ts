@@ -6,8 +6,8 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { LatencyHistogram } from "../lib/histogram.ts";
-import type { OpStream } from "../lib/workload.ts";
+import { LatencyHistogram } from "../lib/report/histogram.ts";
+import type { OpStream } from "../lib/workload/ops.ts";
 
 /** Runs for `seconds` (bounded by rate × seconds requests); returns both histograms. */
 export async function closedLoop(url: string, ops: OpStream, rate: number, seconds: number) {

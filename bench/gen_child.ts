@@ -5,8 +5,8 @@
  *   deno run --allow-net --allow-read --allow-env --allow-sys bench/gen_child.ts URL RATE SECONDS
  * @module
  */
-import { runLoad } from "../lib/driver.ts";
-import { constantSchedule } from "../lib/pacer.ts";
+import { runLoad } from "../lib/run/driver.ts";
+import { constantSchedule } from "../lib/workload/schedule.ts";
 import { constantStream } from "./load.ts";
 
 const [url, rateText, secondsText] = Deno.args;

@@ -1,15 +1,15 @@
 /**
- * In-process open-loop runs through the real driver (`runLoad`, `runPreload` from lib/driver.ts),
+ * In-process open-loop runs through the real driver (`runLoad`, `runPreload` from lib/run/driver.ts),
  * with the figures the pacing, capacity, overhead and reference benchmarks report: the driver's
  * own rates and lags, the rate of actual `fetch` calls inside the window (FetchProbe), and the
  * CPU time of this process and of the server.
  * @module
  */
 import { join } from "node:path";
-import { type LoadResult, runLoad, runPreload } from "../lib/driver.ts";
-import { constantSchedule } from "../lib/pacer.ts";
-import { loadScenario, type Scenario, withOverrides } from "../lib/scenario.ts";
-import { type Op, type OpStream, Workload } from "../lib/workload.ts";
+import { type LoadResult, runLoad, runPreload } from "../lib/run/driver.ts";
+import { constantSchedule } from "../lib/workload/schedule.ts";
+import { loadScenario, type Scenario, withOverrides } from "../lib/workload/scenario.ts";
+import { type Op, type OpStream, Workload } from "../lib/workload/ops.ts";
 import { loadNow, round } from "./harness.ts";
 import { cpuSeconds, ROOT, selfCpuSeconds } from "./procs.ts";
 import { FetchProbe } from "./timed_fetch.ts";

@@ -13,7 +13,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { type Benchmark, renderTable, type Row, writeResult } from "./harness.ts";
 import { formatLoad, loadAverage, machineInfo } from "./machine.ts";
 import { ROOT } from "./procs.ts";
-import { stopAll } from "../lib/process.ts";
+import { stopAll } from "../lib/target/process.ts";
 import { capacity } from "./capacity.ts";
 import { compareSpeed } from "./compare_speed.ts";
 import { memory } from "./memory.ts";

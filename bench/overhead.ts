@@ -12,7 +12,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import { Workload } from "../lib/workload.ts";
+import { Workload } from "../lib/workload/ops.ts";
 import { type Benchmark, loadNow, round, type Row } from "./harness.ts";
 import { measureLoad, scenarioAt } from "./load.ts";
 import { startRef } from "./procs.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { Workload } from "../lib/workload.ts";
+import { Workload } from "../lib/workload/ops.ts";
 import { runCheckChild, taskCommand } from "./check_run.ts";
 import { closedLoop } from "./closed_loop.ts";
 import { type Benchmark, loadNow, median, round, type Row } from "./harness.ts";

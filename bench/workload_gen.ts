@@ -5,7 +5,7 @@
  * other work on the host than per wall-second.
  * @module
  */
-import { serializeOp, Workload } from "../lib/workload.ts";
+import { serializeOp, Workload } from "../lib/workload/ops.ts";
 import { type Benchmark, loadNow, median, round, type Row } from "./harness.ts";
 import { scenarioAt } from "./load.ts";
 import { selfCpuSeconds } from "./procs.ts";

@@ -1,9 +1,9 @@
 /**
  * `deno task compile [--target T]... [--only check|compare] [--out-dir D]`: builds the standalone
  * binaries `dist/m17_check-<target>` and `dist/m17_compare-<target>` with `deno compile`. The
- * shipped scenarios and the reference server are embedded, and the flags of lib/permissions.ts
+ * shipped scenarios and the reference server are embedded, and the flags of lib/shared/permissions.ts
  * are baked in (no prompts at run time). It compiles a staged copy of the sources whose
- * lib/build_info.ts records the git commit, target and build time, so the working tree is never
+ * lib/shared/build_info.ts records the git commit, target and build time, so the working tree is never
  * touched, not even when the build is interrupted.
  *
  * `deno compile` downloads the Deno runtime (denort) for each target from dl.deno.land; without
@@ -15,8 +15,8 @@
 import { parseArgs } from "node:util";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { BUILD_LINE, type BuildInfo, buildLine } from "../lib/build_info.ts";
-import { PERMISSIONS, type ToolName } from "../lib/permissions.ts";
+import { BUILD_LINE, type BuildInfo, buildLine } from "../lib/shared/build_info.ts";
+import { PERMISSIONS, type ToolName } from "../lib/shared/permissions.ts";
 
 /** Targets built by default: Linux and macOS, x86-64 and ARM64. */
 export const TARGETS: readonly string[] = [
@@ -124,9 +124,9 @@ export async function stageSources(stage: string): Promise<void> {
   for (const rel of SOURCES) await copyTree(join(REPO_ROOT, rel), join(stage, rel));
 }
 
-/** Records `info` in the staged lib/build_info.ts. */
+/** Records `info` in the staged lib/shared/build_info.ts. */
 export async function writeBuildInfo(stage: string, info: BuildInfo): Promise<void> {
-  const path = join(stage, "lib", "build_info.ts");
+  const path = join(stage, "lib", "shared", "build_info.ts");
   const text = await Deno.readTextFile(path);
   if (!BUILD_LINE.test(text)) throw new Error(`${path}: the BUILD line is missing`);
   await Deno.writeTextFile(path, text.replace(BUILD_LINE, buildLine(info)));

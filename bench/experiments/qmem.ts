@@ -5,9 +5,9 @@
  *   deno run -A bench/experiments/qmem.ts RATE SECONDS      (e.g. 15000 5)
  * @module
  */
-import { runLoad } from "../../lib/driver.ts";
-import { constantSchedule } from "../../lib/pacer.ts";
-import { Workload } from "../../lib/workload.ts";
+import { runLoad } from "../../lib/run/driver.ts";
+import { constantSchedule } from "../../lib/workload/schedule.ts";
+import { Workload } from "../../lib/workload/ops.ts";
 import { scenarioAt } from "../load.ts";
 import { startTrivial } from "../procs.ts";
 const rate = Number(Deno.args[0]), secs = Number(Deno.args[1]);

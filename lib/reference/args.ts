@@ -4,8 +4,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "../errors.ts";
-import { parseSeed } from "../prng.ts";
+import { UsageError } from "../shared/errors.ts";
+import { parseSeed } from "../workload/prng.ts";
 import type { ReferenceOptions } from "./server.ts";
 
 /** `--help` text. */

@@ -5,7 +5,7 @@
  * the same fates. Delays are timers, never busy waits: a delayed request blocks nothing else.
  * @module
  */
-import { Prng } from "../prng.ts";
+import { Prng } from "../workload/prng.ts";
 
 /** Injection settings; all zero means a plain server. */
 export interface Knobs {

@@ -6,7 +6,7 @@
  * or a port already in use, 1 for anything else.
  * @module
  */
-import { EXIT, messageOf, UsageError } from "../errors.ts";
+import { EXIT, messageOf, UsageError } from "../shared/errors.ts";
 import { parseServeArgs, USAGE } from "./args.ts";
 import { startReferenceServer } from "./server.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Request recording: each request as `METHOD PATH\nBODY\n` with the exact bytes received, the
- * same framing as `serializeOp` in lib/workload.ts, so a recording of a run can be compared
+ * same framing as `serializeOp` in lib/workload/ops.ts, so a recording of a run can be compared
  * byte for byte with the generator's stream or with another run's recording.
  * @module
  */

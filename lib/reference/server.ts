@@ -17,7 +17,7 @@
  * ```
  * @module
  */
-import { messageOf, UsageError } from "../errors.ts";
+import { messageOf, UsageError } from "../shared/errors.ts";
 import { ApiError } from "./api_error.ts";
 import { engramRoutes, REFERENCE_VERSION, type Reply, type Route } from "./api.ts";
 import { type Fate, Injector, type Knobs, NO_KNOBS, sleepUntil } from "./knobs.ts";

@@ -26,7 +26,7 @@
  *   rather than rank near-ties exactly, that is the intended trade.
  * @module
  */
-import { Prng } from "../prng.ts";
+import { Prng } from "../workload/prng.ts";
 
 /** Bits per code; four 32-bit words. */
 export const CODE_BITS = 128;

@@ -1,0 +1,258 @@
+/**
+ * PERFORMANCE_LOG.md: one section per task, sections separated by `---` lines, each
+ * `## Task NNN: <Name>`, `**Status**: …`, then `Results:` bullets (`- Before:`, `- After:`,
+ * `- Change:`, `- Status:`, `- Files:`). Competitive results live in their own section,
+ * `## Task NNN: <Name> (Competitive Scenario)`.
+ *
+ * Updating replaces only the heading, the `**Status**` line and those result bullets of the
+ * task's section; other lines of the section (commands, notes) and every other section stay
+ * byte for byte. Running the same update twice gives the same file.
+ *
+ * @example
+ * ```ts
+ * import { findTaskSection } from "./perflog.ts";
+ * const s = findTaskSection("# Log\n\n---\n\n## Task 005: Binding\n", "005", "internal");
+ * console.assert(s?.name === "Binding");
+ * ```
+ * @module
+ */
+import { match } from "ts-pattern";
+import { writeFileAtomic } from "../shared/atomic.ts";
+import type { Comparison, Verdict } from "../verdict/compare.ts";
+import type { Mode } from "../verdict/discovery.ts";
+import { UsageError } from "../shared/errors.ts";
+import { failedSummary, formatChange, formatMs, thresholdWords } from "./terminal.ts";
+
+const COMPETITIVE_SUFFIX = "(Competitive Scenario)";
+const RESULT_KEYS = new Set([
+  "Before",
+  "After",
+  "Change",
+  "Status",
+  "File",
+  "Files",
+  "File(s)",
+  "vs",
+]);
+
+/** Where a task's section is: heading line index, end (exclusive) and the name it carries. */
+export interface SectionLocation {
+  heading: number;
+  end: number;
+  name: string | null;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+}
+
+/** Lines outside fenced code blocks, as a predicate over line indices. */
+function outsideFences(lines: string[]): boolean[] {
+  let inFence = false;
+  return lines.map((line) => {
+    if (/^\s*(```|~~~)/.test(line)) {
+      inFence = !inFence;
+      return false;
+    }
+    return !inFence;
+  });
+}
+
+/** Finds the task's section (by its heading) in the log text, or null. */
+export function findTaskSection(text: string, task: string, mode: Mode): SectionLocation | null {
+  const lines = text.split("\n");
+  const outside = outsideFences(lines);
+  const heading = new RegExp(
+    `^## Task ${escapeRegExp(task)}(?::\\s*(.*?))?(\\s*${escapeRegExp(COMPETITIVE_SUFFIX)})?\\s*$`,
+  );
+  for (let i = 0; i < lines.length; i++) {
+    const m = outside[i] ? heading.exec(lines[i].trimEnd()) : null;
+    if (!m || (m[2] !== undefined) !== (mode === "competitive")) continue;
+    let end = i + 1;
+    while (end < lines.length && !(outside[end] && isBoundary(lines[end]))) end++;
+    return { heading: i, end, name: m[1] || null };
+  }
+  return null;
+}
+
+/** A section ends at a `---` separator or at the next `## ` heading. */
+function isBoundary(line: string): boolean {
+  return line.trimEnd() === "---" || line.startsWith("## ");
+}
+
+/** The lines this tool owns in a task's section. */
+export interface SectionContent {
+  heading: string;
+  status: string;
+  results: string[];
+}
+
+/** The heading of a task's section. */
+export function sectionHeading(task: string, mode: Mode, name: string): string {
+  return `## Task ${task}: ${name}${mode === "competitive" ? ` ${COMPETITIVE_SUFFIX}` : ""}`;
+}
+
+/** Builds the section content for a comparison (the log's own number format). */
+export function sectionContent(c: Comparison, v: Verdict, name: string): SectionContent {
+  const { p50, p95, p99, throughput, errors } = c.metrics;
+  const side = (s: "before" | "after") =>
+    `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
+    `Throughput=${throughput[s]!.toFixed(2)} ops/s`;
+  const failed = v.kind === "regression" || v.kind === "competitive_regression" ? v.failed : [];
+  const p99Note = failed.includes("p99")
+    ? " (regression)"
+    : p99.changePct !== null && formatChange(p99.changePct, 2).startsWith("-")
+    ? " (improvement)"
+    : "";
+  const throughputNote = failed.includes("throughput") ? " (regression)" : "";
+  const errorsNote = errors.delta !== 0 ? `, Errors ${errors.before} → ${errors.after}` : "";
+  const target = `${thresholdWords(v.thresholds)}${
+    c.mode === "competitive" ? " competitive" : ""
+  } target`;
+  const pos = c.positioning;
+  const position = pos
+    ? `${Math.abs(pos.gapPct).toFixed(1)}% ${
+      pos.gapPct >= 0 ? "faster" : "slower"
+    } than ${pos.baseline.displayName}`
+    : null;
+  const status = match(v)
+    .with({ kind: "pass" }, () => `✅ PASS (within ${target}${position ? `; ${position}` : ""})`)
+    .with(
+      { kind: "regression" },
+      { kind: "competitive_regression" },
+      (r) => `⚠️ REGRESSION (${failedSummary(c, r.failed, 2)}; ${target})`,
+    )
+    .with(
+      { kind: "inconclusive" },
+      (r) => `❔ INCONCLUSIVE (${failedSummary(c, r.uncertain, 2)}, not significant; ${target})`,
+    )
+    .exhaustive();
+  const results = [
+    `- Before: ${side("before")}`,
+    `- After: ${side("after")}`,
+    `- Change: P99 ${formatChange(p99.changePct, 2)}${p99Note}, ` +
+    `Throughput ${formatChange(throughput.changePct, 2)}${throughputNote}${errorsNote}`,
+    `- Status: ${status}`,
+    `- Files: \`${c.before.path}\`, \`${c.after.path}\``,
+  ];
+  if (pos) {
+    results.push(
+      `- vs ${pos.baseline.displayName}: ${pos.gapPct.toFixed(1)}% (baseline: ${
+        formatMs(pos.baseline.p99Ms)
+      }ms; ` +
+        `${pos.baseline.source}; indicative only)`,
+    );
+  }
+  return {
+    heading: sectionHeading(c.task, c.mode, name),
+    status: `**Status**: ${
+      match(v.kind)
+        .with("pass", () => "✅ PASS")
+        .with("regression", "competitive_regression", () => "⚠️ REGRESSION")
+        .with("inconclusive", () => "❔ INCONCLUSIVE")
+        .exhaustive()
+    }`,
+    results,
+  };
+}
+
+/** The key of a result bullet (`- Before: …` → `Before`), or null for other lines. */
+function resultKey(line: string): string | null {
+  const m = /^- (File\(s\)|[A-Za-z]+)(?: [A-Za-z0-9]+)?:/.exec(line);
+  return m ? m[1] : null;
+}
+
+/** Rewrites the owned lines of an existing section body (lines after the heading). */
+function updateBody(body: string[], content: SectionContent, cr: string): string[] {
+  const out = [...body];
+  const statusAt = out.findIndex((l) => /^\*\*Status\*\*:/.test(l));
+  if (statusAt >= 0) out[statusAt] = content.status + cr;
+  else out.unshift(cr, content.status + cr);
+
+  const ours = content.results.map((l) => l + cr);
+  const resultsAt = out.findIndex((l) => /^(\*\*)?Results(\*\*)?:(\*\*)?\s*$/.test(l));
+  if (resultsAt < 0) {
+    while (out.length > 0 && out.at(-1)!.trim() === "") out.pop();
+    return [...out, cr, "Results:" + cr, ...ours];
+  }
+  // The bullet list: `- ` lines and their indented continuation lines.
+  let end = resultsAt + 1;
+  while (end < out.length && /^(- |\s+\S)/.test(out[end])) end++;
+  const kept: string[] = [];
+  let keepCurrent = true;
+  for (const line of out.slice(resultsAt + 1, end)) {
+    if (line.startsWith("- ")) {
+      const key = resultKey(line);
+      keepCurrent = key === null || !RESULT_KEYS.has(key);
+    }
+    if (keepCurrent) kept.push(line);
+  }
+  return [...out.slice(0, resultsAt + 1), ...ours, ...kept, ...out.slice(end)];
+}
+
+/** The log text with the task's section created or updated; other text is untouched. */
+export function upsertTaskSection(
+  text: string,
+  c: Comparison,
+  v: Verdict,
+  taskName?: string,
+): { text: string; heading: string; created: boolean } {
+  const cr = text.includes("\r\n") ? "\r" : "";
+  const lines = text.split("\n");
+  const found = findTaskSection(text, c.task, c.mode);
+  const name = taskName ?? found?.name ?? `Task ${c.task}`;
+  const content = sectionContent(c, v, name);
+  if (found) {
+    let last = found.end - 1;
+    while (last > found.heading && lines[last].trim() === "") last--;
+    const body = updateBody(lines.slice(found.heading + 1, last + 1), content, cr);
+    const updated = [
+      ...lines.slice(0, found.heading),
+      content.heading + cr,
+      ...body,
+      ...lines.slice(last + 1),
+    ];
+    return { text: updated.join("\n"), heading: content.heading, created: false };
+  }
+  const section = [content.heading, "", content.status, "", "Results:", ...content.results]
+    .map((l) => l + cr);
+  const outside = outsideFences(lines);
+  const summaryAt = lines.findIndex((l, i) => outside[i] && l.trimEnd() === "## Summary");
+  if (summaryAt >= 0) {
+    const inserted = [...section, cr, "---" + cr, cr];
+    return {
+      text: [...lines.slice(0, summaryAt), ...inserted, ...lines.slice(summaryAt)].join("\n"),
+      heading: content.heading,
+      created: true,
+    };
+  }
+  const eol = cr + "\n";
+  const head = text === ""
+    ? `# Milestone 17 Performance Log${eol}${eol}---${eol}${eol}`
+    : text + (text.endsWith("\n") ? "" : eol) + `${eol}---${eol}${eol}`;
+  return { text: head + section.join("\n") + eol, heading: content.heading, created: true };
+}
+
+/** Creates or updates the task's section of the log at `path`, atomically. */
+export async function updatePerformanceLog(
+  path: string,
+  c: Comparison,
+  v: Verdict,
+  taskName?: string,
+): Promise<{ heading: string; created: boolean }> {
+  let text = "";
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) {
+      throw new UsageError(`cannot read --log ${path}: ${(e as Error).message}`);
+    }
+  }
+  const result = upsertTaskSection(text, c, v, taskName);
+  try {
+    await writeFileAtomic(path, result.text);
+  } catch (e) {
+    throw new UsageError(`cannot write --log ${path}: ${(e as Error).message}`);
+  }
+  return { heading: result.heading, created: result.created };
+}

@@ -1,0 +1,194 @@
+/**
+ * The run report: the JSON file `check` writes and `compare` reads. Reports are the source of
+ * truth; every table, summary and plot is derived from them.
+ *
+ * The first fields are exactly those of the old Rust load generator, with the same names and
+ * units, so old consumers (the old compare script reads them with jq) keep working. Overall
+ * percentiles come from the merged histogram of all response times, not a max of per-op values.
+ * @module
+ */
+import type { OpKind } from "../workload/scenario.ts";
+
+/** Current schema version; compare refuses versions it does not know. */
+export const SCHEMA_VERSION = 1;
+
+/** Latency statistics in milliseconds. */
+export interface LatencySummaryMs {
+  p50_ms: number;
+  p90_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+  p999_ms: number;
+  p9999_ms: number;
+  max_ms: number;
+  mean_ms: number;
+  count: number;
+}
+
+/** Per-operation statistics of the old Rust load generator (microseconds). */
+export interface LegacyOpStats {
+  count: number;
+  success_count: number;
+  error_count: number;
+  p50_latency_us: number;
+  p95_latency_us: number;
+  p99_latency_us: number;
+  p999_latency_us: number;
+  mean_latency_us: number;
+  max_latency_us: number;
+}
+
+/** Per-operation statistics: the old tool's fields plus m17's. */
+export interface OpStats extends LegacyOpStats {
+  /** Requests answered by the plain-recall fallback because the server rejected the mode. */
+  fallback_count: number;
+  /** Service time (send → response) P99 in microseconds. */
+  service_p99_latency_us: number;
+  errors_by_kind: Record<string, number>;
+}
+
+/** One second of the measured window. */
+export interface IntervalSummary {
+  /** Seconds since the start of the measured window (0-based). */
+  second: number;
+  /** Requests whose due time fell in this second. */
+  count: number;
+  errors: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  /** Responses completed in this second per second (throughput as the server delivered it). */
+  completed: number;
+  /** Compressed base64 HdrHistogram of response times (µs) of requests due in this second. */
+  histogram: string;
+}
+
+/** How the run was measured: the definitions a reader needs. */
+export interface MethodNotes {
+  latency: string;
+  service_time: string;
+  schedule_lag: string;
+  percentiles: string;
+  histogram: string;
+  throughput: string;
+}
+
+/** The report written by `m17_check`. */
+export interface RunReport {
+  // ---- Old Rust load generator fields, same names and units ----
+  config_name: string;
+  elapsed_seconds: number;
+  total_operations: number;
+  total_errors: number;
+  /** Successful + failed responses per second over the measured window. */
+  overall_throughput: number;
+  overall_error_rate: number;
+  p50_latency_ms: number;
+  p95_latency_ms: number;
+  p99_latency_ms: number;
+  per_operation_stats: Record<OpKind, OpStats>;
+
+  // ---- Added by m17 ----
+  schema_version: number;
+  tool: { name: string; version: string; commit: string | null };
+  task: string;
+  phase: "before" | "after";
+  mode: "internal" | "competitive";
+  /** Run grouping for `--runs N` (index is 1-based). */
+  run: { group: string; index: number; count: number };
+  scenario: {
+    path: string;
+    name: string;
+    sha256: string;
+    seed: string;
+    rate: number;
+    arrival: string;
+    duration_seconds: number;
+    warmup_seconds: number;
+    preload: number;
+    embedding_dim: number;
+  };
+  workload_fingerprint: string;
+  target: {
+    kind: "reference" | "url" | "engram";
+    url: string;
+    version: string | null;
+    /** Reference server knobs, Engram checkout commit, …: whatever identifies the target. */
+    details: Record<string, unknown>;
+  };
+  host: {
+    os: string;
+    arch: string;
+    cpus: number;
+    hostname: string;
+    deno: string;
+    v8: string;
+  };
+  started_at: string;
+  ended_at: string;
+
+  p90_latency_ms: number;
+  p999_latency_ms: number;
+  p9999_latency_ms: number;
+  max_latency_ms: number;
+  mean_latency_ms: number;
+  /** Response time (due → response), the headline numbers above, in full. */
+  response_time: LatencySummaryMs;
+  /** Service time (actual send → response). */
+  service_time: LatencySummaryMs;
+  /** Schedule lag (due → actual send): how late the generator or in-flight cap sent. */
+  schedule_lag: LatencySummaryMs;
+  target_rate: number;
+  /** Requests due per second of measured window that were actually sent. */
+  achieved_rate: number;
+  /** Requests sent more than 1 ms after their due time. */
+  late_sends: number;
+  /** Requests that had to wait for an in-flight slot. */
+  capped_sends: number;
+  errors_by_kind: Record<string, number>;
+  fallbacks: number;
+  preload: { count: number; errors: number; seconds: number };
+  warmup: { seconds: number; operations: number; errors: number };
+  histograms: {
+    response_time: string;
+    service_time: string;
+    schedule_lag: string;
+    per_operation: Partial<Record<OpKind, string>>;
+  };
+  intervals: IntervalSummary[];
+  validation: {
+    criteria: Record<string, number>;
+    passed: boolean;
+    failures: string[];
+  } | null;
+  valid: boolean;
+  invalid_reasons: string[];
+  /** Facts a reader should know that do not invalidate the run (e.g. sends held by the cap). */
+  notes?: string[];
+  methods: MethodNotes;
+  files: { report: string; log: string; sys: string; diag: string; hlog: string };
+}
+
+/** The definitions stored in every report (and shown in the README). */
+export const METHODS: MethodNotes = {
+  latency:
+    "response time in ms: from the instant the request was due under the open-loop schedule (start + i/rate) to the complete response; corrected for coordinated omission",
+  service_time: "from the actual send of the request to the complete response",
+  schedule_lag: "from the due instant to the actual send",
+  percentiles:
+    "nearest rank on an HdrHistogram: the smallest recorded value v such that at least p% of samples are ≤ v (within histogram precision)",
+  histogram:
+    "HdrHistogram, microseconds, 3 significant digits (±0.1%), auto-resizing: no sample is dropped; base64 V2 compressed encoding",
+  throughput:
+    "operations completed (success or error) in the measured window divided by its length",
+};
+
+/** The fields the old compare script reads with jq (compatibility promise). */
+export const OLD_COMPARE_FIELDS = [
+  "p50_latency_ms",
+  "p95_latency_ms",
+  "p99_latency_ms",
+  "overall_throughput",
+  "total_errors",
+  "overall_error_rate",
+] as const;

@@ -1,0 +1,506 @@
+/**
+ * The Engram target: find the checkout, `cargo build --release`, start
+ * `target/release/engram start --port N` with a fresh `ENGRAM_DATA_DIR`, wait for `/health`, and
+ * always stop it again. Fixes the old script's defects: a taken port is refused (the old script
+ * measured whatever answered there), every run starts from an empty store, build and server
+ * output go to a log file, and the server is stopped on every path out.
+ * Also `m17_check diag`: the diagnostics report, and stopping leaked engram processes.
+ * @module
+ */
+import { basename, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parse } from "smol-toml";
+import { EXIT, messageOf, RunError, UsageError } from "../shared/errors.ts";
+import { describeStatus, ServerProcess } from "./process.ts";
+import {
+  describeListeners,
+  diagnostics,
+  engramProcesses,
+  isAlive,
+  portHolder,
+  portListeners,
+  processGroupOf,
+} from "./system.ts";
+import type { Target } from "./target.ts";
+
+/** Engram's default HTTP port (also the old script's). */
+export const DEFAULT_ENGRAM_PORT = 7432;
+
+/** Lines of build output quoted in a build failure. */
+const BUILD_TAIL_LINES = 10;
+
+/**
+ * The Engram checkout to build and measure: `engramDir` when given (a UsageError if it is not a
+ * checkout), else `cwd` when it is one, else null. A checkout is a directory whose Cargo.toml is
+ * a workspace with an `engram-cli` member (`"engram-cli"`, `"crates/engram-cli"` or a glob such
+ * as `"crates/*"` that contains it).
+ *
+ * @example
+ * ```ts
+ * const dir = await findEngramCheckout(Deno.cwd()); // null outside an Engram checkout
+ * ```
+ */
+export async function findEngramCheckout(
+  cwd: string,
+  engramDir?: string,
+): Promise<string | null> {
+  if (engramDir !== undefined) {
+    const dir = resolve(engramDir);
+    if (await isCheckout(dir)) return dir;
+    throw new UsageError(
+      `--engram-dir ${engramDir}: not an Engram checkout (expected a Cargo.toml [workspace] with an engram-cli member)`,
+    );
+  }
+  const dir = resolve(cwd);
+  return await isCheckout(dir) ? dir : null;
+}
+
+async function isCheckout(dir: string): Promise<boolean> {
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = parse(await Deno.readTextFile(join(dir, "Cargo.toml")));
+  } catch {
+    return false; // no Cargo.toml, or not TOML: not a checkout
+  }
+  const workspace = manifest.workspace as { members?: unknown } | undefined;
+  const members = Array.isArray(workspace?.members) ? workspace.members : [];
+  for (const member of members) {
+    if (typeof member !== "string") continue;
+    const path = member.replace(/\/+$/, "");
+    if (basename(path) === "engram-cli") return true;
+    // A glob member such as "crates/*" includes crates/engram-cli when that crate exists.
+    if (
+      path.endsWith("/*") && await isFile(join(dir, path.slice(0, -1), "engram-cli", "Cargo.toml"))
+    ) {
+      return true;
+    }
+  }
+  return false;
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable named `name` on PATH, or null. */
+async function findOnPath(name: string): Promise<string | null> {
+  const sep = Deno.build.os === "windows" ? ";" : ":";
+  for (const dir of (Deno.env.get("PATH") ?? "").split(sep)) {
+    if (!dir) continue;
+    try {
+      const st = await Deno.stat(join(dir, name));
+      if (st.isFile && (st.mode === null || (st.mode & 0o111) !== 0)) return join(dir, name);
+    } catch { /* not here */ }
+  }
+  return null;
+}
+
+/** Indented quote of a process's last output lines, for an error message. */
+function quoteTail(lines: string[], logPath: string): string {
+  const shown = lines.filter((l) => l.trim() !== "");
+  if (shown.length === 0) return `\n  (no output; log: ${logPath})`;
+  return `\n  last output (full log: ${logPath}):\n${shown.map((l) => `    ${l}`).join("\n")}`;
+}
+
+/**
+ * Runs `cargo build --release` in `dir`, its output appended to `logPath` (not the terminal).
+ * A failed build is a RunError quoting the last lines of cargo's output; aborting `signal` kills
+ * cargo's whole process group and is a RunError too.
+ */
+export async function buildEngram(
+  dir: string,
+  logPath: string,
+  signal: AbortSignal,
+): Promise<void> {
+  // Resolved first: a missing cargo gets its own message.
+  const cargo = await findOnPath("cargo");
+  if (cargo === null) {
+    throw new RunError(
+      "cargo not found on PATH: install Rust (https://rustup.rs), or pass --no-build to use the existing target/release/engram",
+    );
+  }
+  if (signal.aborted) throw new RunError("interrupted before the build");
+  await Deno.writeTextFile(logPath, `m17: ${cargo} build --release (in ${dir})\n`, {
+    append: true,
+  });
+  const proc = new ServerProcess("cargo build", cargo, ["build", "--release"], {
+    cwd: dir,
+    env: { CARGO_TERM_COLOR: "never" },
+    logPath,
+  });
+  let stopping: Promise<unknown> | null = null;
+  const abort = () => stopping = proc.stop(2000);
+  signal.addEventListener("abort", abort, { once: true });
+  try {
+    const status = await proc.exited;
+    await stopping;
+    if (signal.aborted) throw new RunError("interrupted during cargo build --release");
+    if (!status.success) {
+      throw new RunError(
+        `cargo build --release failed (${describeStatus(status)})${
+          quoteTail(proc.tail().slice(-BUILD_TAIL_LINES), logPath)
+        }`,
+      );
+    }
+  } finally {
+    signal.removeEventListener("abort", abort);
+  }
+}
+
+/** Options of `startEngram`. */
+export interface EngramStartOptions {
+  /** The checkout (from `findEngramCheckout`). */
+  dir: string;
+  port: number;
+  /** Results directory: the fresh data dir goes here. */
+  outDir: string;
+  /** The run's file stem; the data dir is `<outDir>/<basename(stem)>_data`. */
+  stem: string;
+  /** The server's output (the run's `_server.log`). */
+  logPath: string;
+  /** Keep the data dir after the run (removed by default). */
+  keepData: boolean;
+  /** Deadline for `/health` to answer 200, from the start of the process. */
+  startupTimeoutMs: number;
+  /** Aborting stops the server and fails the start. */
+  signal?: AbortSignal;
+  /** SIGTERM → SIGKILL grace when stopping (default 5000 ms). */
+  stopGraceMs?: number;
+}
+
+/**
+ * Starts the built Engram server on `port` with an empty data dir and waits until `/health`
+ * answers 200. Refuses (RunError) when the port is already taken, naming the holder; fails with
+ * the exit status and the output tail when the server dies or stays unhealthy. The returned
+ * target's `stop()` stops the server's process group and removes the data dir (unless kept).
+ */
+export async function startEngram(opts: EngramStartOptions): Promise<Target> {
+  const binary = join(opts.dir, "target", "release", "engram");
+  if (!await isFile(binary)) {
+    throw new RunError(
+      `${binary} not found: build Engram (cargo build --release), or drop --no-build`,
+    );
+  }
+  await refuseTakenPort(opts.port);
+
+  const dataDir = resolve(opts.outDir, `${basename(opts.stem)}_data`);
+  try {
+    await Deno.mkdir(opts.outDir, { recursive: true });
+    await Deno.mkdir(dataDir); // not recursive: an existing dir is not fresh state
+  } catch (e) {
+    throw new RunError(`data dir ${dataDir}: cannot create a fresh one (${messageOf(e)})`);
+  }
+  const removeData = async () => {
+    if (!opts.keepData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  };
+
+  const args = ["start", "--port", String(opts.port)];
+  let proc: ServerProcess;
+  try {
+    await Deno.writeTextFile(
+      opts.logPath,
+      `m17: ${binary} ${args.join(" ")} (in ${opts.dir}, ENGRAM_DATA_DIR=${dataDir})\n`,
+      { append: true },
+    );
+    proc = new ServerProcess("engram", binary, args, {
+      cwd: opts.dir,
+      env: { ENGRAM_DATA_DIR: dataDir },
+      logPath: opts.logPath,
+    });
+  } catch (e) {
+    await removeData();
+    throw new RunError(`cannot start ${binary}: ${messageOf(e)}`);
+  }
+
+  const url = `http://127.0.0.1:${opts.port}`;
+  const graceMs = opts.stopGraceMs ?? 5000;
+  let version: string | null;
+  let git: { commit: string | null; dirty: boolean | null };
+  try {
+    version = await waitEngramHealthy(proc, url, opts.startupTimeoutMs, opts.logPath, opts.signal);
+    await ensureOwnsPort(proc, opts.port);
+    git = await gitState(opts.dir);
+  } catch (e) {
+    await proc.stop(graceMs);
+    await removeData();
+    throw e;
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    kind: "engram",
+    url,
+    version,
+    details: {
+      pid: proc.pid,
+      port: opts.port,
+      data_dir: dataDir,
+      checkout: opts.dir,
+      git_commit: git.commit,
+      git_dirty: git.dirty,
+    },
+    process: proc,
+    deathReason: () => proc.status ? `engram exited (${describeStatus(proc.status)})` : null,
+    stop: () =>
+      stopping ??= (async () => {
+        await proc.stop(graceMs);
+        await removeData();
+      })(),
+  };
+}
+
+/** RunError when something listens on `port` (either bound on loopback or answering there). */
+async function refuseTakenPort(port: number): Promise<void> {
+  let taken = false;
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    conn.close();
+    taken = true;
+  } catch { /* nobody answers */ }
+  if (!taken) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AddrInUse)) {
+        throw new RunError(`port ${port}: cannot bind on 127.0.0.1 (${messageOf(e)})`);
+      }
+      taken = true;
+    }
+  }
+  if (!taken) return;
+  const holder = await portHolder(port);
+  throw new RunError(
+    `port ${port} is already in use by ${holder ?? "another process (not identified)"}: ` +
+      `refusing to start Engram, which would measure a server we did not start; stop it ` +
+      `(m17_check diag --port ${port} --kill-leaked for leaked engram servers) or pass --port N`,
+  );
+}
+
+/**
+ * Engram moves to another port when its port is taken at bind time; if something took ours
+ * between our check and its start, whoever answers is not our server. Skipped when the OS
+ * does not say who listens.
+ */
+async function ensureOwnsPort(proc: ServerProcess, port: number): Promise<void> {
+  const listeners = (await portListeners(port)).filter((l) => l.pid !== null);
+  if (listeners.length === 0) return;
+  for (const l of listeners) {
+    if (l.pid === proc.pid || await processGroupOf(l.pid!) === proc.pid) return;
+  }
+  throw new RunError(
+    `port ${port} is answered by ${describeListeners(listeners)}, not by the engram we started ` +
+      `(pid ${proc.pid}): refusing to measure it`,
+  );
+}
+
+/**
+ * Polls `GET /health` until 200 and returns the `version` it reports. Fails at once when the
+ * process exits (with its exit status), at the deadline, or when `signal` aborts; failures
+ * quote the server's last output lines.
+ */
+async function waitEngramHealthy(
+  proc: ServerProcess,
+  url: string,
+  timeoutMs: number,
+  logPath: string,
+  signal?: AbortSignal,
+): Promise<string | null> {
+  const deadline = performance.now() + timeoutMs;
+  let last = "no answer";
+  const exited = proc.exited.then(() => "exited" as const);
+  while (!signal?.aborted) {
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) {
+      throw new RunError(
+        `engram at ${url} is not healthy after ${
+          (timeoutMs / 1000).toFixed(1)
+        } s (last: ${last}; raise --startup-timeout-s if it is just slow)${
+          quoteTail(proc.tail(), logPath)
+        }`,
+      );
+    }
+    const probe = probeHealth(url, Math.min(2000, remaining));
+    const outcome = await Promise.race([probe, exited]);
+    if (outcome === "exited") {
+      await probe; // settles within its own timeout; leaves nothing pending
+      throw new RunError(
+        `engram exited during startup (${describeStatus(proc.status!)})${
+          quoteTail(proc.tail(), logPath)
+        }`,
+      );
+    }
+    if (outcome.healthy) return outcome.version;
+    last = outcome.last;
+    await sleep(Math.min(100, Math.max(0, deadline - performance.now())), signal);
+  }
+  throw new RunError("interrupted while waiting for engram to become healthy");
+}
+
+type HealthProbe = { healthy: true; version: string | null } | { healthy: false; last: string };
+
+async function probeHealth(url: string, timeoutMs: number): Promise<HealthProbe> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const res = await fetch(`${url}/health`, { signal: ac.signal });
+    const text = await res.text();
+    if (res.status !== 200) return { healthy: false, last: `HTTP ${res.status}` };
+    try {
+      const v = JSON.parse(text)?.version;
+      return { healthy: true, version: typeof v === "string" ? v : null };
+    } catch {
+      return { healthy: true, version: null };
+    }
+  } catch {
+    return { healthy: false, last: ac.signal.aborted ? "timeout" : "connection refused" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
+
+/** The checkout's git commit and whether tracked files have changes; nulls outside git. */
+export async function gitState(
+  dir: string,
+): Promise<{ commit: string | null; dirty: boolean | null }> {
+  const git = async (...args: string[]) => {
+    try {
+      const out = await new Deno.Command("git", {
+        args: ["-C", dir, ...args],
+        stdout: "piped",
+        stderr: "null",
+      }).output();
+      return out.success ? new TextDecoder().decode(out.stdout) : null;
+    } catch {
+      return null; // no git
+    }
+  };
+  const commit = (await git("rev-parse", "HEAD"))?.trim() || null;
+  if (commit === null) return { commit: null, dirty: null };
+  // Untracked files are left out: run outputs and scratch files would make every tree dirty.
+  const status = await git("status", "--porcelain", "--untracked-files=no");
+  return { commit, dirty: status === null ? null : status.trim() !== "" };
+}
+
+/**
+ * Sends SIGTERM to each pid, then SIGKILL to those still alive after `graceMs`. Returns the
+ * pids that were still alive at the end (normally none).
+ */
+export async function terminateProcesses(pids: number[], graceMs = 3000): Promise<number[]> {
+  const send = (pid: number, sig: Deno.Signal) => {
+    try {
+      Deno.kill(pid, sig);
+    } catch { /* already gone */ }
+  };
+  const alive = async () => {
+    const live: number[] = [];
+    for (const pid of pids) if (await isAlive(pid)) live.push(pid);
+    return live;
+  };
+  const waitUntil = async (deadline: number) => {
+    let live = await alive();
+    while (live.length > 0 && performance.now() < deadline) {
+      await sleep(50);
+      live = await alive();
+    }
+    return live;
+  };
+  for (const pid of pids) send(pid, "SIGTERM");
+  for (const pid of await waitUntil(performance.now() + graceMs)) send(pid, "SIGKILL");
+  return await waitUntil(performance.now() + 1000);
+}
+
+const DIAG_USAGE = `Usage: m17_check diag [--port N] [--kill-leaked [--yes]]
+
+Prints the diagnostics report (engram processes, who holds the port, load average, memory).
+  --port N        the port to report on (default ${DEFAULT_ENGRAM_PORT})
+  --kill-leaked   stop every process named engram (SIGTERM, SIGKILL after 3 s); asks first
+  --yes           do not ask (required to kill when there is no terminal to ask on)`;
+
+/** Asks a yes/no question on the terminal; false unless the answer starts with y. */
+function confirmOnTerminal(question: string): boolean {
+  const answer = prompt(`${question} [y/N]`);
+  return answer !== null && /^y/i.test(answer.trim());
+}
+
+/**
+ * `m17_check diag [--port N] [--kill-leaked] [--yes]`: prints `diagnostics(port)`; with
+ * `--kill-leaked`, stops the processes named engram after confirmation (never without a
+ * terminal unless `--yes`). Returns the exit code: 0, or 3 for usage errors.
+ */
+export async function diagCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: "string" },
+        "kill-leaked": { type: "boolean" },
+        yes: { type: "boolean", short: "y" },
+        help: { type: "boolean", short: "h" },
+      },
+    }).values;
+  } catch (e) {
+    console.error(`m17_check diag: ${messageOf(e)}\n${DIAG_USAGE}`);
+    return EXIT.usage;
+  }
+  if (values.help) {
+    console.log(DIAG_USAGE);
+    return EXIT.ok;
+  }
+  const port = values.port === undefined ? DEFAULT_ENGRAM_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(
+      `m17_check diag: --port ${JSON.stringify(values.port)}: expected an integer 1..65535`,
+    );
+    return EXIT.usage;
+  }
+  console.log((await diagnostics(port)).trimEnd());
+  if (!values["kill-leaked"]) return EXIT.ok;
+
+  const procs = await engramProcesses();
+  console.log("");
+  if (procs.length === 0) {
+    console.log("kill-leaked: no engram processes to stop");
+    return EXIT.ok;
+  }
+  console.log(`kill-leaked: ${procs.length} engram process${procs.length === 1 ? "" : "es"}:`);
+  for (const p of procs) console.log(`  pid ${p.pid}  ${p.command}`);
+  if (!values.yes) {
+    if (!Deno.stdin.isTerminal()) {
+      console.error(
+        "m17_check diag: not stopping them without a terminal to confirm on: pass --yes",
+      );
+      return EXIT.usage;
+    }
+    if (
+      !confirmOnTerminal(`Stop ${procs.length === 1 ? "it" : "them"} (SIGTERM, SIGKILL after 3 s)?`)
+    ) {
+      console.log("kill-leaked: nothing stopped");
+      return EXIT.ok;
+    }
+  }
+  const survivors = await terminateProcesses(procs.map((p) => p.pid), 3000);
+  console.log(`kill-leaked: stopped ${procs.length - survivors.length} of ${procs.length}`);
+  for (const pid of survivors) {
+    console.error(`  pid ${pid} is still alive (another user's process?)`);
+  }
+  return EXIT.ok;
+}

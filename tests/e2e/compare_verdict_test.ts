@@ -1,0 +1,80 @@
+/**
+ * The whole workflow end to end: check before, check after, compare — against the reference
+ * server with injected latency. Bounded: a few seconds of load per run.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { CHECK_PERMISSIONS } from "../../lib/shared/permissions.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const PERMS = CHECK_PERMISSIONS;
+
+async function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
+  const o = await new Deno.Command(Deno.execPath(), {
+    args: ["run", ...PERMS, join(ROOT, script), ...args],
+    cwd: ROOT,
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout) + dec.decode(o.stderr) };
+}
+
+/** A valid check run (retried once if the shared host made the run invalid). */
+async function check(dir: string, task: string, phase: string, latencyMs: number): Promise<void> {
+  const args = [
+    task,
+    phase,
+    "--duration",
+    "4",
+    "--warmup",
+    "1",
+    "--rate",
+    "200",
+    "--ref-latency-ms",
+    String(latencyMs),
+    "--out-dir",
+    dir,
+  ];
+  let r = await run("m17_check.ts", args);
+  if (r.code === 1 && r.out.includes("RUN INVALID")) {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.name.startsWith(`${task}_${phase}_`)) Deno.removeSync(join(dir, e.name));
+    }
+    r = await run("m17_check.ts", args);
+  }
+  assert.equal(r.code, 0, r.out);
+}
+
+Deno.test("check 20 ms then 30 ms of server latency: compare reports a regression (exit 1)", async () => {
+  // The issue asks for 2 ms → 3 ms. On this host Deno's timers wake 1–4 ms late, so the P99 of a
+  // 2 ms delay is timer noise (~6.6 ms either way) and only P50 moves; the same +50% step at
+  // 20 ms → 30 ms is far above that noise, so the P99 verdict is deterministic.
+  const dir = await Deno.makeTempDir();
+  await check(dir, "slow", "before", 20);
+  await check(dir, "slow", "after", 30);
+  const r = await run("m17_compare.ts", ["slow", "--dir", dir]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /=== Performance Comparison: Task slow ===/);
+  assert.match(r.out, /⚠ REGRESSION: .*P99/);
+  assert.match(r.out, /Summary for PERFORMANCE_LOG\.md:/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("check twice with identical settings: compare passes (exit 0)", async () => {
+  const dir = await Deno.makeTempDir();
+  // 100 ms of injected latency dominates the host's timer jitter: under the full suite two
+  // identical 20 ms runs once differed by 1.6 ms at P99 (+6.7%, a false regression); the same
+  // jitter is under 2% of 100 ms.
+  await check(dir, "same", "before", 100);
+  await check(dir, "same", "after", 100);
+  const r = await run("m17_compare.ts", ["same", "--dir", dir]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /✓ No significant regressions detected \(within 5% threshold\)/);
+  assert.match(
+    r.out,
+    /Performance: P99 latency [+-]\d+\.\d%, throughput [+-]\d+\.\d% \(within 5% target\)/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});

@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { countDue, runLoad } from "../../lib/run/driver.ts";
+import { constantSchedule } from "../../lib/workload/schedule.ts";
+import { parseScenario } from "../../lib/workload/scenario.ts";
+import { Workload } from "../../lib/workload/ops.ts";
+
+const SCENARIO = parseScenario(
+  "[arrival]\nrate = 200\n[operations]\nstore_weight = 1\nrecall_weight = 1\nsemantic_recall_weight = 1\n[data]\nembedding_dim = 8\n",
+  "t.toml",
+);
+
+/** A stub server: fixed delay; optionally rejects spreading like a server without M17. */
+function stub(delayMs: number, rejectSpreading = false) {
+  let requests = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    requests++;
+    await req.arrayBuffer();
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (rejectSpreading && new URL(req.url).searchParams.get("mode") === "spreading") {
+      return Response.json({
+        error: {
+          code: "INVALID_MEMORY_INPUT",
+          message: "mode 'spreading' requires spreading activation",
+        },
+      }, { status: 400 });
+    }
+    return Response.json({ ok: true }, { status: req.method === "POST" ? 201 : 200 });
+  });
+  return { server, url: `http://127.0.0.1:${server.addr.port}`, requests: () => requests };
+}
+
+function load(url: string, seconds: number, maxInFlight: number, rate = 200) {
+  const w = new Workload(SCENARIO);
+  return runLoad(
+    w.stream("warmup"),
+    w.stream("measured"),
+    () => constantSchedule(rate),
+    0,
+    seconds,
+    {
+      baseUrl: url,
+      timeoutMs: 5000,
+      maxInFlight,
+    },
+  );
+}
+
+Deno.test("open loop: every due request is sent on time even when responses are slow", async () => {
+  const s = stub(50);
+  try {
+    const r = await load(s.url, 1, 1000);
+    assert.equal(r.due, 200);
+    assert.equal(r.sent, 200);
+    assert.equal(r.completed, 200);
+    assert.equal(r.errors, 0);
+    // A closed-loop client would have sent ~20 requests in this second.
+    const resp = r.response.summaryMs();
+    assert.ok(resp.p50_ms >= 49 && resp.p50_ms < 80, `p50 ${resp.p50_ms}`);
+    assert.ok(r.lag.percentileUs(99) < 10_000, `lag p99 ${r.lag.percentileUs(99)} µs`);
+    assert.ok(r.elapsedSeconds >= 1 && r.elapsedSeconds < 1.5);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("in-flight cap: waiting requests keep their due time (response time includes the wait)", async () => {
+  const s = stub(50);
+  try {
+    // Capacity 4 / 50 ms = 80 req/s against 200 req/s offered: a queue builds up.
+    const r = await load(s.url, 1, 4);
+    assert.equal(r.completed, 200);
+    const service = r.service.summaryMs();
+    const response = r.response.summaryMs();
+    assert.ok(service.p99_ms < 120, `service p99 ${service.p99_ms}`);
+    // The last requests wait ~(200 - 80) / 80 s ≈ 1.5 s for a slot: visible in response time only.
+    assert.ok(response.max_ms > 1000, `response max ${response.max_ms}`);
+    assert.ok(r.cappedSends > 100, `capped ${r.cappedSends}`);
+    // The generator itself kept its schedule; the cap caused the lag.
+    assert.ok(r.generatorLag.percentileUs(99) < 5000);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("rejected recall modes fall back to similarity and count as fallbacks, not errors", async () => {
+  const s = stub(0, true);
+  try {
+    const r = await load(s.url, 1, 64);
+    assert.equal(r.errors, 0);
+    assert.ok(r.perOp.SemanticRecall.count > 30);
+    assert.equal(r.perOp.SemanticRecall.fallbacks, r.perOp.SemanticRecall.count);
+    assert.equal(r.fallbacks, r.perOp.SemanticRecall.count);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("connection failures are counted as errors and the run still ends on schedule", async () => {
+  const s = stub(0);
+  const url = s.url;
+  await s.server.shutdown();
+  const t0 = performance.now();
+  const r = await load(url, 0.5, 64);
+  assert.ok(performance.now() - t0 < 3000);
+  assert.equal(r.completed, 100);
+  assert.equal(r.errors, 100);
+  assert.equal(r.errorsByKind.connection, 100);
+});
+
+Deno.test("per-second intervals cover the window and hold every request", async () => {
+  const s = stub(1);
+  try {
+    const r = await load(s.url, 2, 64);
+    assert.deepEqual(r.intervals.map((i) => i.second), [0, 1]);
+    assert.equal(r.intervals.reduce((a, i) => a + i.count, 0), 400);
+    assert.ok(r.intervals.every((i) => i.histogram.length > 0));
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("countDue() counts arrivals in the window exactly", () => {
+  assert.equal(countDue(constantSchedule(1000), 60), 60_000);
+  assert.equal(countDue(constantSchedule(3), 1), 3);
+});
+
+Deno.test("per-second buckets come from the due offset: each second once, with all its requests", async () => {
+  const s = stub(0);
+  try {
+    // 1000/3 ms spacing puts due times on second boundaries, where a subtraction of
+    // performance.now() values used to round into the previous, closed second.
+    const r = await load(s.url, 2, 64, 3);
+    assert.deepEqual(r.intervals.map((i) => [i.second, i.count]), [[0, 3], [1, 3]]);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("achieved rate comes from actual send times: sends held by the in-flight cap lower it", async () => {
+  const s = stub(50);
+  try {
+    const onTime = await load(s.url, 1, 1000);
+    assert.ok(
+      Math.abs(onTime.sent / onTime.sendSpanSeconds - 200) < 2,
+      `${onTime.sendSpanSeconds}`,
+    );
+    const held = await load(s.url, 1, 4);
+    // 4 slots × 20 req/s each = 80 req/s: the last of 200 requests leaves ~2.5 s after the start.
+    assert.ok(
+      held.sent / held.sendSpanSeconds < 120,
+      `achieved ${held.sent / held.sendSpanSeconds}`,
+    );
+  } finally {
+    await s.server.shutdown();
+  }
+});
