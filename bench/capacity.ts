@@ -147,7 +147,7 @@ export const capacity: Benchmark = {
           steps.push(f);
           const rateOk = Math.abs(rateErrorPct(f)) <= 0.5;
           const ok = rateOk && f.genLagP99Ms < 1;
-          // The tool's own validity limit: generator lag P99 ≤ 10 ms (lib/report/assemble.ts).
+          // The tool's own validity limit: generator lag P99 ≤ 10 ms (lib/report/validity.ts).
           const looseOk = rateOk && f.genLagP99Ms <= 10;
           if (ok) best[p.label] = Math.max(best[p.label], rate);
           if (looseOk) loose[p.label] = Math.max(loose[p.label], rate);

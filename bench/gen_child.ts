@@ -16,7 +16,10 @@ if (!url || !(rate > 0) || !(seconds > 0 && seconds <= 600)) {
   Deno.exit(3);
 }
 const ops = constantStream({ kind: "Recall", method: "GET", path: "/", body: null });
-const r = await runLoad(ops, ops, () => constantSchedule(rate), 0, seconds, {
+const r = await runLoad({
+  warmup: { stream: ops, seconds: 0 },
+  measured: { stream: ops, seconds },
+  schedule: () => constantSchedule(rate),
   baseUrl: url,
   timeoutMs: 10_000,
   maxInFlight: 64,

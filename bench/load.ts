@@ -1,12 +1,13 @@
 /**
- * In-process open-loop runs through the real driver (`runLoad`, `runPreload` from lib/run/driver.ts),
- * with the figures the pacing, capacity, overhead and reference benchmarks report: the driver's
- * own rates and lags, the rate of actual `fetch` calls inside the window (FetchProbe), and the
- * CPU time of this process and of the server.
+ * In-process open-loop runs through the real driver (`runLoad` from lib/run/driver.ts,
+ * `runPreload` from lib/run/preload.ts), with the figures the pacing, capacity, overhead and
+ * reference benchmarks report: the driver's own rates and lags, the rate of actual `fetch` calls
+ * inside the window (FetchProbe), and the CPU time of this process and of the server.
  * @module
  */
 import { join } from "node:path";
-import { type LoadResult, runLoad, runPreload } from "../lib/run/driver.ts";
+import { type LoadResult, runLoad } from "../lib/run/driver.ts";
+import { runPreload } from "../lib/run/preload.ts";
 import { constantSchedule } from "../lib/workload/schedule.ts";
 import { loadScenario, type Scenario, withOverrides } from "../lib/workload/scenario.ts";
 import { type Op, type OpStream, Workload } from "../lib/workload/ops.ts";
@@ -36,7 +37,6 @@ export async function preload(url: string, s: Scenario, count = s.preload): Prom
   const r = await runPreload(new Workload(s).stream("preload"), count, {
     baseUrl: url,
     timeoutMs: 10_000,
-    maxInFlight: 64,
     concurrency: 32,
   });
   if (r.errors > 0) throw new Error(`preload: ${r.errors} errors (first ${r.firstError})`);
@@ -102,7 +102,12 @@ export async function measureLoad(
   const sched = () => constantSchedule(o.rate);
   if (o.warmupSeconds > 0) {
     const [warm] = streams();
-    await runLoad(warm, warm, sched, 0, o.warmupSeconds, opts);
+    await runLoad({
+      warmup: { stream: warm, seconds: 0 },
+      measured: { stream: warm, seconds: o.warmupSeconds },
+      schedule: sched,
+      ...opts,
+    });
   }
   const [, measured] = streams();
   const probe = o.probe ?? new FetchProbe();
@@ -113,7 +118,12 @@ export async function measureLoad(
   const t0 = performance.now();
   let result: LoadResult;
   try {
-    result = await runLoad(measured, measured, sched, 0, o.seconds, opts);
+    result = await runLoad({
+      warmup: { stream: measured, seconds: 0 },
+      measured: { stream: measured, seconds: o.seconds },
+      schedule: sched,
+      ...opts,
+    });
   } finally {
     probe.uninstall();
   }

@@ -6,7 +6,8 @@
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import { ServerProcess } from "../lib/target/process.ts";
-import { type ReferenceKnobs, startReference, type Target } from "../lib/target/target.ts";
+import { startReference } from "../lib/target/reference.ts";
+import type { ReferenceKnobs, Target } from "../lib/target/target.ts";
 
 /** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`, 100 on Linux). */
 const CLK_TCK = 100;

@@ -1,7 +1,7 @@
 /**
  * Per-request timing pairs from inside the real driver: while installed, a wrapper around
  * `globalThis.fetch` notes when each request is handed to `fetch` and when its body has been read
- * (`arrayBuffer()`, as lib/run/driver.ts's Sender does), and parses the server's
+ * (`arrayBuffer()`, as lib/run/sender.ts's Sender does), and parses the server's
  * `Server-Timing: app;dur=X, inject;dur=Y` header. `runLoad` itself is unchanged: its Sender
  * calls the global `fetch`, so the pairs describe exactly the code path `check` uses.
  *

@@ -16,14 +16,14 @@ const w = new Workload(await scenarioAt("scenarios/m17_baseline.toml", rate));
 const rss: string[] = [];
 const t = setInterval(() => rss.push((Deno.memoryUsage().rss / 2 ** 20).toFixed(0)), 1000);
 const t0 = performance.now();
-const r = await runLoad(
-  w.stream("warmup"),
-  w.stream("measured"),
-  () => constantSchedule(rate),
-  0,
-  secs,
-  { baseUrl: srv.url, timeoutMs: 10000, maxInFlight: 64 },
-);
+const r = await runLoad({
+  warmup: { stream: w.stream("warmup"), seconds: 0 },
+  measured: { stream: w.stream("measured"), seconds: secs },
+  schedule: () => constantSchedule(rate),
+  baseUrl: srv.url,
+  timeoutMs: 10000,
+  maxInFlight: 64,
+});
 clearInterval(t);
 console.log(
   JSON.stringify({

@@ -1,11 +1,13 @@
 /**
  * Command-line flags of `deno task serve`: parsed with `node:util` `parseArgs` into
- * `ReferenceOptions`. Any bad flag is a `UsageError` with one line naming the flag.
+ * `ReferenceOptions`. Any bad flag is a `UsageError` with one line naming the flag. The knobs are
+ * validated by `validateKnobs` (knobs.ts), the same function that checks `m17_check --ref-*`.
  * @module
  */
 import { parseArgs } from "node:util";
 import { UsageError } from "../shared/errors.ts";
 import { parseSeed } from "../workload/prng.ts";
+import { validateKnobs } from "./knobs.ts";
 import type { ReferenceOptions } from "./server.ts";
 
 /** `--help` text. */
@@ -65,16 +67,14 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   }
   if (values.help) return { help: true, exitWithParent: false, options: {} };
 
-  const stallEverySeconds = number(values["stall-every-s"], "--stall-every-s", 0, 0, 86_400);
-  const stallMs = number(values["stall-ms"], "--stall-ms", 0, 0, 86_400_000);
-  if ((stallEverySeconds > 0) !== (stallMs > 0)) {
-    throw new UsageError("--stall-every-s and --stall-ms must be given together");
-  }
-  if (stallMs > stallEverySeconds * 1000) {
-    throw new UsageError(
-      `--stall-ms ${stallMs} is longer than the period --stall-every-s ${stallEverySeconds}`,
-    );
-  }
+  const checked = validateKnobs({
+    latencyMs: values["latency-ms"],
+    jitterMs: values["jitter-ms"],
+    errorRate: values["error-rate"],
+    stallEverySeconds: values["stall-every-s"],
+    stallMs: values["stall-ms"],
+  });
+  if (!checked.ok) throw new UsageError(checked.problem);
   let seed = 0n;
   if (values.seed !== undefined) {
     const parsed = parseSeed(values.seed);
@@ -93,13 +93,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       dim: number(values.dim, "--dim", 768, 1, 65536, true),
       spreading: !values["no-spreading"],
       seed,
-      knobs: {
-        latencyMs: number(values["latency-ms"], "--latency-ms", 0, 0, 600_000),
-        jitterMs: number(values["jitter-ms"], "--jitter-ms", 0, 0, 600_000),
-        errorRate: number(values["error-rate"], "--error-rate", 0, 0, 1),
-        stallEverySeconds,
-        stallMs,
-      },
+      knobs: checked.knobs,
       recordPath: values.record,
     },
   };

@@ -33,6 +33,82 @@ export const NO_KNOBS: Knobs = {
   seed: 0n,
 };
 
+/** Each knob's flag (the server's spelling, without `--`) and its allowed range. */
+export const KNOB_LIMITS = {
+  latencyMs: { flag: "latency-ms", min: 0, max: 600_000 },
+  jitterMs: { flag: "jitter-ms", min: 0, max: 600_000 },
+  errorRate: { flag: "error-rate", min: 0, max: 1 },
+  stallEverySeconds: { flag: "stall-every-s", min: 0, max: 86_400 },
+  stallMs: { flag: "stall-ms", min: 0, max: 86_400_000 },
+} as const;
+
+/** The numeric knobs (all but the seed). */
+export type KnobName = keyof typeof KNOB_LIMITS;
+
+/** The outcome of validating knobs: their values (0 when absent) or the first problem. */
+export type KnobCheck =
+  | { ok: true; knobs: Record<KnobName, number> }
+  | { ok: false; problem: string };
+
+/**
+ * THE validation of the knobs, used by the server's flags and by `m17_check --ref-*` alike:
+ * each text must be a number in its `KNOB_LIMITS` range, a stall needs both a period and a
+ * length, and the length fits in the period. `flagPrefix` goes before the flag names in the
+ * problem (`"ref-"` for m17_check).
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * import { validateKnobs } from "./knobs.ts";
+ *
+ * deepStrictEqual(validateKnobs({ stallEverySeconds: "1", stallMs: "5000" }, "ref-"), {
+ *   ok: false,
+ *   problem: "--ref-stall-ms 5000 is longer than the period --ref-stall-every-s 1 (1000 ms)",
+ * });
+ * ```
+ */
+export function validateKnobs(
+  texts: Partial<Record<KnobName, string>>,
+  flagPrefix = "",
+): KnobCheck {
+  const knobs: Record<KnobName, number> = {
+    latencyMs: 0,
+    jitterMs: 0,
+    errorRate: 0,
+    stallEverySeconds: 0,
+    stallMs: 0,
+  };
+  const flag = (name: KnobName) => `--${flagPrefix}${KNOB_LIMITS[name].flag}`;
+  for (const name of Object.keys(KNOB_LIMITS) as KnobName[]) {
+    const text = texts[name];
+    if (text === undefined) continue;
+    const { min, max } = KNOB_LIMITS[name];
+    const x = text.trim() === "" ? NaN : Number(text);
+    if (!Number.isFinite(x) || x < min || x > max) {
+      return {
+        ok: false,
+        problem: `${flag(name)} ${JSON.stringify(text)}: expected a number from ${min} to ${max}`,
+      };
+    }
+    knobs[name] = x;
+  }
+  if ((knobs.stallEverySeconds > 0) !== (knobs.stallMs > 0)) {
+    return {
+      ok: false,
+      problem: `${flag("stallEverySeconds")} and ${flag("stallMs")} go together`,
+    };
+  }
+  if (knobs.stallMs > knobs.stallEverySeconds * 1000) {
+    return {
+      ok: false,
+      problem: `${flag("stallMs")} ${knobs.stallMs} is longer than the period ${
+        flag("stallEverySeconds")
+      } ${knobs.stallEverySeconds} (${knobs.stallEverySeconds * 1000} ms)`,
+    };
+  }
+  return { ok: true, knobs };
+}
+
 /** What happens to one request before it is processed. */
 export interface Fate {
   /** Answer 500 instead of processing. */

@@ -9,9 +9,10 @@
  * @example
  * ```ts
  * import { startReferenceServer } from "./server.ts";
+ * import { strictEqual } from "node:assert/strict";
  * const server = await startReferenceServer({ port: 0, dim: 4 });
  * const res = await fetch(`${server.url}/health`);
- * console.assert(res.status === 200);
+ * strictEqual(res.status, 200);
  * await res.body?.cancel();
  * await server.close();
  * ```

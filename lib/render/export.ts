@@ -1,7 +1,7 @@
 /**
- * Exports of a comparison's after run for continuous-benchmarking services, and the compare
- * command-line flags that write report files (`--html [FILE]`, `--export FORMAT FILE`), which
- * `node:util` parseArgs cannot express (an optional value; two values).
+ * Exports of a comparison's after run for continuous-benchmarking services, and writing the
+ * report files asked for with compare's `--html [FILE]` and `--export FORMAT FILE` (parsed in
+ * lib/cli/compare_args.ts).
  *
  * - `bmf`: Bencher Metric Format, `{ "<benchmark>": { "<measure slug>": { value, lower_value?,
  *   upper_value? } } }`. Benchmarks are `m17/<task>/<scenario>` and `m17/<task>/<scenario>/<Op>`;
@@ -15,24 +15,20 @@
  * The exported values are the after run's (the code as changed; the median of the after runs
  * when `check --runs N` repeated them). Lower/upper values (BMF) and `range` (gab) are given
  * only when the comparison carries a confidence interval of the change: before × (1 + CI
- * bound / 100), the after values consistent with that interval.
- *
- * @example
- * ```ts
- * import { takeOutputArgs } from "./export.ts";
- * const o = takeOutputArgs(["001", "--html", "--export", "bmf", "out.json"]);
- * console.assert(o.args.join(" ") === "001" && o.html === true);
- * console.assert(o.exports[0].format === "bmf" && o.exports[0].path === "out.json");
- * ```
+ * bound / 100), the after values consistent with that interval. Which metrics are exported, and
+ * their measure slugs, come from the metric table (lib/verdict/metrics.ts).
  * @module
  */
 import { dirname } from "node:path";
 import { match } from "ts-pattern";
 import { writeFileAtomic } from "../shared/atomic.ts";
-import type { Comparison, MetricChange } from "../verdict/compare.ts";
+import type { Comparison, MetricChange } from "../verdict/types.ts";
+import { METRICS } from "../verdict/metrics.ts";
+import { CONFIDENCE } from "../verdict/significance.ts";
 import { messageOf, UsageError } from "../shared/errors.ts";
-import { type CompareHtmlInput, defaultHtmlPath, renderCompareHtml } from "./html.ts";
-import { formatChange } from "./terminal.ts";
+import { type CompareHtmlInput, renderCompareHtml } from "./html.ts";
+import { compareHtmlPath } from "../report/files.ts";
+import { formatChange } from "./format.ts";
 import { VERSION } from "../shared/version.ts";
 
 /** The export formats. */
@@ -46,68 +42,11 @@ export interface ExportRequest {
   path: string;
 }
 
-/** The report-file flags taken out of the command line, and the rest for parseArgs. */
+/** The report files asked for on the command line. */
 export interface OutputArgs {
-  args: string[];
   /** `true` for `--html` alone (default path), a path for `--html FILE.html`, null without. */
   html: string | true | null;
   exports: ExportRequest[];
-}
-
-const HTML_FILE = /\.html?$/i;
-
-/**
- * Removes `--html [FILE]` and `--export FORMAT FILE` from `args`. `--html` takes the next
- * argument as its file only when it ends in `.html`/`.htm` (`--html=FILE` always does), so
- * `--html 001` still reads 001 as the task. Everything after `--` is left alone.
- */
-export function takeOutputArgs(args: string[]): OutputArgs {
-  const rest: string[] = [];
-  let html: string | true | null = null;
-  const exports: ExportRequest[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i];
-    if (arg === "--") {
-      rest.push(...args.slice(i));
-      break;
-    }
-    if (arg === "--html" || arg.startsWith("--html=")) {
-      if (html !== null) throw new UsageError("--html given twice");
-      if (arg.startsWith("--html=")) {
-        html = arg.slice("--html=".length);
-        if (html === "") throw new UsageError("--html= needs a file name");
-      } else if (i + 1 < args.length && HTML_FILE.test(args[i + 1])) {
-        html = args[++i];
-      } else {
-        html = true;
-      }
-      continue;
-    }
-    if (arg === "--export" || arg.startsWith("--export=")) {
-      const inline = arg.startsWith("--export=") ? arg.slice("--export=".length) : null;
-      const format = inline ?? args[++i];
-      const path = args[++i];
-      if (format === undefined || !(EXPORT_FORMATS as readonly string[]).includes(format)) {
-        throw new UsageError(
-          `--export needs a format and a file: --export bmf FILE or --export gab FILE` +
-            (format === undefined ? "" : ` (got format '${format}')`),
-        );
-      }
-      if (path === undefined || path === "" || path.startsWith("-")) {
-        throw new UsageError(`--export ${format} needs a file name (--export ${format} FILE)`);
-      }
-      if (exports.some((e) => e.format === format)) {
-        throw new UsageError(`--export ${format} given twice`);
-      }
-      if (exports.some((e) => e.path === path)) {
-        throw new UsageError(`--export bmf and --export gab cannot write the same file ${path}`);
-      }
-      exports.push({ format: format as ExportFormat, path });
-      continue;
-    }
-    rest.push(arg);
-  }
-  return { args: rest, html, exports };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,13 +62,8 @@ export interface BmfMetric {
 /** A BMF document: benchmark name → measure slug → metric. */
 export type Bmf = Record<string, Record<string, BmfMetric>>;
 
-/** The headline latencies exported, with their measure slugs. */
-const LATENCY_SLUGS = [
-  ["p50", "p50-latency"],
-  ["p95", "p95-latency"],
-  ["p99", "p99-latency"],
-  ["p999", "p999-latency"],
-] as const;
+/** The exported headline metrics (those with a measure slug), in table order. */
+const EXPORTED = METRICS.flatMap((m) => m.slug === null ? [] : [{ ...m, slug: m.slug }]);
 
 /** The after value and, when the change has a CI, the after values that CI allows. */
 function afterWithBounds(m: MetricChange, scale: number): BmfMetric | null {
@@ -163,14 +97,15 @@ export function toBmf(c: Comparison): Bmf {
   const overall: Record<string, BmfMetric> = {};
   const p99 = afterWithBounds(c.metrics.p99, NS_PER_MS);
   if (p99) overall["latency"] = p99;
-  for (const [id, slug] of LATENCY_SLUGS) {
-    const m = afterWithBounds(c.metrics[id], NS_PER_MS);
-    if (m) overall[slug] = m;
+  for (const spec of EXPORTED) {
+    const m = c.metrics[spec.id];
+    const metric = match(spec.unit)
+      .with("ms", () => afterWithBounds(m, NS_PER_MS))
+      .with("ops/s", () => afterWithBounds(m, 1))
+      .with("ratio", () => m.after === null ? null : { value: m.after * 100 })
+      .exhaustive();
+    if (metric) overall[spec.slug] = metric;
   }
-  const throughput = afterWithBounds(c.metrics.throughput, 1);
-  if (throughput) overall["throughput"] = throughput;
-  const errorRate = c.metrics.error_rate.after;
-  if (errorRate !== null) overall["error-rate"] = { value: errorRate * 100 };
   const bmf: Bmf = { [name]: overall };
   for (const op of c.operations) {
     const m = afterWithBounds(op.p99Ms, NS_PER_MS);
@@ -199,11 +134,13 @@ function gabEntry(name: string, unit: string, m: MetricChange, scale = 1): GabEn
     const [lo, hi] = m.ci.map((pct) => round(m.before! * (1 + pct / 100) * scale)).sort((a, b) =>
       a - b
     );
-    entry.range = `${lo} to ${hi} ${unit} (95% CI)`;
+    entry.range = `${lo} to ${hi} ${unit} (${CONFIDENCE * 100}% CI)`;
   }
   const before = m.before === null ? "n/a" : `${round(m.before * scale)} ${unit}`;
   entry.extra = `before: ${before}; change: ${formatChange(m.changePct)}` +
-    (m.ci ? ` (95% CI ${formatChange(m.ci[0])} to ${formatChange(m.ci[1])})` : "") +
+    (m.ci
+      ? ` (${CONFIDENCE * 100}% CI ${formatChange(m.ci[0])} to ${formatChange(m.ci[1])})`
+      : "") +
     `; m17_compare ${VERSION}`;
   return entry;
 }
@@ -215,10 +152,13 @@ function gabEntry(name: string, unit: string, m: MetricChange, scale = 1): GabEn
  */
 export function toGab(c: Comparison): GabEntry[] {
   const name = benchmarkName(c);
-  const entries: (GabEntry | null)[] = LATENCY_SLUGS.map(([id, slug]) =>
-    gabEntry(`${name}/${slug}`, "ms", c.metrics[id])
+  // Only smaller-is-better metrics: latencies in ms, the error rate in percent.
+  const entries = EXPORTED.filter((spec) => spec.worse === "higher").map((spec) =>
+    match(spec.unit)
+      .with("ms", () => gabEntry(`${name}/${spec.slug}`, "ms", c.metrics[spec.id]))
+      .with("ratio", () => gabEntry(`${name}/${spec.slug}`, "%", c.metrics[spec.id], 100))
+      .exhaustive()
   );
-  entries.push(gabEntry(`${name}/error-rate`, "%", c.metrics.error_rate, 100));
   for (const op of c.operations) {
     entries.push(gabEntry(`${name}/${op.kind}/p99-latency`, "ms", op.p99Ms));
   }
@@ -259,7 +199,7 @@ export async function writeOutputFiles(input: OutputFilesInput): Promise<string[
   const files: { path: string; text: () => string; what: string }[] = [];
   const { html, exports } = input.outputs;
   if (html !== null) {
-    const path = html === true ? defaultHtmlPath(input.dir, c.task, c.mode) : html;
+    const path = html === true ? compareHtmlPath(input.dir, c.task, c.mode) : html;
     files.push({ path, text: () => renderCompareHtml(input), what: "HTML report" });
   }
   for (const e of exports) {

@@ -10,18 +10,20 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { findTaskSection } from "./perflog.ts";
  * const s = findTaskSection("# Log\n\n---\n\n## Task 005: Binding\n", "005", "internal");
- * console.assert(s?.name === "Binding");
+ * strictEqual(s?.name, "Binding");
  * ```
  * @module
  */
 import { match } from "ts-pattern";
 import { writeFileAtomic } from "../shared/atomic.ts";
-import type { Comparison, Verdict } from "../verdict/compare.ts";
-import type { Mode } from "../verdict/discovery.ts";
+import type { Comparison, Verdict } from "../verdict/types.ts";
+import type { Mode } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
-import { failedSummary, formatChange, formatMs, thresholdWords } from "./terminal.ts";
+import { formatChange, formatMs, positionWords, thresholdWords } from "./format.ts";
+import { failedSummary } from "./wording.ts";
 
 const COMPETITIVE_SUFFIX = "(Competitive Scenario)";
 const RESULT_KEYS = new Set([
@@ -110,11 +112,7 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
     c.mode === "competitive" ? " competitive" : ""
   } target`;
   const pos = c.positioning;
-  const position = pos
-    ? `${Math.abs(pos.gapPct).toFixed(1)}% ${
-      pos.gapPct >= 0 ? "faster" : "slower"
-    } than ${pos.baseline.displayName}`
-    : null;
+  const position = pos ? `${positionWords(pos.gapPct)} than ${pos.baseline.displayName}` : null;
   const status = match(v)
     .with({ kind: "pass" }, () => `✅ PASS (within ${target}${position ? `; ${position}` : ""})`)
     .with(

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { escapeHtml, logTicks } from "./plot.ts";
- * console.assert(escapeHtml("<a & 'b'>") === "&lt;a &amp; &#39;b&#39;&gt;");
- * console.assert(logTicks(0.3, 4).map((t) => t.label).join(" ") === "0.2 0.5 1 2 5");
+ * strictEqual(escapeHtml("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+ * strictEqual(logTicks(0.3, 4).map((t) => t.label).join(" "), "0.2 0.5 1 2 5");
  * ```
  * @module
  */

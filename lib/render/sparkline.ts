@@ -6,12 +6,13 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { ASCII_LEVELS, sparkline } from "./sparkline.ts";
- * console.assert(sparkline([0, null, 5, 10], { min: 0, max: 10 }, ASCII_LEVELS) === ". +@");
+ * strictEqual(sparkline([0, null, 5, 10], { min: 0, max: 10 }, ASCII_LEVELS), ". +@");
  * ```
  * @module
  */
-import type { LoadedReport } from "../verdict/discovery.ts";
+import type { LoadedReport } from "../report/read.ts";
 
 /** Eight block heights, lowest first. */
 export const UNICODE_LEVELS = "▁▂▃▄▅▆▇█";

@@ -1,45 +1,46 @@
 /**
- * Turns a measured window (`LoadResult`) and its context into the `RunReport`, including the
- * validity verdict: a run is invalid when the server died, the achieved rate missed the target
- * by more than 1%, or the generator itself fell behind.
+ * Turns a measured window (`Measurement`) and its context into the `RunReport`; the validity
+ * rules it applies live in `validity.ts`.
  * @module
  */
-import type { LoadResult } from "../run/driver.ts";
-import { METHODS, type OpStats, type RunReport, SCHEMA_VERSION } from "./schema.ts";
+import {
+  METHODS,
+  type Mode,
+  type OpStats,
+  type Phase,
+  type RunReport,
+  SCHEMA_VERSION,
+} from "./schema.ts";
 import { OP_KINDS, type OpKind, type Scenario } from "../workload/scenario.ts";
-import type { Target } from "../target/target.ts";
 import { formatSeed } from "../workload/prng.ts";
 import type { RunFiles } from "./files.ts";
-
-/** Generator lag P99 above this means the load generator could not keep its schedule. */
-export const GENERATOR_LAG_P99_LIMIT_MS = 10;
-/** Allowed relative shortfall of the achieved send rate. */
-export const RATE_TOLERANCE = 0.01;
+import type { Measurement, TargetDescription } from "./measurement.ts";
+import { describeNote, describeReason, type InvalidReason, windowValidity } from "./validity.ts";
 
 /** Everything besides the measurements that a report records. */
 export interface ReportContext {
   tool: { name: string; version: string; commit: string | null };
   task: string;
-  phase: "before" | "after";
-  mode: "internal" | "competitive";
+  phase: Phase;
+  mode: Mode;
   run: { group: string; index: number; count: number };
   scenario: Scenario;
   scenarioPath: string;
   scenarioSha256: string;
   fingerprint: string;
-  target: Target;
+  target: TargetDescription;
   startedAt: Date;
   endedAt: Date;
   preload: { count: number; errors: number; seconds: number };
   files: RunFiles;
   /** Reasons found outside the measurement (server died, interrupted, …). */
-  extraInvalidReasons: string[];
+  extraInvalidReasons: InvalidReason[];
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
-function opStats(r: LoadResult, k: OpKind): OpStats {
+function opStats(r: Measurement, k: OpKind): OpStats {
   const t = r.perOp[k];
   return {
     count: t.count,
@@ -57,47 +58,23 @@ function opStats(r: LoadResult, k: OpKind): OpStats {
   };
 }
 
-/** Builds the report; `valid` and `invalid_reasons` are decided here. */
-export function assembleReport(r: LoadResult, c: ReportContext): RunReport {
+/** Builds the report; `valid` and `invalid_reasons` come from the rules of `validity.ts`. */
+export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   const s = c.scenario;
   const resp = r.response.summaryMs();
-  const reasons = [...c.extraInvalidReasons];
-  if (r.interrupted) reasons.push("run interrupted before the measured window ended");
   const achievedRate = r.sendSpanSeconds > 0 ? r.sent / r.sendSpanSeconds : 0;
-  const expectedSent = r.due;
-  if (!r.interrupted && expectedSent > 0 && r.sent < expectedSent * (1 - RATE_TOLERANCE)) {
-    reasons.push(
-      `achieved rate off target: sent ${r.sent} of ${expectedSent} due requests (more than ${
-        RATE_TOLERANCE * 100
-      }% short)`,
-    );
-  }
-  const notes: string[] = [];
-  if (
-    !r.interrupted && s.arrival.pattern === "constant" && r.sent > 0 &&
-    Math.abs(achievedRate - s.rate) > s.rate * RATE_TOLERANCE
-  ) {
-    const what = `achieved send rate ${
-      achievedRate.toFixed(1)
-    } ops/s is more than 1% off the target ${s.rate} ops/s`;
-    if (r.cappedSends > r.sent * RATE_TOLERANCE) {
-      // Requests waited for an in-flight slot: the server (or this client) did not keep up.
-      // Their response times include the wait, so the numbers stay true; say so, don't discard.
-      notes.push(
-        `${what}: ${r.cappedSends} requests waited for one of the --max-in-flight slots; their response times include that wait`,
-      );
-    } else {
-      reasons.push(`${what}: the load generator did not send on schedule`);
-    }
-  }
-  const genLagP99 = r.generatorLag.percentileUs(99) / 1000;
-  if (genLagP99 > GENERATOR_LAG_P99_LIMIT_MS) {
-    reasons.push(
-      `the load generator fell behind: schedule lag P99 ${
-        genLagP99.toFixed(1)
-      } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`,
-    );
-  }
+  const window = windowValidity({
+    interrupted: r.interrupted,
+    due: r.due,
+    sent: r.sent,
+    achievedRate,
+    targetRate: s.rate,
+    arrival: s.arrival.pattern,
+    cappedSends: r.cappedSends,
+    generatorLagP99Ms: r.generatorLag.percentileUs(99) / 1000,
+  });
+  const reasons = [...c.extraInvalidReasons, ...window.reasons].map(describeReason);
+  const notes = window.notes.map(describeNote);
   const perOpHist: Partial<Record<OpKind, string>> = {};
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();
 

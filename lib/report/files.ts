@@ -1,12 +1,27 @@
 /**
- * Result file names, compatible with the old scripts:
- * `<out>/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>` + `.json`, `_loadtest.log`, `_sys.txt`,
- * `_diag.txt`, `.hlog`, `_server.log`. A run claims its stem with an exclusive create, so two
- * runs started in the same second get distinct names (`…_HHMMSS_2`), never overwriting.
+ * Every file name the two tools make or look for, made and parsed here:
+ * a run's files `<out>/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>[_N]` + `.json`,
+ * `_loadtest.log`, `_sys.txt`, `_diag.txt`, `.hlog`, `_server.log`, `.html`, `.claim`, and
+ * compare's page `<dir>/[competitive_]<task>_compare.html`. A run claims its stem with an
+ * exclusive create, so two runs started in the same second get distinct names (`…_HHMMSS_2`),
+ * never overwriting.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual, strictEqual } from "node:assert/strict";
+ * import { filesFor, parseReportName } from "./files.ts";
+ * const files = filesFor("tmp/001_after_20250101_120000_2");
+ * strictEqual(files.report, "tmp/001_after_20250101_120000_2.json");
+ * deepStrictEqual(parseReportName("001_after_20250101_120000_2.json", "001", "after", "internal"), {
+ *   timestamp: "20250101_120000",
+ *   suffix: 2,
+ * });
+ * ```
  * @module
  */
 import { join } from "node:path";
 import { UsageError } from "../shared/errors.ts";
+import type { Mode, Phase } from "./schema.ts";
 
 /** Local time as `YYYYmmdd_HHMMSS` (the old scripts' `date +%Y%m%d_%H%M%S`). */
 export function timestamp(d = new Date()): string {
@@ -14,6 +29,54 @@ export function timestamp(d = new Date()): string {
   return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}_${p(d.getHours())}${
     p(d.getMinutes())
   }${p(d.getSeconds())}`;
+}
+
+const REPORT_EXT = ".json";
+const TASK_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Returns `id` when it is a valid task id (1–64 of `[A-Za-z0-9._-]`, never a path). */
+export function validateTaskId(id: string): string {
+  if (!TASK_ID.test(id) || id.includes("..") || id === ".") {
+    throw new UsageError(
+      `task id '${id}' is not valid: use 1-64 characters of A-Z a-z 0-9 . _ - (no '..', no '/')`,
+    );
+  }
+  return id;
+}
+
+const modePrefix = (mode: Mode) => mode === "competitive" ? "competitive_" : "";
+
+/** File name prefix of a task's runs: `[competitive_]<task>_<phase>`. */
+export function reportPrefix(task: string, phase: Phase, mode: Mode): string {
+  return `${modePrefix(mode)}${task}_${phase}`;
+}
+
+/** The glob-like pattern of a task's reports, for messages: `<prefix>_*.json`. */
+export function reportPattern(task: string, phase: Phase, mode: Mode): string {
+  return `${reportPrefix(task, phase, mode)}_*${REPORT_EXT}`;
+}
+
+/** Timestamp and same-second suffix of a report name, or null when it is not such a report. */
+export function parseReportName(
+  name: string,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+): { timestamp: string; suffix: number } | null {
+  const prefix = reportPrefix(task, phase, mode);
+  if (!name.startsWith(prefix + "_")) return null;
+  const m = /^_(\d{8}_\d{6})(?:_(\d+))?\.json$/.exec(name.slice(prefix.length));
+  return m ? { timestamp: m[1], suffix: m[2] === undefined ? 1 : Number(m[2]) } : null;
+}
+
+/** The command that produces a missing run. */
+export function checkCommand(task: string, phase: Phase, mode: Mode): string {
+  return `deno task check ${task} ${phase}${mode === "competitive" ? " --competitive" : ""}`;
+}
+
+/** Where `compare --html` writes by default: `<dir>/[competitive_]<task>_compare.html`. */
+export function compareHtmlPath(dir: string, task: string, mode: Mode): string {
+  return join(dir, `${modePrefix(mode)}${task}_compare.html`);
 }
 
 /** The paths of one run's artifacts. */
@@ -25,6 +88,8 @@ export interface RunFiles {
   diag: string;
   hlog: string;
   serverLog: string;
+  /** The single-run HTML page (`check --html`). */
+  html: string;
   /** Exclusive claim on the stem, removed when the run finishes. */
   claim: string;
 }
@@ -33,14 +98,22 @@ export interface RunFiles {
 export function filesFor(stem: string): RunFiles {
   return {
     stem,
-    report: `${stem}.json`,
+    report: `${stem}${REPORT_EXT}`,
     log: `${stem}_loadtest.log`,
     sys: `${stem}_sys.txt`,
     diag: `${stem}_diag.txt`,
     hlog: `${stem}.hlog`,
     serverLog: `${stem}_server.log`,
+    html: `${stem}.html`,
     claim: `${stem}.claim`,
   };
+}
+
+/** The sibling files of a report at `reportPath` (its name without `.json` is the stem). */
+export function filesOfReport(reportPath: string): RunFiles {
+  return filesFor(
+    reportPath.endsWith(REPORT_EXT) ? reportPath.slice(0, -REPORT_EXT.length) : reportPath,
+  );
 }
 
 /**
@@ -50,8 +123,8 @@ export function filesFor(stem: string): RunFiles {
 export async function claimRunFiles(
   outDir: string,
   task: string,
-  phase: string,
-  competitive: boolean,
+  phase: Phase,
+  mode: Mode,
   now = new Date(),
 ): Promise<RunFiles> {
   try {
@@ -61,10 +134,7 @@ export async function claimRunFiles(
       `out dir ${outDir}: cannot create (${(e as Error).message.split("\n")[0]})`,
     );
   }
-  const base = join(
-    outDir,
-    `${competitive ? "competitive_" : ""}${task}_${phase}_${timestamp(now)}`,
-  );
+  const base = join(outDir, `${reportPrefix(task, phase, mode)}_${timestamp(now)}`);
   for (let n = 1; n < 1000; n++) {
     const files = filesFor(n === 1 ? base : `${base}_${n}`);
     try {

@@ -6,10 +6,11 @@
  *
  * @example
  * ```ts
+ * import { ok } from "node:assert/strict";
  * import { LatencyHistogram } from "./histogram.ts";
  * const h = new LatencyHistogram();
  * for (let us = 1; us <= 1000; us++) h.recordUs(us);
- * console.assert(Math.abs(h.percentileUs(99) - 990) <= 1);
+ * ok(Math.abs(h.percentileUs(99) - 990) <= 1);
  * ```
  * @module
  */

@@ -25,18 +25,63 @@ export interface LatencySummaryMs {
   count: number;
 }
 
+/** Internal runs use the baseline scenario; competitive runs the competitive one. */
+export type Mode = "internal" | "competitive";
+/** Which side of the task a run measured. */
+export type Phase = "before" | "after";
+
+/**
+ * The per-operation fields of the old Rust load generator, in its order: all numbers
+ * (latencies in microseconds). `LegacyOpStats` and the report check derive from this list.
+ */
+export const OLD_OP_STAT_FIELDS = [
+  "count",
+  "success_count",
+  "error_count",
+  "p50_latency_us",
+  "p95_latency_us",
+  "p99_latency_us",
+  "p999_latency_us",
+  "mean_latency_us",
+  "max_latency_us",
+] as const;
+
 /** Per-operation statistics of the old Rust load generator (microseconds). */
-export interface LegacyOpStats {
-  count: number;
-  success_count: number;
-  error_count: number;
-  p50_latency_us: number;
-  p95_latency_us: number;
-  p99_latency_us: number;
-  p999_latency_us: number;
-  mean_latency_us: number;
-  max_latency_us: number;
+export type LegacyOpStats = Record<typeof OLD_OP_STAT_FIELDS[number], number>;
+
+/**
+ * The top-level fields of the old Rust load generator's report, in its order, with their JSON
+ * kind. `LegacyReport`, the first fields of `RunReport` and the report check derive from it.
+ */
+export const OLD_REPORT_FIELDS = [
+  { key: "config_name", kind: "string" },
+  { key: "elapsed_seconds", kind: "number" },
+  { key: "total_operations", kind: "number" },
+  { key: "total_errors", kind: "number" },
+  { key: "overall_throughput", kind: "number" },
+  { key: "overall_error_rate", kind: "number" },
+  { key: "p50_latency_ms", kind: "number" },
+  { key: "p95_latency_ms", kind: "number" },
+  { key: "p99_latency_ms", kind: "number" },
+  { key: "per_operation_stats", kind: "op_stats" },
+] as const;
+
+/** One entry of `OLD_REPORT_FIELDS`. */
+export type OldReportField = typeof OLD_REPORT_FIELDS[number];
+
+interface OldFieldTypes {
+  string: string;
+  number: number;
+  op_stats: Record<string, LegacyOpStats>;
 }
+
+/** A report of the old Rust load generator: no `schema_version`, only these fields. */
+export type LegacyReport = {
+  [F in OldReportField as F["key"]]: OldFieldTypes[F["kind"]];
+};
+
+/** The old tool's number fields (`OLD_COMPARE_FIELDS` picks from them). */
+export type OldNumberField = Extract<OldReportField, { kind: "number" }>["key"];
 
 /** Per-operation statistics: the old tool's fields plus m17's. */
 export interface OpStats extends LegacyOpStats {
@@ -73,27 +118,21 @@ export interface MethodNotes {
   throughput: string;
 }
 
-/** The report written by `m17_check`. */
-export interface RunReport {
-  // ---- Old Rust load generator fields, same names and units ----
-  config_name: string;
-  elapsed_seconds: number;
-  total_operations: number;
-  total_errors: number;
+/**
+ * The report written by `m17_check`: the old tool's fields (same names and units, per-operation
+ * stats extended) followed by m17's.
+ */
+export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   /** Successful + failed responses per second over the measured window. */
   overall_throughput: number;
-  overall_error_rate: number;
-  p50_latency_ms: number;
-  p95_latency_ms: number;
-  p99_latency_ms: number;
   per_operation_stats: Record<OpKind, OpStats>;
 
   // ---- Added by m17 ----
   schema_version: number;
   tool: { name: string; version: string; commit: string | null };
   task: string;
-  phase: "before" | "after";
-  mode: "internal" | "competitive";
+  phase: Phase;
+  mode: Mode;
   /** Run grouping for `--runs N` (index is 1-based). */
   run: { group: string; index: number; count: number };
   scenario: {
@@ -183,7 +222,7 @@ export const METHODS: MethodNotes = {
     "operations completed (success or error) in the measured window divided by its length",
 };
 
-/** The fields the old compare script reads with jq (compatibility promise). */
+/** The fields the old compare script reads with jq, in its order (compatibility promise). */
 export const OLD_COMPARE_FIELDS = [
   "p50_latency_ms",
   "p95_latency_ms",
@@ -191,4 +230,4 @@ export const OLD_COMPARE_FIELDS = [
   "overall_throughput",
   "total_errors",
   "overall_error_rate",
-] as const;
+] as const satisfies readonly OldNumberField[];

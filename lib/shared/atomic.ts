@@ -3,9 +3,13 @@
  * directory, is flushed to disk, and only then takes the final name in one rename (or link).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { writeFileAtomic } from "./atomic.ts";
- * await writeFileAtomic("roadmap/PERFORMANCE_LOG.md", "# Log\n");
+ * import { strictEqual } from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/PERFORMANCE_LOG.md`, "# Log\n");
+ * strictEqual(await Deno.readTextFile(`${dir}/PERFORMANCE_LOG.md`), "# Log\n");
+ * await Deno.remove(dir, { recursive: true });
  * ```
  * @module
  */

@@ -5,9 +5,11 @@
  * the tool's own `.git` (files only: m17_compare has no permission to run git).
  *
  * @example
- * ```ts ignore
+ * ```ts
  * import { versionLine } from "./build_info.ts";
- * console.log(await versionLine("m17_check")); // m17_check 0.1.0 (commit 5990026abcde, from source …)
+ * import { match } from "node:assert/strict";
+ * // e.g. "m17_check 0.1.0 (commit 5990026abcde, from source /home/me/m17)"
+ * match(await versionLine("m17_check"), /^m17_check \d+\.\d+\.\d+ \(commit /);
  * ```
  * @module
  */

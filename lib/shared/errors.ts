@@ -1,6 +1,6 @@
 /**
  * Errors as values with a message a user can act on. Only the entrypoints turn them into exit
- * codes: a `UsageError` exits 3, a `RunError` exits 1.
+ * codes: a `UsageError` exits 3, a `RunError` exits 1, anything else is a crash and exits 70.
  * @module
  */
 
@@ -22,6 +22,8 @@ export const EXIT = {
   competitiveRegression: 2,
   usage: 3,
   inconclusive: 4,
+  /** A crash (a bug, not bad input): EX_SOFTWARE from sysexits.h. */
+  internalError: 70,
   sigint: 130,
   sigterm: 143,
 } as const;

@@ -8,7 +8,9 @@
  * @example
  * ```ts
  * import { PERMISSIONS } from "./permissions.ts";
- * console.assert(PERMISSIONS.m17_compare.includes("--allow-read"));
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(PERMISSIONS.m17_compare.includes("--allow-read"), true);
+ * strictEqual(PERMISSIONS.m17_compare.includes("--allow-net"), false);
  * ```
  * @module
  */

@@ -4,24 +4,16 @@
  * always stop it again. Fixes the old script's defects: a taken port is refused (the old script
  * measured whatever answered there), every run starts from an empty store, build and server
  * output go to a log file, and the server is stopped on every path out.
- * Also `m17_check diag`: the diagnostics report, and stopping leaked engram processes.
  * @module
  */
 import { basename, join, resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { parse } from "smol-toml";
-import { EXIT, messageOf, RunError, UsageError } from "../shared/errors.ts";
+import { match } from "ts-pattern";
+import { messageOf, RunError, UsageError } from "../shared/errors.ts";
 import { describeStatus, ServerProcess } from "./process.ts";
-import {
-  describeListeners,
-  diagnostics,
-  engramProcesses,
-  isAlive,
-  portHolder,
-  portListeners,
-  processGroupOf,
-} from "./system.ts";
-import type { Target } from "./target.ts";
+import { describeListeners, isAlive, portHolder, portListeners, processGroupOf } from "./system.ts";
+import { sleep, waitHealthy } from "./health.ts";
+import type { EngramTarget } from "./target.ts";
 
 /** Engram's default HTTP port (also the old script's). */
 export const DEFAULT_ENGRAM_PORT = 7432;
@@ -37,7 +29,12 @@ const BUILD_TAIL_LINES = 10;
  *
  * @example
  * ```ts
- * const dir = await findEngramCheckout(Deno.cwd()); // null outside an Engram checkout
+ * import { strictEqual } from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * strictEqual(await findEngramCheckout(dir), null); // not a checkout
+ * await Deno.writeTextFile(`${dir}/Cargo.toml`, '[workspace]\nmembers = ["crates/engram-cli"]\n');
+ * strictEqual(await findEngramCheckout(dir), dir);
+ * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function findEngramCheckout(
@@ -178,7 +175,7 @@ export interface EngramStartOptions {
  * the exit status and the output tail when the server dies or stays unhealthy. The returned
  * target's `stop()` stops the server's process group and removes the data dir (unless kept).
  */
-export async function startEngram(opts: EngramStartOptions): Promise<Target> {
+export async function startEngram(opts: EngramStartOptions): Promise<EngramTarget> {
   const binary = join(opts.dir, "target", "release", "engram");
   if (!await isFile(binary)) {
     throw new RunError(
@@ -298,7 +295,7 @@ async function ensureOwnsPort(proc: ServerProcess, port: number): Promise<void> 
 }
 
 /**
- * Polls `GET /health` until 200 and returns the `version` it reports. Fails at once when the
+ * Waits until `/health` answers 200 and returns the `version` it reports. Fails at once when the
  * process exits (with its exit status), at the deadline, or when `signal` aborts; failures
  * quote the server's last output lines.
  */
@@ -309,69 +306,29 @@ async function waitEngramHealthy(
   logPath: string,
   signal?: AbortSignal,
 ): Promise<string | null> {
-  const deadline = performance.now() + timeoutMs;
-  let last = "no answer";
-  const exited = proc.exited.then(() => "exited" as const);
-  while (!signal?.aborted) {
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) {
+  const wait = await waitHealthy(url, { timeoutMs, exited: proc.exited, signal });
+  return match(wait)
+    .with({ kind: "healthy" }, (w) => w.version)
+    .with({ kind: "timed_out" }, (w) => {
       throw new RunError(
         `engram at ${url} is not healthy after ${
           (timeoutMs / 1000).toFixed(1)
-        } s (last: ${last}; raise --startup-timeout-s if it is just slow)${
+        } s (last: ${w.last}; raise --startup-timeout-s if it is just slow)${
           quoteTail(proc.tail(), logPath)
         }`,
       );
-    }
-    const probe = probeHealth(url, Math.min(2000, remaining));
-    const outcome = await Promise.race([probe, exited]);
-    if (outcome === "exited") {
-      await probe; // settles within its own timeout; leaves nothing pending
+    })
+    .with({ kind: "exited" }, () => {
       throw new RunError(
         `engram exited during startup (${describeStatus(proc.status!)})${
           quoteTail(proc.tail(), logPath)
         }`,
       );
-    }
-    if (outcome.healthy) return outcome.version;
-    last = outcome.last;
-    await sleep(Math.min(100, Math.max(0, deadline - performance.now())), signal);
-  }
-  throw new RunError("interrupted while waiting for engram to become healthy");
-}
-
-type HealthProbe = { healthy: true; version: string | null } | { healthy: false; last: string };
-
-async function probeHealth(url: string, timeoutMs: number): Promise<HealthProbe> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  try {
-    const res = await fetch(`${url}/health`, { signal: ac.signal });
-    const text = await res.text();
-    if (res.status !== 200) return { healthy: false, last: `HTTP ${res.status}` };
-    try {
-      const v = JSON.parse(text)?.version;
-      return { healthy: true, version: typeof v === "string" ? v : null };
-    } catch {
-      return { healthy: true, version: null };
-    }
-  } catch {
-    return { healthy: false, last: ac.signal.aborted ? "timeout" : "connection refused" };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
-  });
+    })
+    .with({ kind: "interrupted" }, () => {
+      throw new RunError("interrupted while waiting for engram to become healthy");
+    })
+    .exhaustive();
 }
 
 /** The checkout's git commit and whether tracked files have changes; nulls outside git. */
@@ -423,84 +380,4 @@ export async function terminateProcesses(pids: number[], graceMs = 3000): Promis
   for (const pid of pids) send(pid, "SIGTERM");
   for (const pid of await waitUntil(performance.now() + graceMs)) send(pid, "SIGKILL");
   return await waitUntil(performance.now() + 1000);
-}
-
-const DIAG_USAGE = `Usage: m17_check diag [--port N] [--kill-leaked [--yes]]
-
-Prints the diagnostics report (engram processes, who holds the port, load average, memory).
-  --port N        the port to report on (default ${DEFAULT_ENGRAM_PORT})
-  --kill-leaked   stop every process named engram (SIGTERM, SIGKILL after 3 s); asks first
-  --yes           do not ask (required to kill when there is no terminal to ask on)`;
-
-/** Asks a yes/no question on the terminal; false unless the answer starts with y. */
-function confirmOnTerminal(question: string): boolean {
-  const answer = prompt(`${question} [y/N]`);
-  return answer !== null && /^y/i.test(answer.trim());
-}
-
-/**
- * `m17_check diag [--port N] [--kill-leaked] [--yes]`: prints `diagnostics(port)`; with
- * `--kill-leaked`, stops the processes named engram after confirmation (never without a
- * terminal unless `--yes`). Returns the exit code: 0, or 3 for usage errors.
- */
-export async function diagCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    values = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: "string" },
-        "kill-leaked": { type: "boolean" },
-        yes: { type: "boolean", short: "y" },
-        help: { type: "boolean", short: "h" },
-      },
-    }).values;
-  } catch (e) {
-    console.error(`m17_check diag: ${messageOf(e)}\n${DIAG_USAGE}`);
-    return EXIT.usage;
-  }
-  if (values.help) {
-    console.log(DIAG_USAGE);
-    return EXIT.ok;
-  }
-  const port = values.port === undefined ? DEFAULT_ENGRAM_PORT : Number(values.port);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    console.error(
-      `m17_check diag: --port ${JSON.stringify(values.port)}: expected an integer 1..65535`,
-    );
-    return EXIT.usage;
-  }
-  console.log((await diagnostics(port)).trimEnd());
-  if (!values["kill-leaked"]) return EXIT.ok;
-
-  const procs = await engramProcesses();
-  console.log("");
-  if (procs.length === 0) {
-    console.log("kill-leaked: no engram processes to stop");
-    return EXIT.ok;
-  }
-  console.log(`kill-leaked: ${procs.length} engram process${procs.length === 1 ? "" : "es"}:`);
-  for (const p of procs) console.log(`  pid ${p.pid}  ${p.command}`);
-  if (!values.yes) {
-    if (!Deno.stdin.isTerminal()) {
-      console.error(
-        "m17_check diag: not stopping them without a terminal to confirm on: pass --yes",
-      );
-      return EXIT.usage;
-    }
-    if (
-      !confirmOnTerminal(`Stop ${procs.length === 1 ? "it" : "them"} (SIGTERM, SIGKILL after 3 s)?`)
-    ) {
-      console.log("kill-leaked: nothing stopped");
-      return EXIT.ok;
-    }
-  }
-  const survivors = await terminateProcesses(procs.map((p) => p.pid), 3000);
-  console.log(`kill-leaked: stopped ${procs.length - survivors.length} of ${procs.length}`);
-  for (const pid of survivors) {
-    console.error(`  pid ${pid} is still alive (another user's process?)`);
-  }
-  return EXIT.ok;
 }

@@ -7,18 +7,22 @@
  * overwriting one. A script that is not one of our shims is only replaced with `--force`.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { installScripts } from "./engram_shims.ts";
- * const result = await installScripts({ engramDir: "../engram", force: false });
+ * const engramDir = await Deno.makeTempDir();
+ * const result = await installScripts({ engramDir, force: false });
+ * strictEqual(result.isEngramCheckout, false); // no Cargo.toml: installed anyway
+ * strictEqual(result.actions.some((a) => a.action === "wrote"), true);
+ * await Deno.remove(engramDir, { recursive: true });
  * ```
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname, join, resolve } from "node:path";
 import { writeFileAtomic, writeNewFile } from "../shared/atomic.ts";
-import { toolRoot } from "../run/check.ts";
+import { TOOL_ROOT } from "../paths.ts";
 import { findEngramCheckout } from "./engram.ts";
-import { EXIT, messageOf, UsageError } from "../shared/errors.ts";
+import { messageOf, UsageError } from "../shared/errors.ts";
 import { PERMISSIONS, type ToolName } from "../shared/permissions.ts";
 
 /** The line that marks a script as ours: any script carrying it may be regenerated. */
@@ -55,7 +59,7 @@ export interface ToolSource {
 /** The source of the running tool: this checkout, or the directory of this compiled binary. */
 export function currentToolSource(): ToolSource {
   if (Deno.build.standalone) return { sourceDir: null, binaryDir: dirname(Deno.execPath()) };
-  const root = toolRoot().replace(/\/$/, "");
+  const root = TOOL_ROOT.replace(/\/$/, "");
   return { sourceDir: root, binaryDir: join(root, "dist") };
 }
 
@@ -221,7 +225,7 @@ export async function installScripts(
       if (await Deno.stat(path).then(() => true, () => false)) return;
       await Deno.mkdir(dirname(path), { recursive: true });
       try {
-        await writeNewFile(path, await Deno.readFile(join(toolRoot(), rel)));
+        await writeNewFile(path, await Deno.readFile(join(TOOL_ROOT, rel)));
         copied = true;
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw e; // created meanwhile: keep it
@@ -251,41 +255,4 @@ export function installReport(result: InstallResult): string {
     "From the Engram root: scripts/m17_performance_check.sh 001 before … " +
     "scripts/compare_m17_performance.sh 001",
   ].join("\n");
-}
-
-/** `m17_check install-scripts <engram-dir> [--force]`; returns the exit code. */
-export async function installCommand(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { force: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    });
-  } catch (e) {
-    throw new UsageError(`install-scripts: ${messageOf(e)}`);
-  }
-  if (parsed.values.help) {
-    console.log(
-      "Usage: m17_check install-scripts <engram-dir> [--force]\n\n" +
-        "Writes scripts/m17_performance_check.sh and scripts/compare_m17_performance.sh into the\n" +
-        "Engram checkout as shims running m17_check/m17_compare with the same arguments, and\n" +
-        "copies missing scenarios (never overwriting). --force replaces scripts that are not\n" +
-        "m17 shims (the old ones).",
-    );
-    return EXIT.ok;
-  }
-  if (parsed.positionals.length !== 1) {
-    throw new UsageError("usage: m17_check install-scripts <engram-dir> [--force]");
-  }
-  const engramDir = parsed.positionals[0];
-  const result = await installScripts({ engramDir, force: parsed.values.force ?? false });
-  if (!result.isEngramCheckout) {
-    console.error(
-      `m17_check install-scripts: warning: ${result.engramDir} does not look like an Engram checkout (no Cargo.toml workspace with engram-cli); installed anyway`,
-    );
-  }
-  console.log(installReport(result));
-  return EXIT.ok;
 }

@@ -5,9 +5,10 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { parseBaselines } from "./baselines.ts";
  * const rows = parseBaselines('[neo4j]\ndisplay_name = "Neo4j"\np99_ms = 27.96\nsource = "x"', "b.toml");
- * console.assert(rows.neo4j.p99Ms === 27.96);
+ * strictEqual(rows.neo4j.p99Ms, 27.96);
  * ```
  * @module
  */

@@ -1,191 +1,44 @@
 /**
- * Comparison of a before and an after run, and the verdict on it. Pure: reports in, typed
- * values out; renderers (lib/render/terminal.ts, lib/render/perflog.ts) turn them into text.
+ * Comparison of a before and an after run. Pure: reports in, a typed `Comparison` out; the
+ * verdict on it is lib/verdict/verdict.ts, renderers (lib/render/) turn both into text.
  *
  * Change = (after − before) / before × 100, "N/A" (null) when before < 0.001 — the old compare
- * script's rule. The default verdict is the specification's rule on these point estimates; with
- * `significance` it also asks whether a change over the threshold is more than noise
- * (lib/verdict/significance.ts). With several runs on a side, that side's values are per-run medians.
+ * script's rule. Each change carries its statistics (lib/verdict/significance.ts). With several runs
+ * on a side, that side's values are per-run medians.
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { percentChange } from "./compare.ts";
- * console.assert(Math.round(percentChange(10, 11)!) === 10);
- * console.assert(percentChange(0, 5) === null);
+ * strictEqual(Math.round(percentChange(10, 11)!), 10);
+ * strictEqual(percentChange(0, 5), null);
  * ```
  * @module
  */
 import { match } from "ts-pattern";
 import type { Baseline } from "./baselines.ts";
-import type { LoadedReport, Mode, Phase } from "./discovery.ts";
-import { checkCommand } from "./discovery.ts";
-import { EXIT, UsageError } from "../shared/errors.ts";
-import { filesFor } from "../report/files.ts";
+import type { LoadedReport } from "../report/read.ts";
+import type { Mode, Phase } from "../report/schema.ts";
+import { UsageError } from "../shared/errors.ts";
+import { checkCommand, filesOfReport } from "../report/files.ts";
 import { OP_KINDS } from "../workload/scenario.ts";
 import {
-  bootstrapIntervals,
   INTERVAL_METRICS,
-  type NoiseFloors,
-  noiseFloors,
-  repeatedRunTests,
+  METRIC_IDS,
+  type MetricId,
+  metricValue,
   RUN_METRICS,
-  type RunMetricId,
-  type RunTest,
-  significantlyWorse,
-} from "./significance.ts";
+} from "./metrics.ts";
+import { bootstrapIntervals, noiseFloors, repeatedRunTests } from "./significance.ts";
 import { median } from "./stats.ts";
-
-/** Headline metrics of a comparison, in table order. */
-export const METRIC_IDS = [
-  "p50",
-  "p95",
-  "p99",
-  "p999",
-  "throughput",
-  "errors",
-  "error_rate",
-] as const;
-/** One headline metric. */
-export type MetricId = typeof METRIC_IDS[number];
-
-/** One metric on both sides. */
-export interface MetricChange {
-  /** Null when the run does not have the metric (old-tool reports have no P99.9). */
-  before: number | null;
-  after: number | null;
-  /** after − before. */
-  delta: number | null;
-  /** (after − before) / before × 100; null ("N/A") when a side is missing or |before| < 0.001. */
-  changePct: number | null;
-  /** Confidence interval of `changePct` in percent, when a statistics step computed one. */
-  ci?: [lo: number, hi: number];
-  /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
-  pValue?: number;
-}
-
-/** What identifies a run and where its files are. */
-export interface RunInfo {
-  path: string;
-  /** An old Rust load generator report (no schema_version). */
-  legacy: boolean;
-  schemaVersion: number | null;
-  scenario: string;
-  workloadFingerprint: string | null;
-  targetKind: string | null;
-  mode: Mode | null;
-  /** Diagnostics and system-metrics files written next to the report. */
-  files: { diag: string; sys: string };
-}
-
-/** One operation kind's P99 on both sides (only kinds that ran on at least one side). */
-export interface OperationChange {
-  kind: string;
-  countBefore: number;
-  countAfter: number;
-  p99Ms: MetricChange;
-}
-
-/** The after run against a competitor's published P99. */
-export interface Positioning {
-  baseline: Baseline;
-  engramP99Ms: number;
-  /** (baseline − engram) / baseline × 100: positive means Engram is faster. */
-  gapPct: number;
-}
-
-/** Everything a renderer needs; derived from the two reports only. */
-export interface Comparison {
-  task: string;
-  mode: Mode;
-  before: RunInfo;
-  after: RunInfo;
-  metrics: Record<MetricId, MetricChange>;
-  operations: OperationChange[];
-  /** Service time (send → response) P99: context, never part of the verdict. */
-  serviceP99Ms: MetricChange | null;
-  positioning: Positioning | null;
-  /** How sure the changes are. */
-  statistics: Statistics;
-}
-
-/** The runs of one side (several when `check --runs N` wrote a group). */
-export interface RunSeries {
-  /** `run.group` of the reports; null for old-tool reports. */
-  group: string | null;
-  /** Report paths in run order. */
-  paths: string[];
-}
-
-/**
- * How sure the changes are: bootstrap intervals (one run per side: `ci` on P50/P95/P99/
- * throughput), repeated-run tests (several runs on a side: `pValue` on P50/P95/P99/throughput/
- * errors) or neither (`reason` says why).
- */
-export interface Statistics {
-  method: "bootstrap" | "runs" | "none";
-  reason: string | null;
-  runs: { before: RunSeries; after: RunSeries };
-  /** Per-run values and tests (method "runs"). */
-  perRun: Record<RunMetricId, RunTest> | null;
-  /** Noise floor of each side with at least 3 runs. */
-  noise: { before: NoiseFloors | null; after: NoiseFloors | null };
-}
-
-/** Regression thresholds in percent. */
-export interface Thresholds {
-  p99Pct: number;
-  throughputPct: number;
-}
-
-/** The criteria of the verdict. */
-export type CriterionId = "p99" | "throughput" | "errors" | "baseline";
-
-/**
- * One criterion's outcome; "n/a" when it cannot be judged (change N/A, no baseline);
- * "inconclusive" (significance rule only) when over the threshold but not significantly worse.
- */
-export interface CriterionResult {
-  id: CriterionId;
-  status: "pass" | "fail" | "n/a" | "inconclusive";
-}
-
-/**
- * The rule behind a verdict: "point" is the specification's rule on point estimates;
- * "significance" also requires a change over the threshold to be significantly worse.
- */
-export type VerdictRule = "point" | "significance";
-
-/** The verdict: which criteria failed and what that means for the exit code. */
-export type Verdict =
-  | { kind: "pass"; rule: VerdictRule; thresholds: Thresholds; criteria: CriterionResult[] }
-  | {
-    kind: "regression";
-    rule: VerdictRule;
-    thresholds: Thresholds;
-    criteria: CriterionResult[];
-    failed: CriterionId[];
-  }
-  | {
-    kind: "competitive_regression";
-    rule: VerdictRule;
-    thresholds: Thresholds;
-    criteria: CriterionResult[];
-    failed: CriterionId[];
-  }
-  | {
-    /** Over a threshold, but not significantly (significance rule only): exit 4. */
-    kind: "inconclusive";
-    rule: VerdictRule;
-    thresholds: Thresholds;
-    criteria: CriterionResult[];
-    uncertain: CriterionId[];
-  };
-
-/** Default thresholds per mode (the specification's targets). */
-export function defaultThresholds(mode: Mode): Thresholds {
-  const pct = mode === "competitive" ? 10 : 5;
-  return { p99Pct: pct, throughputPct: pct };
-}
+import type {
+  Comparison,
+  MetricChange,
+  OperationChange,
+  RunInfo,
+  RunSeries,
+  Statistics,
+} from "./types.ts";
 
 /** Percent change, or null when either side is missing or before is (nearly) zero. */
 export function percentChange(before: number | null, after: number | null): number | null {
@@ -205,13 +58,7 @@ export function metricChange(before: number | null, after: number | null): Metri
 
 /** The numbers of one run that compare reads, the same for current and old-tool reports. */
 interface RunNumbers {
-  p50: number;
-  p95: number;
-  p99: number;
-  p999: number | null;
-  throughput: number;
-  errors: number;
-  errorRate: number;
+  metrics: Record<MetricId, number | null>;
   serviceP99Ms: number | null;
   operations: Map<string, { count: number; p99Ms: number }>;
 }
@@ -234,21 +81,20 @@ function numbersOf(loaded: LoadedReport): RunNumbers {
   }
   const current = loaded.kind === "current" ? loaded.report : null;
   return {
-    p50: r.p50_latency_ms,
-    p95: r.p95_latency_ms,
-    p99: r.p99_latency_ms,
-    p999: finiteOrNull(current?.p999_latency_ms),
-    throughput: r.overall_throughput,
-    errors: r.total_errors,
-    errorRate: r.overall_error_rate,
+    metrics: byMetric((id) => metricValue(loaded, id)),
     serviceP99Ms: finiteOrNull(current?.service_time?.p99_ms),
     operations,
   };
 }
 
+/** A record over the headline metrics, in table order. */
+function byMetric<T>(f: (id: MetricId) => T): Record<MetricId, T> {
+  return Object.fromEntries(METRIC_IDS.map((id) => [id, f(id)])) as Record<MetricId, T>;
+}
+
 /** Identity and file locations of a loaded report. */
 export function runInfo(loaded: LoadedReport): RunInfo {
-  const { diag, sys } = filesFor(loaded.path.replace(/\.json$/, ""));
+  const { diag, sys } = filesOfReport(loaded.path);
   const derived = { diag, sys };
   return match(loaded)
     .with({ kind: "legacy" }, ({ path, report }) => ({
@@ -292,13 +138,7 @@ function medianNumbers(list: RunNumbers[]): RunNumbers {
     });
   }
   return {
-    p50: med((n) => n.p50)!,
-    p95: med((n) => n.p95)!,
-    p99: med((n) => n.p99)!,
-    p999: med((n) => n.p999),
-    throughput: med((n) => n.throughput)!,
-    errors: med((n) => n.errors)!,
-    errorRate: med((n) => n.errorRate)!,
+    metrics: byMetric((id) => med((n) => n.metrics[id])),
     serviceP99Ms: med((n) => n.serviceP99Ms),
     operations,
   };
@@ -390,15 +230,8 @@ export function compareRuns(options: {
     });
   }
   const baseline = options.baseline ?? null;
-  const metrics: Record<MetricId, MetricChange> = {
-    p50: metricChange(b.p50, a.p50),
-    p95: metricChange(b.p95, a.p95),
-    p99: metricChange(b.p99, a.p99),
-    p999: metricChange(b.p999, a.p999),
-    throughput: metricChange(b.throughput, a.throughput),
-    errors: metricChange(b.errors, a.errors),
-    error_rate: metricChange(b.errorRate, a.errorRate),
-  };
+  const metrics = byMetric((id) => metricChange(b.metrics[id], a.metrics[id]));
+  const afterP99 = a.metrics.p99 ?? 0;
   return {
     task: options.task,
     mode: options.mode,
@@ -412,8 +245,8 @@ export function compareRuns(options: {
       : metricChange(b.serviceP99Ms, a.serviceP99Ms),
     positioning: baseline === null ? null : {
       baseline,
-      engramP99Ms: a.p99,
-      gapPct: (baseline.p99Ms - a.p99) / baseline.p99Ms * 100,
+      engramP99Ms: afterP99,
+      gapPct: (baseline.p99Ms - afterP99) / baseline.p99Ms * 100,
     },
   };
 }
@@ -437,78 +270,13 @@ function statisticsOf(
   if (runs.before.length > 1 || runs.after.length > 1) {
     const perRun = repeatedRunTests(runs.before, runs.after);
     for (const id of RUN_METRICS) metrics[id].pValue = perRun[id].test.pValue;
-    return { method: "runs", reason: null, perRun, ...common };
+    return { method: "runs", perRun, ...common };
   }
   const ci = bootstrapIntervals(runs.before[0], runs.after[0]);
-  if (typeof ci === "string") return { method: "none", reason: ci, perRun: null, ...common };
+  if (ci.kind === "unavailable") return { method: "none", reason: ci.reason, ...common };
   for (const id of INTERVAL_METRICS) {
-    if (ci[id] && metrics[id].changePct !== null) metrics[id].ci = ci[id];
+    const interval = ci.value[id];
+    if (interval && metrics[id].changePct !== null) metrics[id].ci = interval;
   }
-  return { method: "bootstrap", reason: null, perRun: null, ...common };
-}
-
-/**
- * Applies the specification's rule to a comparison. With `significance`, a P99, throughput or
- * error criterion over its threshold fails only when the change is significantly worse
- * (lib/verdict/significance.ts); otherwise it is "inconclusive". Errors without repeated runs count as
- * significant (an error is a failure to explain, not timing noise); the baseline criterion
- * compares against a published number and keeps the point rule.
- */
-export function decideVerdict(
-  comparison: Comparison,
-  thresholds: Thresholds,
-  options: { significance?: boolean } = {},
-): Verdict {
-  const rule: VerdictRule = options.significance ? "significance" : "point";
-  const { p99, throughput, errors } = comparison.metrics;
-  const judge = (id: CriterionId, change: number | null, fails: (c: number) => boolean) => ({
-    id,
-    status: change === null ? "n/a" as const : fails(change) ? "fail" as const : "pass" as const,
-  });
-  // Under the significance rule, a failure must also be significantly worse.
-  const sure = (result: CriterionResult, sureWorse: boolean | null): CriterionResult =>
-    rule === "significance" && result.status === "fail" && sureWorse !== true
-      ? { id: result.id, status: "inconclusive" }
-      : result;
-  const criteria: CriterionResult[] = [
-    sure(
-      judge("p99", p99.changePct, (c) => c > thresholds.p99Pct),
-      significantlyWorse(p99, "higher"),
-    ),
-    sure(
-      judge("throughput", throughput.changePct, (c) => c < -thresholds.throughputPct),
-      significantlyWorse(throughput, "lower"),
-    ),
-    sure(judge("errors", errors.delta, (d) => d > 0), significantlyWorse(errors, "higher") ?? true),
-  ];
-  if (comparison.mode === "competitive") {
-    const pos = comparison.positioning;
-    criteria.push(
-      pos === null || pos.engramP99Ms < 0.001
-        ? { id: "baseline", status: "n/a" }
-        : judge("baseline", pos.engramP99Ms, (ms) => ms > pos.baseline.p99Ms),
-    );
-  }
-  const failed = criteria.filter((c) => c.status === "fail").map((c) => c.id);
-  const uncertain = criteria.filter((c) => c.status === "inconclusive").map((c) => c.id);
-  if (failed.length > 0) {
-    return comparison.mode === "competitive"
-      ? { kind: "competitive_regression", rule, thresholds, criteria, failed }
-      : { kind: "regression", rule, thresholds, criteria, failed };
-  }
-  if (uncertain.length > 0) return { kind: "inconclusive", rule, thresholds, criteria, uncertain };
-  return { kind: "pass", rule, thresholds, criteria };
-}
-
-/**
- * The process exit code of a verdict (0 ok, 1 regression, 2 competitive regression,
- * 4 inconclusive).
- */
-export function exitCodeOf(verdict: Verdict): number {
-  return match(verdict)
-    .with({ kind: "pass" }, () => EXIT.ok)
-    .with({ kind: "regression" }, () => EXIT.regression)
-    .with({ kind: "competitive_regression" }, () => EXIT.competitiveRegression)
-    .with({ kind: "inconclusive" }, () => EXIT.inconclusive)
-    .exhaustive();
+  return { method: "bootstrap", ...common };
 }

@@ -13,20 +13,33 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { significantlyWorse } from "./significance.ts";
  * const m = { before: 1, after: 1.1, delta: 0.1, changePct: 10, ci: [2, 18] as [number, number] };
- * console.assert(significantlyWorse(m, "higher") === true);
+ * strictEqual(significantlyWorse(m, "higher"), true);
+ * strictEqual(significantlyWorse({ ...m, ci: [-1, 18] as [number, number] }, "higher"), false);
  * ```
  * @module
  */
-import type { MetricChange, Thresholds } from "./compare.ts";
-import type { LoadedReport } from "./discovery.ts";
+import type { LoadedReport } from "../report/read.ts";
 import { messageOf } from "../shared/errors.ts";
 import { LatencyHistogram } from "../report/histogram.ts";
 import {
+  type GatedMetricId,
+  INTERVAL_METRICS,
+  type IntervalMetricId,
+  METRIC,
+  NOISE_METRICS,
+  type NoiseMetricId,
+  RUN_METRICS,
+  type RunMetricId,
+  runValue,
+  type Worse,
+} from "./metrics.ts";
+import type { Availability, MetricChange, NoiseFloors, RunTest, Thresholds } from "./types.ts";
+import {
   bootstrapChangeIntervals,
   mannWhitneyGreater,
-  type MannWhitneyResult,
   MIN_BOOTSTRAP_SECONDS,
   type NoiseFloor,
   noiseFloor,
@@ -42,57 +55,21 @@ export const MIN_NOISE_RUNS = 3;
 /** Runs suggested when a change is within noise. */
 export const SUGGESTED_RUNS = 5;
 
-/** Metrics that get a bootstrap interval (one run per side). */
-export const INTERVAL_METRICS = ["p50", "p95", "p99", "throughput"] as const;
-/** A metric with a bootstrap interval. */
-export type IntervalMetricId = typeof INTERVAL_METRICS[number];
-const PERCENTILE_OF = { p50: 50, p95: 95, p99: 99 } as const;
-
-/** Metrics compared run by run (several runs on a side). */
-export const RUN_METRICS = ["p50", "p95", "p99", "throughput", "errors"] as const;
-/** A metric compared run by run. */
-export type RunMetricId = typeof RUN_METRICS[number];
-/** Metrics whose noise floor is measured. */
-export const NOISE_METRICS = ["p50", "p95", "p99", "throughput"] as const;
-/** A metric with a noise floor. */
-export type NoiseMetricId = typeof NOISE_METRICS[number];
-
-/** Which direction of a metric is a regression. */
-export type Worse = "higher" | "lower";
-/** Latency and errors regress upwards, throughput downwards. */
-export const WORSE: Record<RunMetricId, Worse> = {
-  p50: "higher",
-  p95: "higher",
-  p99: "higher",
-  throughput: "lower",
-  errors: "higher",
-};
-
-const RUN_FIELD: Record<RunMetricId, (r: LoadedReport["report"]) => number> = {
-  p50: (r) => r.p50_latency_ms,
-  p95: (r) => r.p95_latency_ms,
-  p99: (r) => r.p99_latency_ms,
-  throughput: (r) => r.overall_throughput,
-  errors: (r) => r.total_errors,
-};
-
-/** A run's value of a repeated-run metric (the report's own fields, same in old reports). */
-export function runValue(loaded: LoadedReport, id: RunMetricId): number {
-  return RUN_FIELD[id](loaded.report);
-}
-
 // ---------------------------------------------------------------------------------------------
 // One run per side: bootstrap intervals
 
 /** The per-second samples of a run, or why it has none usable. */
-export function secondsOf(loaded: LoadedReport): SecondSample[] | string {
-  if (loaded.kind === "legacy") return "old-tool reports have no per-second histograms";
+export function secondsOf(loaded: LoadedReport): Availability<SecondSample[]> {
+  const unavailable = (reason: string) => ({ kind: "unavailable", reason }) as const;
+  if (loaded.kind === "legacy") {
+    return unavailable("old-tool reports have no per-second histograms");
+  }
   const intervals = loaded.report.intervals;
   if (!Array.isArray(intervals) || intervals.length === 0) {
-    return `${loaded.path} has no per-second histograms`;
+    return unavailable(`${loaded.path} has no per-second histograms`);
   }
   try {
-    return intervals.map((interval) => {
+    const value = intervals.map((interval) => {
       const h = LatencyHistogram.decode(interval.histogram);
       const valuesUs: number[] = [];
       const counts: number[] = [];
@@ -102,46 +79,49 @@ export function secondsOf(loaded: LoadedReport): SecondSample[] | string {
       });
       return { valuesUs, counts, completed: interval.completed };
     });
+    return { kind: "ok", value };
   } catch (e) {
-    return `${loaded.path} has a corrupt per-second histogram (${messageOf(e)})`;
+    return unavailable(`${loaded.path} has a corrupt per-second histogram (${messageOf(e)})`);
   }
 }
+
+/** Confidence intervals of a change (%) per metric; a metric without one is left out. */
+export type ChangeIntervals = Partial<Record<IntervalMetricId, [number, number]>>;
 
 /** 95% intervals of the changes (%) of P50, P95, P99 and throughput, or why there are none. */
 export function bootstrapIntervals(
   before: LoadedReport,
   after: LoadedReport,
-): Partial<Record<IntervalMetricId, [number, number]>> | string {
+): Availability<ChangeIntervals> {
   const b = secondsOf(before);
-  if (typeof b === "string") return b;
+  if (b.kind === "unavailable") return b;
   const a = secondsOf(after);
-  if (typeof a === "string") return a;
-  const ids = ["p50", "p95", "p99"] as const;
-  const result = bootstrapChangeIntervals(b, a, ids.map((id) => PERCENTILE_OF[id]), {
+  if (a.kind === "unavailable") return a;
+  const latency = INTERVAL_METRICS.flatMap((id) => {
+    const p = METRIC[id].percentile;
+    return p === null ? [] : [{ id, p }];
+  });
+  const result = bootstrapChangeIntervals(b.value, a.value, latency.map((l) => l.p), {
     confidence: CONFIDENCE,
   });
   if (result === null) {
-    const seconds = Math.min(b.length, a.length);
-    return `runs shorter than ${MIN_BOOTSTRAP_SECONDS} s (${seconds} s of per-second histograms)`;
+    const seconds = Math.min(b.value.length, a.value.length);
+    return {
+      kind: "unavailable",
+      reason:
+        `runs shorter than ${MIN_BOOTSTRAP_SECONDS} s (${seconds} s of per-second histograms)`,
+    };
   }
-  const ci: Partial<Record<IntervalMetricId, [number, number]>> = {};
-  ids.forEach((id, k) => {
+  const ci: ChangeIntervals = {};
+  latency.forEach(({ id }, k) => {
     if (result.latency[k]) ci[id] = result.latency[k]!;
   });
   if (result.throughput) ci.throughput = result.throughput;
-  return ci;
+  return { kind: "ok", value: ci };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Several runs: Mann–Whitney
-
-/** One metric over repeated runs: the values in run order and the test that after is worse. */
-export interface RunTest {
-  before: number[];
-  after: number[];
-  /** One-sided Mann–Whitney U test; `u` counts (before, after) pairs where after is worse. */
-  test: MannWhitneyResult;
-}
 
 /** Per-run values and tests of every repeated-run metric. */
 export function repeatedRunTests(
@@ -151,7 +131,9 @@ export function repeatedRunTests(
   return Object.fromEntries(RUN_METRICS.map((id) => {
     const b = before.map((r) => runValue(r, id));
     const a = after.map((r) => runValue(r, id));
-    const test = WORSE[id] === "higher" ? mannWhitneyGreater(b, a) : mannWhitneyGreater(a, b);
+    const test = METRIC[id].worse === "higher"
+      ? mannWhitneyGreater(b, a)
+      : mannWhitneyGreater(a, b);
     return [id, { before: b, after: a, test }];
   })) as Record<RunMetricId, RunTest>;
 }
@@ -169,9 +151,6 @@ export function significantlyWorse(m: MetricChange, worse: Worse): boolean | nul
 // ---------------------------------------------------------------------------------------------
 // Noise floor
 
-/** The noise floor of each noise metric over runs of one build. */
-export type NoiseFloors = Record<NoiseMetricId, NoiseFloor>;
-
 /** Noise floors over the runs (null with fewer than `MIN_NOISE_RUNS` or a zero value). */
 export function noiseFloors(runs: readonly LoadedReport[]): NoiseFloors | null {
   if (runs.length < MIN_NOISE_RUNS) return null;
@@ -184,7 +163,7 @@ export function noiseFloors(runs: readonly LoadedReport[]): NoiseFloors | null {
 
 /** A gated metric whose threshold is below the noise floor. */
 export interface ThresholdBelowNoise {
-  metric: "p99" | "throughput";
+  metric: Extract<GatedMetricId, NoiseMetricId>;
   thresholdPct: number;
   floor: NoiseFloor;
 }

@@ -9,9 +9,11 @@
  *
  * @example
  * ```ts
+ * import { ok, strictEqual } from "node:assert/strict";
  * import { mannWhitneyGreater } from "./stats.ts";
  * const t = mannWhitneyGreater([1, 2, 3], [4, 5, 6]);
- * console.assert(t.method === "exact" && Math.abs(t.pValue - 1 / 20) < 1e-12);
+ * strictEqual(t.method, "exact");
+ * ok(Math.abs(t.pValue - 1 / 20) < 1e-12);
  * ```
  * @module
  */

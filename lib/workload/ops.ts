@@ -11,12 +11,13 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { parseScenario } from "./scenario.ts";
  * import { Workload } from "./ops.ts";
  * const s = parseScenario('[arrival]\nrate = 10\n[operations]\nstore_weight = 1\n[data]\nembedding_dim = 4', "x");
  * const a = new Workload(s).stream("measured").next();
  * const b = new Workload(s).stream("measured").next();
- * console.assert(a.body === b.body);
+ * strictEqual(a.body, b.body);
  * ```
  * @module
  */

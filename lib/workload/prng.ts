@@ -9,10 +9,11 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { Prng } from "./prng.ts";
  * const rng = new Prng(0xDEADBEEFn);
  * const a = rng.nextU32();
- * console.assert(a === new Prng(0xDEADBEEFn).nextU32());
+ * strictEqual(a, new Prng(0xDEADBEEFn).nextU32());
  * ```
  * @module
  */

@@ -8,9 +8,10 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { parseScenario } from "./scenario.ts";
  * const s = parseScenario('name = "x"\n[arrival]\nrate = 10\n[operations]\nstore_weight = 1', "x.toml");
- * console.assert(s.rate === 10);
+ * strictEqual(s.rate, 10);
  * ```
  * @module
  */
@@ -56,7 +57,6 @@ export type Arrival =
 /** A validated scenario. Every number is finite and in range. */
 export interface Scenario {
   name: string;
-  description: string;
   /** Workload seed (unsigned 64-bit). */
   seed: bigint;
   /** Mean target rate in operations per second. */
@@ -72,7 +72,6 @@ export interface Scenario {
   maxResults: number;
   searchLimit: number;
   /** Data shape. */
-  numNodes: number;
   preload: number;
   embeddingDim: number;
   memorySpaces: number;
@@ -82,7 +81,6 @@ export interface Scenario {
     expectedThroughputOpsSec?: number;
     maxErrorRate?: number;
   };
-  chaosEnabled: boolean;
 }
 
 /** Limits that keep a run bounded. */
@@ -240,7 +238,10 @@ export function parseScenario(text: string, where: string): Scenario {
   };
 
   const embeddingDim = v.int(data, "data.embedding_dim", 768, { min: 1, max: LIMITS.maxDim });
-  const numNodes = v.int(data, "data.num_nodes", 0, { min: 0, max: LIMITS.maxPreload });
+  // Old-schema keys that change nothing here: still type-checked, so a typo'd value is an error.
+  v.str(doc, "description", "");
+  v.int(data, "data.num_nodes", 0, { min: 0, max: LIMITS.maxPreload });
+  v.bool(chaos, "chaos.enabled", false);
   const preload = v.int(data, "data.preload", 0, { min: 0, max: LIMITS.maxPreload });
   const memorySpaces = v.int(data, "data.memory_spaces", 1, { min: 1, max: LIMITS.maxSpaces });
   const distribution = readDistribution(v, data, where);
@@ -287,7 +288,6 @@ export function parseScenario(text: string, where: string): Scenario {
 
   return {
     name: v.str(doc, "name", "unnamed"),
-    description: v.str(doc, "description", ""),
     seed,
     rate: arrival.rate,
     arrival,
@@ -298,13 +298,11 @@ export function parseScenario(text: string, where: string): Scenario {
     recallThreshold: v.num(ops, "operations.recall_threshold", 0.5, { min: 0, max: 1 }),
     maxResults: v.int(ops, "operations.max_results", 10, { min: 1, max: 1000 }),
     searchLimit: v.int(ops, "operations.search_limit", 10, { min: 1, max: 1000 }),
-    numNodes,
     preload,
     embeddingDim,
     memorySpaces,
     distribution,
     validation,
-    chaosEnabled: v.bool(chaos, "chaos.enabled", false),
   };
 }
 

@@ -4,9 +4,11 @@
  *
  * @example
  * ```ts
+ * import { strictEqual } from "node:assert/strict";
  * import { makeSchedule } from "./schedule.ts";
  * const s = makeSchedule({ pattern: "constant", rate: 1000 }, 1n);
- * console.assert(s.next() === 0 && s.next() === 1);
+ * strictEqual(s.next(), 0);
+ * strictEqual(s.next(), 1);
  * ```
  * @module
  */

@@ -5,29 +5,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { CHECK_PERMISSIONS } from "../../lib/shared/permissions.ts";
 import type { RunReport } from "../../lib/report/schema.ts";
+import { type Ran, runCli } from "./cli.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-const CHECK = join(ROOT, "m17_check.ts");
-const PERMS = CHECK_PERMISSIONS;
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function check(args: string[], cwd?: string): Promise<Ran> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, CHECK, ...args],
-    cwd: cwd ?? ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** Runs m17_check from source in `cwd` (the tool root unless given). */
+function check(args: string[], cwd?: string): Promise<Ran> {
+  return runCli("m17_check", args, { cwd: cwd ?? ROOT });
 }
 
 async function reports(dir: string): Promise<string[]> {
@@ -80,7 +65,7 @@ Deno.test("usage errors: one line, exit 3, nothing written", async () => {
     [["../x", "before"], /task id '\.\.\/x' is not valid/],
     [["a/b"], /task id 'a\/b' is not valid/],
     [["x".repeat(200)], /is not valid/],
-    [["001", "--bogus"], /Unknown option '--bogus'/],
+    [["001", "--bogus"], /unknown option --bogus/],
     [["001", "--rate=-5"], /--rate "-5": expected a number/],
     [["001", "--seed", "0xZZ"], /--seed "0xZZ"/],
     [["001", "--url", "http://127.0.0.1:1", "--reference"], /--url and --reference conflict/],

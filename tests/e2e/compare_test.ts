@@ -6,23 +6,11 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import {
-  compareRuns,
-  decideVerdict,
-  defaultThresholds,
-  exitCodeOf,
-  percentChange,
-} from "../../lib/verdict/compare.ts";
-import {
-  findNewestReport,
-  type LegacyReport,
-  type LoadedReport,
-  parseReport,
-  parseReportName,
-  readReport,
-  validateTaskId,
-} from "../../lib/verdict/discovery.ts";
-import { UsageError } from "../../lib/shared/errors.ts";
+import { compareRuns, percentChange } from "../../lib/verdict/compare.ts";
+import { decideVerdict, defaultThresholds, exitCodeOf } from "../../lib/verdict/verdict.ts";
+import { findNewestReport } from "../../lib/verdict/discovery.ts";
+import { type LoadedReport, parseReport, readReport } from "../../lib/report/read.ts";
+import type { LegacyReport } from "../../lib/report/schema.ts";
 import { Prng } from "../../lib/workload/prng.ts";
 import { OLD_COMPARE_FIELDS } from "../../lib/report/schema.ts";
 import { sectionContent } from "../../lib/render/perflog.ts";
@@ -33,10 +21,10 @@ import {
   formatInterval,
   formatMs,
   formatPValue,
-  renderTerminal,
-  summaryLines,
   useColor,
-} from "../../lib/render/terminal.ts";
+} from "../../lib/render/format.ts";
+import { renderTerminal } from "../../lib/render/terminal.ts";
+import { summaryLines } from "../../lib/render/wording.ts";
 import { VERSION } from "../../lib/shared/version.ts";
 import {
   type FixtureOptions,
@@ -45,8 +33,8 @@ import {
   toLegacy,
   writeReport,
 } from "../fixtures/make_report.ts";
+import { type Ran, runCli } from "./cli.ts";
 
-const SCRIPT = fileURLToPath(new URL("../../m17_compare.ts", import.meta.url));
 const FIXTURES = fileURLToPath(new URL("../fixtures/reports/", import.meta.url));
 const GOLDEN = fileURLToPath(new URL("../golden/compare_basic.txt", import.meta.url));
 const BASELINES = fileURLToPath(
@@ -56,23 +44,9 @@ const OUT = "tmp/m17_performance";
 /** Start of every ANSI escape sequence. */
 const ESC = "\x1b[";
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI exactly as `deno task compare` does, in `cwd`, without colour. */
-async function cli(cwd: string, ...args: string[]): Promise<CliResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", SCRIPT, ...args],
-    cwd,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+/** Runs the CLI with the permissions of `deno task compare`, in `cwd`, without colour. */
+function cli(cwd: string, ...args: string[]): Promise<Ran> {
+  return runCli("m17_compare", args, { cwd });
 }
 
 /** A temp working directory with an empty `tmp/m17_performance`, removed afterwards. */
@@ -127,7 +101,7 @@ async function writePair(
 }
 
 /** A refusal: exit 3 and exactly one line on stderr, prefixed `m17_compare: `. */
-function assertRefusal(r: CliResult, pattern: RegExp): void {
+function assertRefusal(r: Ran, pattern: RegExp): void {
   assert.equal(r.code, 3, `expected exit 3, got ${r.code}; stderr: ${r.stderr}`);
   const lines = r.stderr.trimEnd().split("\n");
   assert.equal(lines.length, 1, `expected one stderr line, got: ${r.stderr}`);
@@ -440,7 +414,7 @@ Deno.test("refuses: unknown options, bad values and conflicting flags", async ()
     );
     assertRefusal(
       await cli(dir, "001", "--threshold-p99", "five"),
-      /--threshold-p99 needs a non-negative number/,
+      /--threshold-p99 "five": expected a number of percent ≥ 0/,
     );
     assertRefusal(await cli(dir, "001", "--threshold-p99", "-5"), /threshold-p99/);
     assertRefusal(await cli(dir, "001", "after"), /unexpected argument 'after'/);
@@ -520,16 +494,13 @@ Deno.test("colour: the terminal renderer colours with ANSI, and a pipe gets none
   assert.ok(renderTerminal(c, v, ANSI).startsWith(`${ESC}1m=== Performance Comparison`));
   await inTempDir(async (dir) => {
     await writePair(dir, run(1), run(1.1));
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-read", "--allow-write", "--allow-env", SCRIPT, "001"],
+    const out = await runCli("m17_compare", ["001"], {
       cwd: dir,
       clearEnv: true,
       env: { PATH: Deno.env.get("PATH") ?? "", HOME: Deno.env.get("HOME") ?? "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
+    });
     assert.equal(out.code, 1);
-    assert.ok(!new TextDecoder().decode(out.stdout).includes(ESC));
+    assert.ok(!out.stdout.includes(ESC));
   });
 });
 
@@ -771,23 +742,6 @@ Deno.test("discovery: the timestamp wins over mtime; mtime breaks a timestamp ti
       join(d, "001_before_20250102_000000_2.json"),
     );
   });
-});
-
-Deno.test("discovery: report names and task ids", () => {
-  assert.deepEqual(parseReportName("001_after_20250101_120000.json", "001", "after", "internal"), {
-    timestamp: "20250101_120000",
-    suffix: 1,
-  });
-  assert.equal(
-    parseReportName("competitive_001_after_20250101_120000.json", "001", "after", "internal"),
-    null,
-  );
-  assert.equal(parseReportName("1x0_after_20250101_120000.json", "1.0", "after", "internal"), null);
-  assert.equal(parseReportName("001_after_20250101_1200.json", "001", "after", "internal"), null);
-  assert.equal(validateTaskId("task-1.2_b"), "task-1.2_b");
-  for (const bad of ["", "..", ".", "a/b", "a\\b", "a..b", "a".repeat(65)]) {
-    assert.throws(() => validateTaskId(bad), UsageError, bad);
-  }
 });
 
 Deno.test("baselines: rows need a p99 and a source", () => {

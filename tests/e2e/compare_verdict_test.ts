@@ -4,21 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { CHECK_PERMISSIONS } from "../../lib/shared/permissions.ts";
+import { runCli, type ToolName } from "./cli.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const PERMS = CHECK_PERMISSIONS;
-
-async function run(script: string, args: string[]): Promise<{ code: number; out: string }> {
-  const o = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...PERMS, join(ROOT, script), ...args],
-    cwd: ROOT,
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: o.code, out: dec.decode(o.stdout) + dec.decode(o.stderr) };
+/** Runs a CLI from source in the tool root; `out` is stdout followed by stderr. */
+async function run(tool: ToolName, args: string[]): Promise<{ code: number; out: string }> {
+  const r = await runCli(tool, args);
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 /** A valid check run (retried once if the shared host made the run invalid). */
@@ -37,12 +28,12 @@ async function check(dir: string, task: string, phase: string, latencyMs: number
     "--out-dir",
     dir,
   ];
-  let r = await run("m17_check.ts", args);
+  let r = await run("m17_check", args);
   if (r.code === 1 && r.out.includes("RUN INVALID")) {
     for (const e of Deno.readDirSync(dir)) {
       if (e.name.startsWith(`${task}_${phase}_`)) Deno.removeSync(join(dir, e.name));
     }
-    r = await run("m17_check.ts", args);
+    r = await run("m17_check", args);
   }
   assert.equal(r.code, 0, r.out);
 }
@@ -54,7 +45,7 @@ Deno.test("check 20 ms then 30 ms of server latency: compare reports a regressio
   const dir = await Deno.makeTempDir();
   await check(dir, "slow", "before", 20);
   await check(dir, "slow", "after", 30);
-  const r = await run("m17_compare.ts", ["slow", "--dir", dir]);
+  const r = await run("m17_compare", ["slow", "--dir", dir]);
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /=== Performance Comparison: Task slow ===/);
   assert.match(r.out, /⚠ REGRESSION: .*P99/);
@@ -69,7 +60,7 @@ Deno.test("check twice with identical settings: compare passes (exit 0)", async 
   // jitter is under 2% of 100 ms.
   await check(dir, "same", "before", 100);
   await check(dir, "same", "after", 100);
-  const r = await run("m17_compare.ts", ["same", "--dir", dir]);
+  const r = await run("m17_compare", ["same", "--dir", dir]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /✓ No significant regressions detected \(within 5% threshold\)/);
   assert.match(

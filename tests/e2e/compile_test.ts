@@ -18,7 +18,7 @@ import {
   REFERENCE_PERMISSIONS,
   REFERENCE_V8_FLAGS,
   referenceCommand,
-} from "../../lib/target/target.ts";
+} from "../../lib/target/reference.ts";
 import {
   compileArgs,
   compileFailureLine,

@@ -24,7 +24,7 @@ Deno.test("claimRunFiles(): twenty claims in the same second get twenty distinct
     // An interrupted run left its log (and no report): its stem is not reused.
     await Deno.writeTextFile(`${base}_loadtest.log`, "interrupted\n");
     const claims = await Promise.all(
-      Array.from({ length: 20 }, () => claimRunFiles(dir, "t", "before", false, now)),
+      Array.from({ length: 20 }, () => claimRunFiles(dir, "t", "before", "internal", now)),
     );
     const stems = claims.map((c) => c.stem);
     assert.equal(new Set(stems).size, 20);

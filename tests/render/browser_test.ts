@@ -12,7 +12,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { renderCompareHtml, renderRunHtml, SPECTRUM_POINTS } from "../../lib/render/html.ts";
+import { renderCompareHtml } from "../../lib/render/html.ts";
+import { renderRunHtml } from "../../lib/render/html_run.ts";
+import { SPECTRUM_POINTS } from "../../lib/render/html_plots.ts";
 import { comparePair, run } from "../fixtures/pair.ts";
 
 /** The Chromium binary: M17_CHROMIUM, else `chromium` or `chromium-browser` on PATH. */

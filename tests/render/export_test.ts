@@ -11,15 +11,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import {
-  compareRuns,
-  type Comparison,
-  decideVerdict,
-  defaultThresholds,
-} from "../../lib/verdict/compare.ts";
-import { readReport } from "../../lib/verdict/discovery.ts";
-import { UsageError } from "../../lib/shared/errors.ts";
-import { type Bmf, renderExport, takeOutputArgs, toBmf, toGab } from "../../lib/render/export.ts";
+import { compareRuns } from "../../lib/verdict/compare.ts";
+import { decideVerdict, defaultThresholds } from "../../lib/verdict/verdict.ts";
+import type { Comparison } from "../../lib/verdict/types.ts";
+import { readReport } from "../../lib/report/read.ts";
+import { type Bmf, renderExport, toBmf, toGab } from "../../lib/render/export.ts";
 import {
   compareCli,
   comparePair,
@@ -168,42 +164,6 @@ Deno.test("exports of old-tool reports leave out what those reports lack", async
   const gab = JSON.parse(renderExport("gab", comparison));
   assertGab(gab);
   assert.ok(gab.every((e: { name: string }) => !e.name.endsWith("p999-latency")));
-});
-
-Deno.test("takeOutputArgs: --html [FILE], --export FORMAT FILE (twice), the rest untouched", () => {
-  assert.deepEqual(takeOutputArgs(["001", "--json"]), {
-    args: ["001", "--json"],
-    html: null,
-    exports: [],
-  });
-  assert.deepEqual(takeOutputArgs(["--html", "001"]), { args: ["001"], html: true, exports: [] });
-  assert.deepEqual(takeOutputArgs(["001", "--html", "r.HTML"]).html, "r.HTML");
-  assert.deepEqual(takeOutputArgs(["001", "--html=r"]).html, "r");
-  assert.deepEqual(
-    takeOutputArgs(["001", "--export", "bmf", "b.json", "--competitive", "--export=gab", "g.json"]),
-    {
-      args: ["001", "--competitive"],
-      html: null,
-      exports: [{ format: "bmf", path: "b.json" }, { format: "gab", path: "g.json" }],
-    },
-  );
-  assert.deepEqual(takeOutputArgs(["001", "--", "--html"]).args, ["001", "--", "--html"]);
-  const refused: [string[], RegExp][] = [
-    [["--export", "csv", "x"], /--export needs a format and a file: .* \(got format 'csv'\)/],
-    [["--export"], /--export needs a format and a file/],
-    [["--export", "bmf"], /--export bmf needs a file name/],
-    [["--export", "bmf", "--json"], /--export bmf needs a file name/],
-    [["--export", "bmf", "a", "--export", "bmf", "b"], /--export bmf given twice/],
-    [["--export", "bmf", "a", "--export", "gab", "a"], /cannot write the same file a/],
-    [["--html", "--html"], /--html given twice/],
-    [["--html="], /--html= needs a file name/],
-  ];
-  for (const [args, message] of refused) {
-    assert.throws(
-      () => takeOutputArgs(args),
-      (e) => e instanceof UsageError && message.test(e.message),
-    );
-  }
 });
 
 Deno.test("m17_compare --export bmf FILE --export gab FILE writes both, atomically", async () => {

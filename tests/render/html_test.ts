@@ -5,16 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readReport } from "../../lib/verdict/discovery.ts";
-import { compareRuns, decideVerdict, defaultThresholds } from "../../lib/verdict/compare.ts";
-import {
-  defaultHtmlPath,
-  renderCompareHtml,
-  renderRunHtml,
-  SPECTRUM_POINTS,
-  spectrumPercentiles,
-  spectrumX,
-} from "../../lib/render/html.ts";
+import { readReport } from "../../lib/report/read.ts";
+import { compareRuns } from "../../lib/verdict/compare.ts";
+import { decideVerdict, defaultThresholds } from "../../lib/verdict/verdict.ts";
+import { compareHtmlPath } from "../../lib/report/files.ts";
+import { renderCompareHtml } from "../../lib/render/html.ts";
+import { renderRunHtml } from "../../lib/render/html_run.ts";
+import { SPECTRUM_POINTS, spectrumPercentiles, spectrumX } from "../../lib/render/html_plots.ts";
 import { escapeHtml, linearTicks, logTicks } from "../../lib/render/plot.ts";
 import { makeReport } from "../fixtures/make_report.ts";
 import {
@@ -302,7 +299,7 @@ Deno.test("m17_compare --html writes the default file and names it", async () =>
   await withPairOnDisk(run(1), run(1.02), async (dir) => {
     const r = await compareCli(dir, ["001", "--html"]);
     assert.equal(r.code, 0, r.stderr);
-    const path = defaultHtmlPath(OUT, "001", "internal");
+    const path = compareHtmlPath(OUT, "001", "internal");
     assert.equal(path, `${OUT}/001_compare.html`);
     assert.match(r.stdout, new RegExp(`\\nHTML report: ${path}\\n$`));
     const html = await Deno.readTextFile(join(dir, path));

@@ -7,22 +7,18 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic, writeNewFile } from "../../lib/shared/atomic.ts";
 import { loadBaseline } from "../../lib/verdict/baselines.ts";
-import {
-  compareRuns,
-  type Comparison,
-  decideVerdict,
-  defaultThresholds,
-  type Verdict,
-} from "../../lib/verdict/compare.ts";
-import type { LegacyReport, Mode } from "../../lib/verdict/discovery.ts";
+import { compareRuns } from "../../lib/verdict/compare.ts";
+import { decideVerdict, defaultThresholds } from "../../lib/verdict/verdict.ts";
+import type { Comparison, Verdict } from "../../lib/verdict/types.ts";
+import type { LegacyReport, Mode } from "../../lib/report/schema.ts";
 import {
   findTaskSection,
   updatePerformanceLog,
   upsertTaskSection,
 } from "../../lib/render/perflog.ts";
 import { makeReport, shapedSamples, writeReport } from "../fixtures/make_report.ts";
+import { runCli } from "../e2e/cli.ts";
 
-const SCRIPT = fileURLToPath(new URL("../../m17_compare.ts", import.meta.url));
 const BASELINES = fileURLToPath(
   new URL("../../scenarios/competitive/baselines.toml", import.meta.url),
 );
@@ -266,27 +262,11 @@ Deno.test("log: the CLI --log creates, then updates in place, idempotently", asy
       makeReport({ phase: "after", samplesMs: samples(1), throughput: 999.91 }),
     );
     await Deno.writeTextFile(join(dir, "PERFORMANCE_LOG.md"), LOG);
-    const run = () =>
-      new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "--allow-read",
-          "--allow-write",
-          "--allow-env",
-          SCRIPT,
-          "001",
-          "--log",
-          "PERFORMANCE_LOG.md",
-        ],
-        cwd: dir,
-        env: { NO_COLOR: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
+    const run = () => runCli("m17_compare", ["001", "--log", "PERFORMANCE_LOG.md"], { cwd: dir });
     const first = await run();
-    assert.equal(first.code, 0, new TextDecoder().decode(first.stderr));
+    assert.equal(first.code, 0, first.stderr);
     assert.match(
-      new TextDecoder().decode(first.stdout),
+      first.stdout,
       /\nUpdated '## Task 001: Dual Memory Types' in PERFORMANCE_LOG\.md\n$/,
     );
     const once = await Deno.readTextFile(join(dir, "PERFORMANCE_LOG.md"));

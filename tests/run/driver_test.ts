@@ -31,18 +31,14 @@ function stub(delayMs: number, rejectSpreading = false) {
 
 function load(url: string, seconds: number, maxInFlight: number, rate = 200) {
   const w = new Workload(SCENARIO);
-  return runLoad(
-    w.stream("warmup"),
-    w.stream("measured"),
-    () => constantSchedule(rate),
-    0,
-    seconds,
-    {
-      baseUrl: url,
-      timeoutMs: 5000,
-      maxInFlight,
-    },
-  );
+  return runLoad({
+    warmup: { stream: w.stream("warmup"), seconds: 0 },
+    measured: { stream: w.stream("measured"), seconds },
+    schedule: () => constantSchedule(rate),
+    baseUrl: url,
+    timeoutMs: 5000,
+    maxInFlight,
+  });
 }
 
 Deno.test("open loop: every due request is sent on time even when responses are slow", async () => {

@@ -7,10 +7,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SHIM_MARKER, SHIMS, SHIPPED_SCENARIOS } from "../../lib/target/engram_shims.ts";
-import { CHECK_PERMISSIONS } from "../../lib/shared/permissions.ts";
+import { runCli } from "../e2e/cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CHECK = join(ROOT, "m17_check.ts");
 const CHECK_SHIM = "scripts/m17_performance_check.sh";
 const COMPARE_SHIM = "scripts/compare_m17_performance.sh";
 
@@ -45,14 +44,10 @@ async function run(
 }
 
 function install(dir: string, ...extra: string[]): Promise<Ran> {
-  return run(Deno.execPath(), [
-    "run",
-    ...CHECK_PERMISSIONS,
-    CHECK,
-    "install-scripts",
-    dir,
-    ...extra,
-  ]);
+  return runCli("m17_check", ["install-scripts", dir, ...extra], {
+    env: shimEnv(),
+    clearEnv: true,
+  });
 }
 
 /** A temporary directory that looks like an Engram checkout (workspace with engram-cli). */

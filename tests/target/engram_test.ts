@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   buildEngram,
-  diagCommand,
   type EngramStartOptions,
   findEngramCheckout,
   gitState,
@@ -11,6 +10,7 @@ import {
   terminateProcesses,
 } from "../../lib/target/engram.ts";
 import { RunError, UsageError } from "../../lib/shared/errors.ts";
+import { runDiag } from "../../lib/target/diag.ts";
 import { engramProcesses, isAlive, parsePsTime, SystemSampler } from "../../lib/target/system.ts";
 
 const FAKE_SERVER = fileURLToPath(new URL("../fixtures/fake_engram/server.ts", import.meta.url));
@@ -510,7 +510,9 @@ Deno.test("diag prints engram processes, the port, load and memory", async () =>
   const child = await stubbornEngram(dir);
   try {
     const holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const r = await captured(() => diagCommand(["--port", String(holder.addr.port)]));
+    const r = await captured(() =>
+      runDiag({ port: holder.addr.port, killLeaked: false, yes: false })
+    );
     holder.close();
     assert.equal(r.code, 0);
     assert.match(r.out, /^engram processes: \d+$/m);
@@ -523,13 +525,11 @@ Deno.test("diag prints engram processes, the port, load and memory", async () =>
     assert.ok(!r.out.includes("\x1b["), "no ANSI codes");
 
     if (!Deno.stdin.isTerminal()) {
-      const k = await captured(() => diagCommand(["--kill-leaked"]));
+      const k = await captured(() => runDiag({ port: 7432, killLeaked: true, yes: false }));
       assert.equal(k.code, 3);
       assert.match(k.err, /without a terminal.*--yes/);
       assert.ok(await isAlive(child.pid), "nothing killed without confirmation");
     }
-    assert.equal((await captured(() => diagCommand(["--port", "x"]))).code, 3);
-    assert.equal((await captured(() => diagCommand(["--bogus"]))).code, 3);
   } finally {
     child.kill("SIGKILL");
     await child.status;

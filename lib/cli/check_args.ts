@@ -1,0 +1,237 @@
+/**
+ * `m17_check`'s command line: the verbs (`diag`, `install-scripts`, `serve`, or a run), the
+ * options of a run and its help text. The `--ref-*` knobs are validated by the reference
+ * server's own `validateKnobs`, so a knob the server would refuse is refused here, before any
+ * file is written.
+ * @module
+ */
+import type { CheckOptions } from "../run/check.ts";
+import { validateTaskId } from "../report/files.ts";
+import { DEFAULT_ENGRAM_PORT } from "../target/engram.ts";
+import type { ReferenceKnobs } from "../target/target.ts";
+import { parseTargetUrl } from "../target/url.ts";
+import { UsageError } from "../shared/errors.ts";
+import { KNOB_LIMITS, type KnobName, validateKnobs } from "../reference/knobs.ts";
+import {
+  type FlagValues,
+  integerIn,
+  nonNegativeNumber,
+  numberIn,
+  parseFlags,
+  port,
+  positiveNumber,
+  seed as parseSeedFlag,
+} from "./flags.ts";
+
+/** Each knob's range, as `latency-ms 0..600000`. */
+function knobRanges(): string[] {
+  return Object.values(KNOB_LIMITS).map((l) => `${l.flag} ${l.min}..${l.max}`);
+}
+
+/** `m17_check --help`. */
+export const CHECK_USAGE = `Usage: m17_check <task> [before|after] [--competitive] [options]
+       m17_check serve [reference server options]     (the built-in reference server)
+       m17_check diag [--port N] [--kill-leaked [--yes]]  (engram processes, port, load, memory)
+       m17_check install-scripts <engram-dir> [--force]  (make the Engram checkout's
+                 scripts/m17_performance_check.sh and compare_m17_performance.sh run m17)
+
+Runs a deterministic, seeded, open-loop load test and writes
+  tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
+
+Target (first that applies): --url URL; an Engram checkout (--engram-dir D, or the current
+directory), built with cargo build --release and started on --port with a fresh data dir;
+otherwise the built-in reference server (also forced with --reference).
+
+Options:
+  --competitive          competitive scenario (scenarios/competitive/hybrid_production_100k.toml)
+  --scenario F|NAME      scenario file, or a shipped scenario name (m17_baseline)
+  --seed N|0xHEX         override the scenario seed
+  --rate N               override the target rate (ops/s)
+  --duration S           override the measured duration (seconds)
+  --warmup S             override the warm-up (seconds, not recorded)
+  --url URL              measure an already running server (nothing is started or stopped)
+  --reference            force the built-in reference server
+  --engram-dir D         the Engram checkout to build and measure (default: the current directory)
+  --no-build             skip cargo build --release; use the existing target/release/engram
+  --port N               Engram's HTTP port (default ${DEFAULT_ENGRAM_PORT}); a taken port is refused
+  --keep-data            keep Engram's fresh data dir (<out-dir>/<run>_data) after the run
+  --startup-timeout-s S  how long Engram may take to answer /health (default 60)
+  --out-dir D            results directory (default tmp/m17_performance)
+  --timeout-ms N         per-request timeout (default 10000)
+  --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
+  --runs N               N independent runs (fresh server and state each), grouped for compare
+  --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
+  --quiet                only warnings and errors on the terminal
+  --html                 also write <stem>.html: a self-contained page of the run (plots, definitions)
+  --help, --version
+
+Reference server knobs (with the reference target; checked by the server's own rules):
+  --ref-latency-ms X  --ref-jitter-ms Y  --ref-error-rate P
+  --ref-stall-every-s S --ref-stall-ms M  --ref-no-spreading  --ref-record FILE
+  ranges: ${knobRanges().slice(0, 3).join(", ")},
+          ${knobRanges().slice(3).join(", ")}; a stall needs both and fits in its period
+
+Exit codes: 0 valid report written, 1 run failed or invalid, 3 usage/config error,
+70 internal error (a bug: the message has its stack), 130 interrupted (SIGINT),
+143 terminated (SIGTERM).`;
+
+/** What the first argument asks for: another verb, or a run (the default verb). */
+export type CheckVerb =
+  | { verb: "diag"; argv: string[] }
+  | { verb: "install-scripts"; argv: string[] }
+  | { verb: "serve"; argv: string[] }
+  | { verb: "run"; argv: string[] };
+
+/** Splits off the verb; anything that is not a known verb is a run's arguments. */
+export function checkVerb(argv: string[]): CheckVerb {
+  const [first, ...rest] = argv;
+  if (first === "diag" || first === "install-scripts" || first === "serve") {
+    return { verb: first, argv: rest };
+  }
+  return { verb: "run", argv };
+}
+
+const CHECK_FLAGS = {
+  competitive: { type: "boolean" },
+  scenario: { type: "string" },
+  seed: { type: "string" },
+  rate: { type: "string" },
+  duration: { type: "string" },
+  warmup: { type: "string" },
+  url: { type: "string" },
+  reference: { type: "boolean" },
+  "engram-dir": { type: "string" },
+  "no-build": { type: "boolean" },
+  port: { type: "string" },
+  "keep-data": { type: "boolean" },
+  "startup-timeout-s": { type: "string" },
+  "out-dir": { type: "string" },
+  "timeout-ms": { type: "string" },
+  "max-in-flight": { type: "string" },
+  "preload-concurrency": { type: "string" },
+  runs: { type: "string" },
+  "dry-run": { type: "boolean" },
+  quiet: { type: "boolean" },
+  html: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
+  "ref-latency-ms": { type: "string" },
+  "ref-jitter-ms": { type: "string" },
+  "ref-error-rate": { type: "string" },
+  "ref-stall-every-s": { type: "string" },
+  "ref-stall-ms": { type: "string" },
+  "ref-no-spreading": { type: "boolean" },
+  "ref-record": { type: "string" },
+} as const;
+
+type CheckFlagValues = FlagValues<typeof CHECK_FLAGS>;
+
+/** A parsed run command line. */
+export type CheckCommand =
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "dry-run"; options: CheckOptions }
+  | { kind: "run"; options: CheckOptions };
+
+/** Parses a run's command line into options (throws UsageError). */
+export function parseCheckArgs(argv: string[]): CheckCommand {
+  const { values: v, positionals } = parseFlags(argv, CHECK_FLAGS);
+  if (v.help) return { kind: "help" };
+  if (v.version) return { kind: "version" };
+
+  const pos = [...positionals];
+  let competitive = v.competitive ?? false;
+  // The old script accepted --competitive as a positional in 2nd or 3rd place.
+  const ci = pos.indexOf("--competitive");
+  if (ci >= 0) {
+    pos.splice(ci, 1);
+    competitive = true;
+  }
+  if (pos.length > 2) throw new UsageError(`unexpected argument ${JSON.stringify(pos[2])}`);
+  const task = validateTaskId(pos[0] ?? "unknown");
+  const phase = pos[1] ?? "before";
+  if (phase !== "before" && phase !== "after") {
+    throw new UsageError(`Phase must be 'before' or 'after' (got ${JSON.stringify(phase)})`);
+  }
+  refuseTargetConflicts(v);
+  const seed = parseSeedFlag("seed", v.seed);
+  const options: CheckOptions = {
+    task,
+    phase,
+    competitive,
+    scenario: v.scenario,
+    seed,
+    rate: positiveNumber("rate", v.rate),
+    durationSeconds: positiveNumber("duration", v.duration),
+    warmupSeconds: nonNegativeNumber("warmup", v.warmup),
+    url: v.url,
+    reference: v.reference ?? false,
+    engramDir: v["engram-dir"],
+    build: !v["no-build"],
+    port: port("port", v.port) ?? DEFAULT_ENGRAM_PORT,
+    keepData: v["keep-data"] ?? false,
+    startupTimeoutMs: (numberIn("startup-timeout-s", v["startup-timeout-s"], 1, 3600) ?? 60) *
+      1000,
+    knobs: referenceKnobs(v, seed),
+    outDir: v["out-dir"] ?? "tmp/m17_performance",
+    timeoutMs: integerIn("timeout-ms", v["timeout-ms"], 1, 600_000) ?? 10_000,
+    maxInFlight: integerIn("max-in-flight", v["max-in-flight"], 1, 100_000) ?? 64,
+    preloadConcurrency: integerIn("preload-concurrency", v["preload-concurrency"], 1, 1024) ??
+      32,
+    quiet: v.quiet ?? false,
+    html: v.html ?? false,
+    runIndex: 1,
+    runCount: integerIn("runs", v.runs, 1, 100) ?? 1,
+    runGroup: crypto.randomUUID(),
+  };
+  return v["dry-run"] ? { kind: "dry-run", options } : { kind: "run", options };
+}
+
+/** One target at a time; target-specific flags only with their target. */
+function refuseTargetConflicts(v: CheckFlagValues): void {
+  if (v.url !== undefined) parseTargetUrl(v.url); // a bad URL is refused before anything runs
+  if (v.url !== undefined && v.reference) {
+    throw new UsageError("--url and --reference conflict: choose one target");
+  }
+  const refFlags = Object.keys(v).filter((k) => k.startsWith("ref-"));
+  if (v.url !== undefined && refFlags.length > 0) {
+    throw new UsageError(`--${refFlags[0]} only applies to the reference server, not to --url`);
+  }
+  const engramFlags = ["engram-dir", "no-build", "port", "keep-data", "startup-timeout-s"]
+    .filter((k) => v[k as keyof CheckFlagValues] !== undefined);
+  if (engramFlags.length > 0 && (v.url !== undefined || v.reference)) {
+    throw new UsageError(
+      `--${engramFlags[0]} only applies to an Engram checkout, not to ${
+        v.url !== undefined ? "--url" : "--reference"
+      }`,
+    );
+  }
+}
+
+const KNOB_FLAGS: Record<KnobName, keyof CheckFlagValues> = {
+  latencyMs: "ref-latency-ms",
+  jitterMs: "ref-jitter-ms",
+  errorRate: "ref-error-rate",
+  stallEverySeconds: "ref-stall-every-s",
+  stallMs: "ref-stall-ms",
+};
+
+/**
+ * The `--ref-*` knobs, validated by the reference server's own `validateKnobs`; only the knobs
+ * given are kept, so reports stay tidy.
+ */
+function referenceKnobs(v: CheckFlagValues, seed: bigint | undefined): ReferenceKnobs {
+  const texts: Partial<Record<KnobName, string>> = {};
+  for (const [name, flag] of Object.entries(KNOB_FLAGS) as [KnobName, keyof CheckFlagValues][]) {
+    const text = v[flag];
+    if (typeof text === "string") texts[name] = text;
+  }
+  const checked = validateKnobs(texts, "ref-");
+  if (!checked.ok) throw new UsageError(checked.problem);
+  const knobs: ReferenceKnobs = {};
+  for (const name of Object.keys(texts) as KnobName[]) knobs[name] = checked.knobs[name];
+  if (v["ref-no-spreading"]) knobs.noSpreading = true;
+  if (seed !== undefined) knobs.seed = String(seed);
+  if (v["ref-record"] !== undefined) knobs.record = v["ref-record"];
+  return knobs;
+}

@@ -1,0 +1,105 @@
+/**
+ * Number formatting and text decoration shared by every text rendering (terminal, Markdown,
+ * HTML, PERFORMANCE_LOG.md, exports): one definition of each, so the outputs agree digit for
+ * digit. Colour is ANSI only on a terminal without NO_COLOR or `--no-color`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { formatChange, formatMs } from "./format.ts";
+ * strictEqual(formatChange(7.44), "+7.4%");
+ * strictEqual(formatChange(null), "N/A");
+ * strictEqual(formatMs(10.850), "10.85");
+ * ```
+ * @module
+ */
+import type { Thresholds } from "../verdict/types.ts";
+
+// ---------------------------------------------------------------------------------------------
+// Colour
+
+/** Text decorations; identity functions when colour is off. */
+export interface Style {
+  bold(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+}
+
+const ansi = (code: number) => (s: string) => `\x1b[${code}m${s}\x1b[0m`;
+
+/** No decoration at all. */
+export const PLAIN: Style = { bold: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s };
+/** ANSI SGR colours. */
+export const ANSI: Style = { bold: ansi(1), red: ansi(31), green: ansi(32), yellow: ansi(33) };
+
+/** Colour only on a terminal, without NO_COLOR (any non-empty value) and without --no-color. */
+export function useColor(
+  options: { noColorFlag: boolean; noColorEnv?: string; isTty: boolean },
+): boolean {
+  return options.isTty && !options.noColorFlag && !options.noColorEnv;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers
+
+/** Milliseconds with at most 3 decimals and no trailing zeros (`0.417`, `8.2`, `10.85`). */
+export function formatMs(ms: number): string {
+  return String(Number(ms.toFixed(3)));
+}
+
+/** Operations per second with at most 2 decimals and no trailing zeros (`999.91`, `490`). */
+export function formatOps(opsPerSec: number): string {
+  return String(Number(opsPerSec.toFixed(2)));
+}
+
+/** A threshold percentage without needless decimals (`5`, `7.5`). */
+export function formatThreshold(pct: number): string {
+  return String(Number(pct.toFixed(2)));
+}
+
+/** Signed percent change (`+7.4%`, `-3.1%`, `+0.0%`), or `N/A`. */
+export function formatChange(pct: number | null, decimals = 1): string {
+  if (pct === null) return "N/A";
+  const fixed = pct.toFixed(decimals);
+  // A change that rounds to zero is shown as +0.0%, whatever its sign.
+  if (Number(fixed) === 0) return `+${(0).toFixed(decimals)}%`;
+  return `${pct > 0 ? "+" : ""}${fixed}%`;
+}
+
+/** A confidence interval of a change: `[+2.1%, +12.9%]`. */
+export function formatInterval(ci: readonly [number, number]): string {
+  return `[${formatChange(ci[0])}, ${formatChange(ci[1])}]`;
+}
+
+/** A p-value with two significant digits, `<0.001` below that (`0.05`, `0.004`). */
+export function formatPValue(p: number): string {
+  return p < 0.001 ? "<0.001" : String(Number(p.toPrecision(2)));
+}
+
+/** The threshold in words: `5%` when both are equal, else `5% P99 / 3% throughput`. */
+export function thresholdWords(t: Thresholds): string {
+  return t.p99Pct === t.throughputPct
+    ? `${formatThreshold(t.p99Pct)}%`
+    : `${formatThreshold(t.p99Pct)}% P99 / ${formatThreshold(t.throughputPct)}% throughput`;
+}
+
+/** A count change with its sign (`+3`, `-1`, `+0`). */
+export function signedInt(n: number): string {
+  return `${n >= 0 ? "+" : ""}${n}`;
+}
+
+/** An error-rate change in percentage points (`+0.25pp`), from a change of the ratio. */
+export function formatPointsChange(deltaRatio: number): string {
+  return `${formatChange(deltaRatio * 100, 2).slice(0, -1)}pp`;
+}
+
+/** A ratio as a percentage with two decimals (`0.0125` → `1.25%`). */
+export function formatRatioPct(ratio: number): string {
+  return `${(ratio * 100).toFixed(2)}%`;
+}
+
+/** Engram's gap to a baseline in words (`12.5% faster`, `3.0% slower`). */
+export function positionWords(gapPct: number): string {
+  return `${Math.abs(gapPct).toFixed(1)}% ${gapPct >= 0 ? "faster" : "slower"}`;
+}

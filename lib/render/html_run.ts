@@ -1,0 +1,99 @@
+/**
+ * The HTML page of one run (`m17_check --html`): the comparison page's plots, identity,
+ * definitions and files, without the comparison; its status says whether the run is valid.
+ * @module
+ */
+import type { RunReport } from "../report/schema.ts";
+import { METRIC } from "../verdict/metrics.ts";
+import { escapeHtml as esc } from "./plot.ts";
+import { formatMs, formatOps } from "./format.ts";
+import {
+  COLORS,
+  definitionsSection,
+  filesSection,
+  identityRows,
+  page,
+  type RunView,
+  runView,
+  table,
+} from "./html_parts.ts";
+import { operationsChart, perSecondSection, spectrumSection } from "./html_plots.ts";
+
+function runHeadlineSection(r: RunReport): string {
+  const row = (label: string, value: string) => [esc(label), esc(value)];
+  const s = r.response_time;
+  return `<section id="headline"><h2>Headline numbers</h2>` + table(["Metric", "Value"], [
+    row(METRIC.p50.label, s.p50_ms.toFixed(3)),
+    row("P90 latency (ms)", s.p90_ms.toFixed(3)),
+    row(METRIC.p95.label, s.p95_ms.toFixed(3)),
+    row(METRIC.p99.label, s.p99_ms.toFixed(3)),
+    row(METRIC.p999.label, s.p999_ms.toFixed(3)),
+    row("Max latency (ms)", s.max_ms.toFixed(3)),
+    row(METRIC.throughput.label, formatOps(r.overall_throughput)),
+    row("Target / achieved rate (ops/s)", `${r.target_rate} / ${formatOps(r.achieved_rate)}`),
+    row("Operations", String(r.total_operations)),
+    row("Errors", `${r.total_errors} (${(r.overall_error_rate * 100).toFixed(2)}%)`),
+    row("Fallbacks", String(r.fallbacks)),
+    row("P99 service time (ms)", r.service_time.p99_ms.toFixed(3)),
+    row("P99 schedule lag (ms)", r.schedule_lag.p99_ms.toFixed(3)),
+  ]) + `</section>`;
+}
+
+function runOperationsSection(r: RunReport, view: RunView): string {
+  const kinds = Object.entries(r.per_operation_stats).filter(([, s]) => s.count > 0);
+  if (kinds.length === 0) return "";
+  const rows = kinds.map(([kind, s]) => [
+    esc(kind),
+    String(s.count),
+    String(s.error_count),
+    (s.p50_latency_us / 1000).toFixed(3),
+    (s.p99_latency_us / 1000).toFixed(3),
+    (s.p999_latency_us / 1000).toFixed(3),
+    (s.service_p99_latency_us / 1000).toFixed(3),
+  ]);
+  return `<section id="operations"><h2>P99 per operation</h2>` +
+    operationsChart(kinds.map(([k]) => k), [view], [
+      kinds.map(([, s]) => s.p99_latency_us / 1000),
+    ]) +
+    table([
+      "Operation",
+      "Count",
+      "Errors",
+      "P50 (ms)",
+      "P99 (ms)",
+      "P99.9 (ms)",
+      "Service P99 (ms)",
+    ], rows) +
+    `</section>`;
+}
+
+/** The page for one run (`m17_check --html`): the comparison page without the comparison. */
+export function renderRunHtml(report: RunReport, reportPath: string): string {
+  const view = runView("Run", "run", COLORS.before, reportPath, report);
+  const status = report.valid
+    ? `<section id="status" class="verdict verdict-pass" data-valid="true"><p class="badge">VALID RUN</p>` +
+      `<p class="headline">${
+        esc(
+          `P99 ${formatMs(report.p99_latency_ms)} ms at ${
+            formatOps(report.overall_throughput)
+          } ops/s, ${report.total_errors} errors`,
+        )
+      }</p></section>`
+    : `<section id="status" class="verdict verdict-fail" data-valid="false"><p class="badge">INVALID RUN</p>` +
+      `<ul>${report.invalid_reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul></section>`;
+  return page(`m17 ${report.task} ${report.phase}: ${report.valid ? "valid" : "invalid"} run`, [
+    `<header><h1>${
+      esc(`Performance run: task ${report.task}, ${report.phase}`)
+    }</h1><p class="sub">${
+      esc(`${report.mode} mode · scenario ${report.scenario.name} · ${report.target.kind} target`)
+    }</p></header>`,
+    status,
+    runHeadlineSection(report),
+    spectrumSection([view]),
+    perSecondSection([view]),
+    runOperationsSection(report, view),
+    `<section id="runs"><h2>The run</h2>${table(["", "Run"], identityRows([view]), 99)}</section>`,
+    definitionsSection([view], []),
+    filesSection([view]),
+  ]);
+}

@@ -1,0 +1,172 @@
+/**
+ * The machine-readable renderings (`--json`): a comparison with its verdict, and a noise
+ * calibration. Keys are the report's own field names (the metric table's `key`), numbers are
+ * unformatted.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { metricJson } from "./json.ts";
+ * const m = metricJson({ before: 1, after: 2, delta: 1, changePct: 100 });
+ * strictEqual(m.change_pct, 100);
+ * strictEqual(m.ci, null);
+ * ```
+ * @module
+ */
+import { match } from "ts-pattern";
+import type { Comparison, MetricChange, NoiseFloors, Verdict } from "../verdict/types.ts";
+import { METRIC, METRIC_IDS, NOISE_METRICS, RUN_METRICS } from "../verdict/metrics.ts";
+import { exitCodeOf } from "../verdict/verdict.ts";
+import { ALPHA, type Calibration, CONFIDENCE } from "../verdict/significance.ts";
+import { BLOCK_SECONDS, BOOTSTRAP_SEED, RESAMPLES, SUB_BUCKETS } from "../verdict/stats.ts";
+import { VERSION } from "../shared/version.ts";
+
+/** One metric change as JSON (snake_case keys, null for a missing interval or p-value). */
+export function metricJson(m: MetricChange) {
+  return {
+    before: m.before,
+    after: m.after,
+    delta: m.delta,
+    change_pct: m.changePct,
+    ci: m.ci ?? null,
+    p_value: m.pValue ?? null,
+  };
+}
+
+function noiseFloorJson(floors: NoiseFloors | null) {
+  return floors && Object.fromEntries(NOISE_METRICS.map((id) => [METRIC[id].key, {
+    runs: floors[id].runs,
+    mean: floors[id].mean,
+    cv_pct: floors[id].cvPct,
+    max_pair_pct: floors[id].maxPairPct,
+    p95_pair_pct: floors[id].p95PairPct,
+  }]));
+}
+
+/** How the statistics were made, with the per-run values and tests when runs were repeated. */
+function statisticsJson(c: Comparison) {
+  const s = c.statistics;
+  const series = (r: Comparison["statistics"]["runs"]["before"]) => ({
+    group: r.group,
+    count: r.paths.length,
+    paths: r.paths,
+  });
+  const perRun = s.method === "runs" ? s.perRun : null;
+  return {
+    method: s.method,
+    reason: match(s)
+      .with({ method: "none" }, (none) => none.reason)
+      .with({ method: "bootstrap" }, { method: "runs" }, () => null)
+      .exhaustive(),
+    confidence: CONFIDENCE,
+    alpha: ALPHA,
+    bootstrap: s.method === "bootstrap"
+      ? {
+        block_seconds: BLOCK_SECONDS,
+        resamples: RESAMPLES,
+        seed: `0x${BOOTSTRAP_SEED.toString(16).toUpperCase()}`,
+        latency_bucket_relative_width: 1 / SUB_BUCKETS,
+        throughput: "completed requests per second (intervals[].completed)",
+      }
+      : null,
+    runs: { before: series(s.runs.before), after: series(s.runs.after) },
+    per_run: perRun && Object.fromEntries(RUN_METRICS.map((id) => {
+      const r = perRun[id];
+      return [METRIC[id].key, {
+        before: r.before,
+        after: r.after,
+        u: r.test.u,
+        p_value: r.test.pValue,
+        test: r.test.method,
+      }];
+    })),
+    noise_floor: { before: noiseFloorJson(s.noise.before), after: noiseFloorJson(s.noise.after) },
+  };
+}
+
+/** The machine-readable comparison (`--json`). */
+export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
+  const input = (r: Comparison["before"]) => ({
+    path: r.path,
+    legacy: r.legacy,
+    schema_version: r.schemaVersion,
+    scenario: r.scenario,
+    workload_fingerprint: r.workloadFingerprint,
+    target_kind: r.targetKind,
+    mode: r.mode,
+    diag: r.files.diag,
+    sys: r.files.sys,
+  });
+  const pos = c.positioning;
+  return {
+    tool: { name: "m17_compare", version: VERSION },
+    task: c.task,
+    mode: c.mode,
+    inputs: { before: input(c.before), after: input(c.after) },
+    thresholds: { p99_pct: v.thresholds.p99Pct, throughput_pct: v.thresholds.throughputPct },
+    metrics: Object.fromEntries(
+      METRIC_IDS.map((id) => [METRIC[id].key, metricJson(c.metrics[id])]),
+    ),
+    operations: c.operations.map((op) => ({
+      kind: op.kind,
+      count_before: op.countBefore,
+      count_after: op.countAfter,
+      p99_latency_ms: metricJson(op.p99Ms),
+    })),
+    service_p99_ms: c.serviceP99Ms ? metricJson(c.serviceP99Ms) : null,
+    positioning: pos
+      ? {
+        baseline: {
+          id: pos.baseline.id,
+          display_name: pos.baseline.displayName,
+          p99_ms: pos.baseline.p99Ms,
+          qps: pos.baseline.qps,
+          source: pos.baseline.source,
+          workload: pos.baseline.workload,
+          caveat: pos.baseline.caveat,
+        },
+        engram_p99_ms: pos.engramP99Ms,
+        gap_pct: pos.gapPct,
+        faster: pos.gapPct >= 0,
+      }
+      : null,
+    statistics: statisticsJson(c),
+    criteria: v.criteria.map((r) => ({
+      id: r.id,
+      status: r.status,
+      threshold_pct: match(r.id)
+        .with("p99", () => v.thresholds.p99Pct)
+        .with("throughput", () => v.thresholds.throughputPct)
+        .with("errors", "baseline", () => null)
+        .exhaustive(),
+    })),
+    verdict: v.kind,
+    rule: v.rule,
+    exit_code: exitCodeOf(v),
+    warnings,
+  };
+}
+
+/** `comparisonJson` as pretty-printed text. */
+export function renderJson(c: Comparison, v: Verdict, warnings: string[]): string {
+  return JSON.stringify(comparisonJson(c, v, warnings), null, 2) + "\n";
+}
+
+/** `--calibrate --json`. */
+export function renderCalibrationJson(cal: Calibration): string {
+  return JSON.stringify(
+    {
+      tool: { name: "m17_compare", version: VERSION },
+      task: cal.task,
+      phase: cal.phase,
+      source: cal.source,
+      runs: cal.paths,
+      values: Object.fromEntries(NOISE_METRICS.map((id) => [METRIC[id].key, cal.values[id]])),
+      noise_floor: noiseFloorJson(cal.floors),
+      thresholds: { p99_pct: cal.thresholds.p99Pct, throughput_pct: cal.thresholds.throughputPct },
+      below_noise_floor: cal.below.map((b) => METRIC[b.metric].key),
+    },
+    null,
+    2,
+  ) + "\n";
+}

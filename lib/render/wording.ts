@@ -1,0 +1,326 @@
+/**
+ * The sentences of a comparison that every rendering shares: the verdict lines, the summary
+ * for PERFORMANCE_LOG.md, the commit line, per-run values, notes on noise and the competitive
+ * positioning block. The terminal, Markdown, HTML and log renderings quote them as they are.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { formatRunValue } from "./wording.ts";
+ * strictEqual(formatRunValue("p99", 10.850), "10.85");
+ * strictEqual(formatRunValue("throughput", 999.94), "999.9");
+ * ```
+ * @module
+ */
+import { match } from "ts-pattern";
+import type { Comparison, CriterionId, Thresholds, Verdict } from "../verdict/types.ts";
+import {
+  METRIC,
+  METRIC_IDS,
+  type MetricId,
+  RUN_METRICS,
+  type RunMetricId,
+} from "../verdict/metrics.ts";
+import {
+  ALPHA,
+  CONFIDENCE,
+  SUGGESTED_RUNS,
+  thresholdsBelowNoise,
+} from "../verdict/significance.ts";
+import {
+  formatChange,
+  formatInterval,
+  formatMs,
+  formatOps,
+  formatPValue,
+  formatThreshold,
+  positionWords,
+  thresholdWords,
+} from "./format.ts";
+
+/** The headline metrics a table shows: each one either run has (old reports have no P99.9). */
+export function shownMetrics(c: Comparison): MetricId[] {
+  return METRIC_IDS.filter((id) => c.metrics[id].before !== null || c.metrics[id].after !== null);
+}
+
+/** The report heading (`=== Performance Comparison: Task 001 ===`). */
+export function headerLine(c: Comparison): string {
+  const kind = c.mode === "competitive"
+    ? "Competitive Performance Comparison"
+    : "Performance Comparison";
+  return `=== ${kind}: Task ${c.task} ===`;
+}
+
+/**
+ * One line per failed criterion (`⚠ REGRESSION: …`), or per inconclusive one
+ * (`? INCONCLUSIVE: …`), in criterion order; under the significance rule each line says how sure.
+ */
+export function regressionLines(c: Comparison, v: Verdict): string[] {
+  const [prefix, ids] = match(v)
+    .with({ kind: "pass" }, () => ["", []] as const)
+    .with({ kind: "regression" }, (r) => ["⚠ REGRESSION", r.failed] as const)
+    .with(
+      { kind: "competitive_regression" },
+      (r) => ["⚠ COMPETITIVE REGRESSION", r.failed] as const,
+    )
+    .with({ kind: "inconclusive" }, (r) => ["? INCONCLUSIVE", r.uncertain] as const)
+    .exhaustive();
+  const { p99, throughput, errors } = c.metrics;
+  const t = v.thresholds;
+  const sureness = (id: CriterionId) =>
+    v.rule === "point" ? "" : evidenceWords(c, id, v.kind === "inconclusive");
+  return ids.map((id) =>
+    `${prefix}: ` + match(id)
+      .with("p99", () =>
+        `P99 latency increased by ${formatChange(p99.changePct).slice(1)} ` +
+        `(${formatMs(p99.before!)}ms → ${formatMs(p99.after!)}ms; threshold: +${
+          formatThreshold(t.p99Pct)
+        }%)`)
+      .with("throughput", () =>
+        `Throughput decreased by ${formatChange(throughput.changePct).slice(1)} ` +
+        `(${formatOps(throughput.before!)} → ${formatOps(throughput.after!)} ops/s; ` +
+        `threshold: -${formatThreshold(t.throughputPct)}%)`)
+      .with("errors", () =>
+        `Errors increased from ${errors.before} to ${errors.after} (threshold: no increase)`)
+      .with("baseline", () => {
+        const pos = c.positioning!;
+        return `P99 latency is ${positionWords(pos.gapPct)} than the ${pos.baseline.displayName} ` +
+          `baseline (${formatMs(pos.engramP99Ms)}ms vs ${formatMs(pos.baseline.p99Ms)}ms)`;
+      })
+      .exhaustive() +
+    sureness(id)
+  );
+}
+
+/** The statistic behind a criterion's change (`95% interval [...]`, `p = 0.004`), or null. */
+function evidenceOf(c: Comparison, id: CriterionId): string | null {
+  // The baseline is a published number: it has no statistic.
+  const m = id === "baseline" ? null : c.metrics[id];
+  if (m?.pValue !== undefined) {
+    const { before, after } = c.statistics.runs;
+    return `one-sided Mann–Whitney p = ${formatPValue(m.pValue)} over ${before.paths.length} ` +
+      `before and ${after.paths.length} after runs`;
+  }
+  if (m?.ci !== undefined) return `${CONFIDENCE * 100}% interval ${formatInterval(m.ci)}`;
+  return null;
+}
+
+/** Why a failed criterion is (or is not) significant, for the significance rule's lines. */
+function evidenceWords(c: Comparison, id: CriterionId, inconclusive: boolean): string {
+  const evidence = evidenceOf(c, id);
+  if (!inconclusive) return evidence ? `; significant: ${evidence}` : "";
+  const why = match(c.statistics)
+    .with({ method: "none" }, (s) => s.reason)
+    .with({ method: "bootstrap" }, { method: "runs" }, () => "no per-second histograms")
+    .exhaustive();
+  return evidence ? `; not significant: ${evidence}` : `; not significant: no interval (${why})`;
+}
+
+/** The success line, with the threshold actually used. */
+export function successLine(c: Comparison, t: Thresholds): string {
+  const pct = thresholdWords(t);
+  return c.mode === "competitive"
+    ? `✓ No competitive regressions detected (within ${pct} threshold)`
+    : `✓ No significant regressions detected (within ${pct} threshold)`;
+}
+
+/** Notes for criteria that could not be judged (a before value of zero, no after P99). */
+export function notJudgedLines(v: Verdict): string[] {
+  return v.criteria.filter((r) => r.status === "n/a").map((r) =>
+    "Note: " + match(r.id)
+      .with("p99", () => "P99 latency change is N/A (before P99 below 0.001 ms)")
+      .with("throughput", () => "throughput change is N/A (before throughput below 0.001 ops/s)")
+      .with("errors", () => "error change is N/A")
+      .with("baseline", () => "position against the baseline is N/A (after P99 is zero)")
+      .exhaustive() +
+    ": not judged"
+  );
+}
+
+/** `Summary for PERFORMANCE_LOG.md:` block (without the heading). */
+export function summaryLines(c: Comparison, v: Verdict): string[] {
+  const { p50, p95, p99, throughput } = c.metrics;
+  const side = (s: "before" | "after") =>
+    `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
+    `${formatOps(throughput[s]!)} ops/s`;
+  const pct = thresholdWords(v.thresholds);
+  const status = match(v)
+    .with(
+      { kind: "pass" },
+      () =>
+        c.mode === "competitive" ? `✓ Within ${pct} competitive target` : `✓ Within ${pct} target`,
+    )
+    .with({ kind: "regression" }, (r) => `⚠ Regression (${failedSummary(c, r.failed)})`)
+    .with(
+      { kind: "competitive_regression" },
+      (r) => `⚠ Competitive regression (${failedSummary(c, r.failed)})`,
+    )
+    .with(
+      { kind: "inconclusive" },
+      (r) => `? Inconclusive (${failedSummary(c, r.uncertain)}, not significant)`,
+    )
+    .exhaustive();
+  const lines = [
+    `- Before: ${side("before")}`,
+    `- After:  ${side("after")}`,
+    `- Change: ${formatChange(p99.changePct)} P99 latency, ${
+      formatChange(throughput.changePct)
+    } throughput`,
+    `- Status: ${status}`,
+  ];
+  const pos = c.positioning;
+  if (pos) {
+    lines.push(
+      `- vs ${pos.baseline.displayName}: ${pos.gapPct.toFixed(1)}% (baseline: ${
+        formatMs(pos.baseline.p99Ms)
+      }ms)`,
+    );
+  }
+  return lines;
+}
+
+/** Short words for the failed criteria (`P99 +7.4%, errors 0 → 3`). */
+export function failedSummary(c: Comparison, failed: CriterionId[], decimals = 1): string {
+  const { p99, throughput, errors } = c.metrics;
+  return failed.map((id) =>
+    match(id)
+      .with("p99", () => `P99 ${formatChange(p99.changePct, decimals)}`)
+      .with("throughput", () => `throughput ${formatChange(throughput.changePct, decimals)}`)
+      .with("errors", () => `errors ${errors.before} → ${errors.after}`)
+      .with("baseline", () =>
+        `${positionWords(c.positioning!.gapPct)} than ${c.positioning!.baseline.displayName}`)
+      .exhaustive()
+  ).join(", ");
+}
+
+/** The ready line for the commit message. */
+export function commitLine(c: Comparison, v: Verdict): string {
+  const { p99, throughput } = c.metrics;
+  const pct = thresholdWords(v.thresholds);
+  const within = match(v.kind)
+    .with("pass", () => `within ${pct} target`)
+    .with("regression", "competitive_regression", () => `exceeds ${pct} target`)
+    .with("inconclusive", () => `exceeds ${pct} target, not significant`)
+    .exhaustive();
+  const changes = `P99 latency ${formatChange(p99.changePct)}, throughput ${
+    formatChange(throughput.changePct)
+  }`;
+  const pos = c.positioning;
+  return pos
+    ? `Performance (competitive): ${changes}, ${
+      positionWords(pos.gapPct)
+    } than ${pos.baseline.displayName} (${within})`
+    : `Performance: ${changes} (${within})`;
+}
+
+/** One run's value of a metric: ms as `formatMs`, throughput with one decimal, errors whole. */
+export function formatRunValue(id: RunMetricId, v: number): string {
+  return match(METRIC[id].unit)
+    .with("ms", () => formatMs(v))
+    .with("ops/s", () => v.toFixed(1))
+    .with("count", () => String(v))
+    .exhaustive();
+}
+
+/** Per-run values of each side when runs were repeated (`check --runs N`). */
+export function perRunLines(c: Comparison): string[] {
+  const s = c.statistics;
+  if (s.method !== "runs") return [];
+  const { perRun, runs: { before, after } } = s;
+  const sides = RUN_METRICS.map((id) =>
+    [id, `before: ${perRun[id].before.map((v) => formatRunValue(id, v)).join(" ")}`] as const
+  );
+  const width = Math.max(...sides.map(([, b]) => b.length));
+  return [
+    `Runs: ${before.paths.length} before, ${after.paths.length} after. The table shows per-run ` +
+    `medians and changes of medians;`,
+    `p: one-sided Mann–Whitney p-value that after is worse (significant when p ≤ ${ALPHA}).`,
+    ...sides.map(([id, b]) =>
+      `${METRIC[id].label.padEnd(20)} ${b.padEnd(width)}   after: ${
+        perRun[id].after.map((v) => formatRunValue(id, v)).join(" ")
+      }`
+    ),
+  ];
+}
+
+/**
+ * Plain-words notes on noise: a gated change whose interval contains the threshold, a change
+ * over the threshold that the runs do not show to be significant, or why there are no intervals.
+ */
+export function noiseLines(c: Comparison, t: Thresholds): string[] {
+  const s = c.statistics;
+  if (s.method === "none") {
+    return c.before.legacy || c.after.legacy
+      ? []
+      : [`Note: no ${CONFIDENCE * 100}% intervals: ${s.reason}`];
+  }
+  const runs = Math.max(s.runs.before.paths.length, s.runs.after.paths.length);
+  const rerun = `rerun both phases with --runs ${
+    runs > 1 ? Math.max(SUGGESTED_RUNS, 2 * runs) : SUGGESTED_RUNS
+  }`;
+  const gated = [
+    ["P99", c.metrics.p99, t.p99Pct],
+    ["Throughput", c.metrics.throughput, -t.throughputPct],
+  ] as const;
+  return gated.flatMap(([name, m, threshold]) => {
+    if (m.changePct === null) return [];
+    const change = formatChange(m.changePct);
+    if (m.ci) {
+      const [lo, hi] = m.ci;
+      return lo <= threshold && threshold <= hi
+        ? [
+          `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
+          `${formatInterval(m.ci)} contains the ${threshold < 0 ? "-" : ""}` +
+          `${formatThreshold(Math.abs(threshold))}% threshold; ${rerun}`,
+        ]
+        : [];
+    }
+    const over = threshold > 0 ? m.changePct > threshold : m.changePct < threshold;
+    return m.pValue !== undefined && over && m.pValue > ALPHA
+      ? [
+        `Note: ${name} change ${change} is over the threshold but not significant: one-sided ` +
+        `Mann–Whitney p = ${formatPValue(m.pValue)} over ${s.runs.before.paths.length} before ` +
+        `and ${s.runs.after.paths.length} after runs (needs p ≤ ${ALPHA}); ${rerun}`,
+      ]
+      : [];
+  });
+}
+
+/**
+ * Warnings for gated thresholds below the noise floor of a side with at least 3 runs (runs of one
+ * build, so their differences are noise).
+ */
+export function noiseFloorWarnings(c: Comparison, t: Thresholds): string[] {
+  return (["before", "after"] as const).flatMap((side) => {
+    const floors = c.statistics.noise[side];
+    return floors === null ? [] : thresholdsBelowNoise(floors, t).map((b) => {
+      const name = b.metric === "p99" ? "P99" : "throughput";
+      return `the ${formatThreshold(b.thresholdPct)}% ${name} threshold is below the noise ` +
+        `floor of the ${side} runs: ${name} changed by ${b.floor.p95PairPct.toFixed(1)}% ` +
+        `between two runs of the same build (95th percentile over ${b.floor.runs} runs), so a ` +
+        `change that size may be noise (see m17_compare ${c.task} --calibrate)`;
+    });
+  });
+}
+
+/** The `Competitive Positioning:` block, laid out as in the specification. */
+export function positioningLines(c: Comparison): string[] {
+  const pos = c.positioning;
+  if (!pos) return [];
+  const name = pos.baseline.displayName;
+  const b = pos.baseline;
+  const origin = [b.source, b.workload].filter(Boolean).join("; ");
+  return [
+    "Competitive Positioning:",
+    `${"Metric".padEnd(20)} vs ${name}`,
+    `${"-".repeat(20)} ${"-".repeat(10)}`,
+    pos.engramP99Ms < 0.001
+      ? `${"P99 latency".padEnd(20)} ${"N/A".padStart(6)}`
+      : `${"P99 latency".padEnd(20)} ${Math.abs(pos.gapPct).toFixed(1).padStart(6)}% ${
+        pos.gapPct >= 0 ? "faster" : "slower"
+      }`,
+    `${`${name} P99`.padEnd(20)} ${b.p99Ms.toFixed(2).padStart(6)}ms (baseline)`,
+    `${"Engram P99".padEnd(20)} ${pos.engramP99Ms.toFixed(2).padStart(6)}ms (Engram)`,
+    `${name} baseline source: ${origin}. ${b.caveat ?? "Indicative only: different workload."}`,
+  ];
+}

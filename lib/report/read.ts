@@ -1,0 +1,136 @@
+/**
+ * Reading a report file into a checked value: the current schema, or the old Rust tool's report
+ * (no `schema_version`, only the fields of `OLD_REPORT_FIELDS`). Every problem is a `UsageError`
+ * naming the file.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual, throws } from "node:assert/strict";
+ * import { parseReport } from "./read.ts";
+ * throws(() => parseReport("{", "a.json"), /a.json is truncated or empty/);
+ * throws(() => parseReport("{}", "a.json"), /field 'config_name' is missing or not a string/);
+ * ```
+ * @module
+ */
+import { UsageError } from "../shared/errors.ts";
+import {
+  type LegacyReport,
+  OLD_OP_STAT_FIELDS,
+  OLD_REPORT_FIELDS,
+  type OldReportField,
+  type RunReport,
+  SCHEMA_VERSION,
+} from "./schema.ts";
+
+/** A report read from disk, checked for every field compare uses. */
+export type LoadedReport =
+  | { kind: "current"; path: string; report: RunReport }
+  | { kind: "legacy"; path: string; report: LegacyReport };
+
+type Json = Record<string, unknown>;
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads and checks one report; every problem is a `UsageError` naming the file. */
+export async function readReport(path: string): Promise<LoadedReport> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
+    throw new UsageError(`cannot read report ${path}: ${why}`);
+  }
+  return parseReport(text, path);
+}
+
+/** Parses and checks the text of a report (see `readReport`). */
+export function parseReport(text: string, path: string): LoadedReport {
+  const json = parseJson(text, path);
+  const bad = (what: string) => new UsageError(`report ${path}: ${what}`);
+  for (const field of OLD_REPORT_FIELDS) {
+    const problem = oldFieldProblem(json, field);
+    if (problem !== null) throw bad(problem);
+  }
+  if (!("schema_version" in json)) {
+    return { kind: "legacy", path, report: json as unknown as LegacyReport };
+  }
+  if (json.schema_version !== SCHEMA_VERSION) {
+    throw bad(
+      `unknown schema_version ${JSON.stringify(json.schema_version)} ` +
+        `(this m17_compare reads version ${SCHEMA_VERSION}); use a matching m17_compare`,
+    );
+  }
+  const problem = currentFieldProblem(json);
+  if (problem !== null) throw bad(problem);
+  return { kind: "current", path, report: json as unknown as RunReport };
+}
+
+/** The JSON object of a report's text, or a `UsageError` saying why it is not one. */
+function parseJson(text: string, path: string): Json {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    const message = (e as Error).message.split("\n")[0];
+    // The parser stopped at (or past) the last character: the file ends early.
+    const at = /at position (\d+)/.exec(message);
+    const truncated = /end of JSON input/.test(message) ||
+      (at !== null && Number(at[1]) >= text.trimEnd().length);
+    throw new UsageError(
+      truncated
+        ? `report ${path} is truncated or empty (the JSON ends early); rerun the check`
+        : `report ${path} is not valid JSON: ${message}`,
+    );
+  }
+  if (!isObject(json)) throw new UsageError(`report ${path} is not a JSON object`);
+  return json;
+}
+
+/** What is wrong with one of the old tool's fields, or null when it is fine. */
+function oldFieldProblem(json: Json, field: OldReportField): string | null {
+  const value = json[field.key];
+  switch (field.kind) {
+    case "string":
+      return typeof value === "string" ? null : `field '${field.key}' is missing or not a string`;
+    case "number":
+      return typeof value === "number" && Number.isFinite(value)
+        ? null
+        : `field '${field.key}' is missing or not a number`;
+    case "op_stats": {
+      if (!isObject(value)) return `field '${field.key}' is missing or not an object`;
+      for (const [kind, stats] of Object.entries(value)) {
+        for (const stat of OLD_OP_STAT_FIELDS) {
+          if (!isObject(stats) || typeof stats[stat] !== "number") {
+            return `field '${field.key}.${kind}.${stat}' is missing or not a number`;
+          }
+        }
+      }
+      return null;
+    }
+  }
+}
+
+/** What is wrong with the fields m17 added that compare relies on, or null. */
+function currentFieldProblem(json: Json): string | null {
+  const checks: [ok: boolean, field: string, type: string][] = [
+    [typeof json.valid === "boolean", "valid", "a boolean"],
+    [
+      Array.isArray(json.invalid_reasons) &&
+      json.invalid_reasons.every((r) => typeof r === "string"),
+      "invalid_reasons",
+      "a list of strings",
+    ],
+    [typeof json.workload_fingerprint === "string", "workload_fingerprint", "a string"],
+    [
+      isObject(json.scenario) && typeof json.scenario.name === "string",
+      "scenario.name",
+      "a string",
+    ],
+    [isObject(json.target) && typeof json.target.kind === "string", "target.kind", "a string"],
+    [json.mode === "internal" || json.mode === "competitive", "mode", "internal or competitive"],
+  ];
+  const failed = checks.find(([ok]) => !ok);
+  return failed ? `field '${failed[1]}' is missing or not ${failed[2]}` : null;
+}

@@ -1,0 +1,204 @@
+/**
+ * Every rule that marks a run invalid, in one place. Invalid means the instrument failed, never
+ * that the server was slow: the generator fell behind on its own, the run was interrupted, the
+ * target died, preload failed, or too many requests got no answer for the latencies to mean
+ * anything. Rules are pure functions from measured facts to typed reasons; `describeReason`
+ * gives the text stored in the report's `invalid_reasons`.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual, strictEqual } from "node:assert/strict";
+ * import { describeReason, windowValidity } from "./validity.ts";
+ * const { reasons } = windowValidity({
+ *   interrupted: false, due: 1000, sent: 1000, achievedRate: 1000, targetRate: 1000,
+ *   arrival: "constant", cappedSends: 0, generatorLagP99Ms: 25,
+ * });
+ * deepStrictEqual(reasons, [{ kind: "generator_lag", lagP99Ms: 25 }]);
+ * strictEqual(
+ *   describeReason(reasons[0]),
+ *   "the load generator fell behind: schedule lag P99 25.0 ms > 10 ms (host overloaded?)",
+ * );
+ * ```
+ * @module
+ */
+import { match } from "ts-pattern";
+
+/** Generator lag P99 above this means the load generator could not keep its schedule. */
+export const GENERATOR_LAG_P99_LIMIT_MS = 10;
+/** Allowed relative shortfall of the achieved send rate. */
+export const RATE_TOLERANCE = 0.01;
+/** Share of measured requests without an answer (timeout, no connection) that makes a run invalid. */
+export const UNANSWERED_LIMIT = 0.01;
+
+/** Where a run was when it was interrupted (the stage named in the message). */
+export type RunStage = "target start-up" | "preload" | "warm-up" | "the measured window";
+
+/** A signal (SIGINT, SIGTERM) stopped the run during `stage`; `signal` null when unnamed. */
+export interface Interrupted {
+  kind: "interrupted";
+  signal: string | null;
+  stage: RunStage;
+}
+
+/** The target stopped being usable (`death` is the target's own description). */
+export interface TargetDied {
+  kind: "target_died";
+  death: string;
+  during: "preload" | "the run";
+}
+
+/** Why a run's numbers cannot be trusted; `describeReason` renders each. */
+export type InvalidReason =
+  | Interrupted
+  | TargetDied
+  | { kind: "preload_errors"; errors: number; firstError: string | null }
+  /** The run stopped before warm-up (interrupted or target dead during preload). */
+  | { kind: "no_measured_window"; cause: Interrupted | TargetDied }
+  | { kind: "window_interrupted" }
+  | { kind: "rate_short"; sent: number; due: number }
+  | { kind: "off_schedule"; achievedRate: number; targetRate: number }
+  | { kind: "generator_lag"; lagP99Ms: number }
+  | {
+    kind: "unanswered";
+    timeouts: number;
+    refused: number;
+    requests: number;
+    timeoutMs: number;
+  };
+
+/** Facts a reader should know that do not invalidate the run. */
+export type RunNote = {
+  kind: "capped_sends";
+  achievedRate: number;
+  targetRate: number;
+  cappedSends: number;
+};
+
+/** The report text of a reason (byte-identical to what reports have always stored). */
+export function describeReason(r: InvalidReason): string {
+  return match(r)
+    .with(
+      { kind: "interrupted" },
+      (i) => `interrupted by ${i.signal ?? "a signal"} during ${i.stage}`,
+    )
+    .with({ kind: "target_died" }, (d) => `${d.death} during ${d.during}`)
+    .with(
+      { kind: "preload_errors" },
+      (p) => `preload had ${p.errors} errors (first: ${p.firstError})`,
+    )
+    .with({ kind: "no_measured_window" }, (n) => `${describeReason(n.cause)}: no measured window`)
+    .with({ kind: "window_interrupted" }, () => "run interrupted before the measured window ended")
+    .with(
+      { kind: "rate_short" },
+      (s) =>
+        `achieved rate off target: sent ${s.sent} of ${s.due} due requests (more than ${
+          RATE_TOLERANCE * 100
+        }% short)`,
+    )
+    .with(
+      { kind: "off_schedule" },
+      (o) =>
+        `${
+          rateOffTarget(o.achievedRate, o.targetRate)
+        }: the load generator did not send on schedule`,
+    )
+    .with(
+      { kind: "generator_lag" },
+      (g) =>
+        `the load generator fell behind: schedule lag P99 ${
+          g.lagP99Ms.toFixed(1)
+        } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`,
+    )
+    .with({ kind: "unanswered" }, (u) => {
+      const missing = u.timeouts + u.refused;
+      return `${missing} of ${u.requests} requests (${
+        ((100 * missing) / u.requests).toFixed(1)
+      }%) got no answer (${u.timeouts} timed out after ${u.timeoutMs} ms, ${u.refused} could not connect): ` +
+        `over ${UNANSWERED_LIMIT * 100}%, the percentiles are not response times`;
+    })
+    .exhaustive();
+}
+
+/** The report text of a note. */
+export function describeNote(n: RunNote): string {
+  return `${
+    rateOffTarget(n.achievedRate, n.targetRate)
+  }: ${n.cappedSends} requests waited for one of the --max-in-flight slots; their response times include that wait`;
+}
+
+function rateOffTarget(achievedRate: number, targetRate: number): string {
+  return `achieved send rate ${
+    achievedRate.toFixed(1)
+  } ops/s is more than 1% off the target ${targetRate} ops/s`;
+}
+
+/** What the measured window tells about the generator's own punctuality. */
+export interface WindowFacts {
+  interrupted: boolean;
+  /** Measured requests due in the window, and how many were sent. */
+  due: number;
+  sent: number;
+  /** Sends per second over the send span. */
+  achievedRate: number;
+  targetRate: number;
+  /** The scenario's arrival pattern; only a constant rate has a target to miss. */
+  arrival: string;
+  /** Requests that waited for an in-flight slot. */
+  cappedSends: number;
+  /** Schedule lag P99 of sends not held by the in-flight cap. */
+  generatorLagP99Ms: number;
+}
+
+/**
+ * The window's reasons (in report order) and notes: interrupted, fewer sends than due, a
+ * constant rate missed (a note instead when the in-flight cap held the sends: the server did
+ * not keep up, which is a measurement), and the generator's own lag.
+ */
+export function windowValidity(f: WindowFacts): { reasons: InvalidReason[]; notes: RunNote[] } {
+  const reasons: InvalidReason[] = [];
+  const notes: RunNote[] = [];
+  if (f.interrupted) reasons.push({ kind: "window_interrupted" });
+  if (!f.interrupted && f.due > 0 && f.sent < f.due * (1 - RATE_TOLERANCE)) {
+    reasons.push({ kind: "rate_short", sent: f.sent, due: f.due });
+  }
+  if (
+    !f.interrupted && f.arrival === "constant" && f.sent > 0 &&
+    Math.abs(f.achievedRate - f.targetRate) > f.targetRate * RATE_TOLERANCE
+  ) {
+    const rates = { achievedRate: f.achievedRate, targetRate: f.targetRate };
+    if (f.cappedSends > f.sent * RATE_TOLERANCE) {
+      notes.push({ kind: "capped_sends", ...rates, cappedSends: f.cappedSends });
+    } else {
+      reasons.push({ kind: "off_schedule", ...rates });
+    }
+  }
+  if (f.generatorLagP99Ms > GENERATOR_LAG_P99_LIMIT_MS) {
+    reasons.push({ kind: "generator_lag", lagP99Ms: f.generatorLagP99Ms });
+  }
+  return { reasons, notes };
+}
+
+/** What `unansweredReason` needs from a measured window. */
+export interface AnswerFacts {
+  errorsByKind: Record<string, number>;
+  sent: number;
+  completed: number;
+}
+
+/**
+ * Why a run's latencies are not measurements: more than 1% of its requests got no answer. A
+ * timeout records the timeout, not the response time, and a refused connection fails at once,
+ * so both would pass for latencies. Error responses (HTTP 5xx) are answers and do not count.
+ */
+export function unansweredReason(f: AnswerFacts, timeoutMs: number): InvalidReason | null {
+  const timeouts = f.errorsByKind.timeout ?? 0;
+  const refused = f.errorsByKind.connection ?? 0;
+  const requests = Math.max(f.sent, f.completed, 1);
+  if (timeouts + refused <= requests * UNANSWERED_LIMIT) return null;
+  return { kind: "unanswered", timeouts, refused, requests, timeoutMs };
+}
+
+/** Preload errors make the run invalid (the measured state is not the scenario's). */
+export function preloadReason(errors: number, firstError: string | null): InvalidReason | null {
+  return errors > 0 ? { kind: "preload_errors", errors, firstError } : null;
+}

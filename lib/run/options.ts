@@ -1,0 +1,40 @@
+/**
+ * The options of one `check` run, as the command line parsed them.
+ * @module
+ */
+import type { ReferenceKnobs } from "../target/target.ts";
+
+/** Options of one check run, already parsed from the command line. */
+export interface CheckOptions {
+  task: string;
+  phase: "before" | "after";
+  competitive: boolean;
+  scenario?: string;
+  seed?: bigint;
+  rate?: number;
+  durationSeconds?: number;
+  warmupSeconds?: number;
+  url?: string;
+  reference: boolean;
+  knobs: ReferenceKnobs;
+  /** Engram checkout to measure (default: the current directory when it is one). */
+  engramDir?: string;
+  /** Run `cargo build --release` before starting Engram (false with --no-build). */
+  build: boolean;
+  /** Engram's HTTP port. */
+  port: number;
+  /** Keep Engram's fresh data dir after the run. */
+  keepData: boolean;
+  /** Deadline for Engram's /health to answer 200. */
+  startupTimeoutMs: number;
+  outDir: string;
+  timeoutMs: number;
+  maxInFlight: number;
+  preloadConcurrency: number;
+  quiet: boolean;
+  /** Also write `<stem>.html`, the self-contained single-run page (lib/render/html_run.ts). */
+  html: boolean;
+  runIndex: number;
+  runCount: number;
+  runGroup: string;
+}

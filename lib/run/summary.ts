@@ -1,0 +1,51 @@
+/**
+ * The quick summary printed at the end of a run (terminal and `_loadtest.log`).
+ * @module
+ */
+import type { RunReport } from "../report/schema.ts";
+import type { RunFiles } from "../report/files.ts";
+import type { RunLog } from "./run_log.ts";
+
+/** Prints the run's headline numbers, its validity and where its files are. */
+export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
+  const ms = (x: number) => `${x.toFixed(3)} ms`;
+  log.line("");
+  log.line(`=== Quick Summary (${r.config_name}, ${r.target.kind} target) ===`);
+  log.line(
+    `operations:    ${r.total_operations} in ${r.elapsed_seconds.toFixed(1)} s  (${
+      r.overall_throughput.toFixed(2)
+    } ops/s; target ${r.target_rate}, sent at ${r.achieved_rate.toFixed(2)})`,
+  );
+  log.line(
+    `errors:        ${r.total_errors} (${(r.overall_error_rate * 100).toFixed(2)}%)${
+      Object.keys(r.errors_by_kind).length ? "  " + JSON.stringify(r.errors_by_kind) : ""
+    }`,
+  );
+  if (r.fallbacks > 0) {
+    log.line(
+      `fallbacks:     ${r.fallbacks} recalls fell back to similarity mode (server rejected spreading/hybrid)`,
+    );
+  }
+  log.line(
+    `response time: P50 ${ms(r.p50_latency_ms)}  P95 ${ms(r.p95_latency_ms)}  P99 ${
+      ms(r.p99_latency_ms)
+    }  P99.9 ${ms(r.p999_latency_ms)}  max ${ms(r.max_latency_ms)}   (due → response)`,
+  );
+  log.line(
+    `service time:  P50 ${ms(r.service_time.p50_ms)}  P95 ${ms(r.service_time.p95_ms)}  P99 ${
+      ms(r.service_time.p99_ms)
+    }  P99.9 ${ms(r.service_time.p999_ms)}  max ${ms(r.service_time.max_ms)}   (send → response)`,
+  );
+  log.line(
+    `schedule lag:  P50 ${ms(r.schedule_lag.p50_ms)}  P99 ${ms(r.schedule_lag.p99_ms)}  max ${
+      ms(r.schedule_lag.max_ms)
+    }  late sends ${r.late_sends}, held by in-flight cap ${r.capped_sends}`,
+  );
+  if (r.validation && !r.validation.passed) {
+    log.line(`scenario validation: ${r.validation.failures.join("; ")}`);
+  }
+  for (const note of r.notes ?? []) log.line(`note:          ${note}`);
+  if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
+  log.line(`report:        ${files.report}`);
+  log.line(`files:         ${files.log}, ${files.sys}, ${files.diag}, ${files.hlog}`);
+}

@@ -1,0 +1,105 @@
+/**
+ * Target up and target down, whatever the kind: `startTarget` builds and starts Engram, starts
+ * the reference server or checks a `--url` server, saying what it does through `say`;
+ * `stopTarget` stops what was started.
+ * @module
+ */
+import { match } from "ts-pattern";
+import { buildEngram, startEngram } from "./engram.ts";
+import { startReference } from "./reference.ts";
+import type { ReferenceKnobs, Target } from "./target.ts";
+import { connectUrl } from "./url.ts";
+
+/** Which target to bring up, told apart by its kind. */
+export type TargetSpec =
+  | { kind: "url"; url: string }
+  | {
+    kind: "engram";
+    /** The checkout (from `findEngramCheckout`). */
+    dir: string;
+    /** Run `cargo build --release` first. */
+    build: boolean;
+    port: number;
+    /** Results directory (the fresh data dir goes here) and the run's file stem. */
+    outDir: string;
+    stem: string;
+    keepData: boolean;
+    startupTimeoutMs: number;
+  }
+  | { kind: "reference"; knobs: ReferenceKnobs; /** Embedding dimension. */ dim: number };
+
+/** Options of `startTarget`. */
+export interface StartTargetOptions {
+  spec: TargetSpec;
+  /** Build and server output (the run's `_server.log`). */
+  serverLog: string;
+  /** Aborting stops what was started and fails the start. */
+  signal: AbortSignal;
+  /** One line of progress for the run's log. */
+  say: (line: string) => void;
+}
+
+/** Brings the target up and returns it healthy; the caller must `stopTarget` it. */
+export async function startTarget(o: StartTargetOptions): Promise<Target> {
+  const { spec, say } = o;
+  return await match(spec)
+    .with({ kind: "url" }, async (s) => {
+      const t = await connectUrl(s.url, o.signal);
+      say(
+        `target: running server at ${t.url} (version ${
+          t.version ?? "unknown"
+        }); nothing started or stopped`,
+      );
+      return t;
+    })
+    .with({ kind: "engram" }, async (s) => {
+      if (s.build) {
+        say(`target: Engram checkout ${s.dir}: cargo build --release (output in ${o.serverLog})`);
+        await buildEngram(s.dir, o.serverLog, o.signal);
+      } else {
+        say(
+          `target: Engram checkout ${s.dir}: --no-build, using the existing target/release/engram`,
+        );
+      }
+      const t = await startEngram({
+        dir: s.dir,
+        port: s.port,
+        outDir: s.outDir,
+        stem: s.stem,
+        logPath: o.serverLog,
+        keepData: s.keepData,
+        startupTimeoutMs: s.startupTimeoutMs,
+        signal: o.signal,
+      });
+      const d = t.details;
+      const commit = d.git_commit !== null ? d.git_commit.slice(0, 12) : "not a git checkout";
+      say(
+        `target: engram ${
+          t.version ?? "(version unknown)"
+        } at ${t.url} (pid ${d.pid}, commit ${commit}${
+          d.git_dirty ? " with uncommitted changes" : ""
+        }), fresh data dir ${d.data_dir}${s.keepData ? " (kept)" : ""}`,
+      );
+      return t;
+    })
+    .with({ kind: "reference" }, async (s) => {
+      say("target: BUILT-IN REFERENCE SERVER (not Engram) — starting it on a free loopback port");
+      const t = await startReference(s.knobs, {
+        dim: s.dim,
+        logPath: o.serverLog,
+        signal: o.signal,
+      });
+      say(`target: reference server ${t.version ?? ""} at ${t.url} (pid ${t.process.pid})`);
+      return t;
+    })
+    .exhaustive();
+}
+
+/** Stops what `startTarget` started (nothing for `--url`), saying so when a process stops. */
+export async function stopTarget(target: Target, say: (line: string) => void): Promise<void> {
+  if (target.kind === "url") return await target.stop();
+  const name = target.kind === "engram" ? "engram" : "reference server";
+  say(`target: stopping the ${name} (pid ${target.process.pid})`);
+  await target.stop();
+  say(`target: ${name} stopped`);
+}

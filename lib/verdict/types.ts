@@ -1,0 +1,149 @@
+/**
+ * The values a comparison produces and renderers consume: a `Comparison` (both runs, their
+ * changes and statistics) and a `Verdict` on it. Types only, so every verdict module and
+ * renderer can share them without importing each other.
+ * @module
+ */
+import type { Baseline } from "./baselines.ts";
+import type { Mode } from "../report/schema.ts";
+import type { GatedMetricId, MetricId, NoiseMetricId, RunMetricId } from "./metrics.ts";
+import type { MannWhitneyResult, NoiseFloor } from "./stats.ts";
+
+/** A value, or why it could not be had (no per-second histograms, runs too short, …). */
+export type Availability<T> =
+  | { kind: "ok"; value: T }
+  | { kind: "unavailable"; reason: string };
+
+/** One metric on both sides. */
+export interface MetricChange {
+  /** Null when the run does not have the metric (old-tool reports have no P99.9). */
+  before: number | null;
+  after: number | null;
+  /** after − before. */
+  delta: number | null;
+  /** (after − before) / before × 100; null ("N/A") when a side is missing or |before| < 0.001. */
+  changePct: number | null;
+  /** Confidence interval of `changePct` in percent, when a statistics step computed one. */
+  ci?: [lo: number, hi: number];
+  /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
+  pValue?: number;
+}
+
+/** What identifies a run and where its files are. */
+export interface RunInfo {
+  path: string;
+  /** An old Rust load generator report (no schema_version). */
+  legacy: boolean;
+  schemaVersion: number | null;
+  scenario: string;
+  workloadFingerprint: string | null;
+  targetKind: string | null;
+  mode: Mode | null;
+  /** Diagnostics and system-metrics files written next to the report. */
+  files: { diag: string; sys: string };
+}
+
+/** One operation kind's P99 on both sides (only kinds that ran on at least one side). */
+export interface OperationChange {
+  kind: string;
+  countBefore: number;
+  countAfter: number;
+  p99Ms: MetricChange;
+}
+
+/** The after run against a competitor's published P99. */
+export interface Positioning {
+  baseline: Baseline;
+  engramP99Ms: number;
+  /** (baseline − engram) / baseline × 100: positive means Engram is faster. */
+  gapPct: number;
+}
+
+/** The runs of one side (several when `check --runs N` wrote a group). */
+export interface RunSeries {
+  /** `run.group` of the reports; null for old-tool reports. */
+  group: string | null;
+  /** Report paths in run order. */
+  paths: string[];
+}
+
+/** One metric over repeated runs: the values in run order and the test that after is worse. */
+export interface RunTest {
+  before: number[];
+  after: number[];
+  /** One-sided Mann–Whitney U test; `u` counts (before, after) pairs where after is worse. */
+  test: MannWhitneyResult;
+}
+
+/** The noise floor of each noise metric over runs of one build. */
+export type NoiseFloors = Record<NoiseMetricId, NoiseFloor>;
+
+/** What every statistics method records: the runs of each side and their noise floors. */
+interface StatisticsBase {
+  runs: { before: RunSeries; after: RunSeries };
+  /** Noise floor of each side with at least 3 runs. */
+  noise: { before: NoiseFloors | null; after: NoiseFloors | null };
+}
+
+/**
+ * How sure the changes are: bootstrap intervals (one run per side: `ci` on P50/P95/P99/
+ * throughput), repeated-run tests (several runs on a side: `pValue` on P50/P95/P99/throughput/
+ * errors, with the per-run values) or neither (`reason` says why).
+ */
+export type Statistics =
+  | StatisticsBase & { method: "bootstrap" }
+  | StatisticsBase & { method: "runs"; perRun: Record<RunMetricId, RunTest> }
+  | StatisticsBase & { method: "none"; reason: string };
+
+/** Everything a renderer needs; derived from the two reports only. */
+export interface Comparison {
+  task: string;
+  mode: Mode;
+  before: RunInfo;
+  after: RunInfo;
+  metrics: Record<MetricId, MetricChange>;
+  operations: OperationChange[];
+  /** Service time (send → response) P99: context, never part of the verdict. */
+  serviceP99Ms: MetricChange | null;
+  positioning: Positioning | null;
+  /** How sure the changes are. */
+  statistics: Statistics;
+}
+
+/** Regression thresholds in percent. */
+export interface Thresholds {
+  p99Pct: number;
+  throughputPct: number;
+}
+
+/** The criteria of the verdict: the gated metrics, and the competitor baseline. */
+export type CriterionId = GatedMetricId | "baseline";
+
+/**
+ * One criterion's outcome; "n/a" when it cannot be judged (change N/A, no baseline);
+ * "inconclusive" (significance rule only) when over the threshold but not significantly worse.
+ */
+export interface CriterionResult {
+  id: CriterionId;
+  status: "pass" | "fail" | "n/a" | "inconclusive";
+}
+
+/**
+ * The rule behind a verdict: "point" is the specification's rule on point estimates;
+ * "significance" also requires a change over the threshold to be significantly worse.
+ */
+export type VerdictRule = "point" | "significance";
+
+interface VerdictBase {
+  rule: VerdictRule;
+  thresholds: Thresholds;
+  criteria: CriterionResult[];
+}
+
+/** The verdict: which criteria failed and what that means for the exit code. */
+export type Verdict =
+  | VerdictBase & { kind: "pass" }
+  | VerdictBase & { kind: "regression"; failed: CriterionId[] }
+  | VerdictBase & { kind: "competitive_regression"; failed: CriterionId[] }
+  /** Over a threshold, but not significantly (significance rule only): exit 4. */
+  | VerdictBase & { kind: "inconclusive"; uncertain: CriterionId[] };

@@ -1,0 +1,137 @@
+/**
+ * Reading reports: the old Rust tool's reports and current ones are told apart and checked for
+ * every field compare uses; each problem is one line naming the file and the field.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { parseReport, readReport } from "../../lib/report/read.ts";
+import {
+  OLD_COMPARE_FIELDS,
+  OLD_OP_STAT_FIELDS,
+  OLD_REPORT_FIELDS,
+  SCHEMA_VERSION,
+} from "../../lib/report/schema.ts";
+import { UsageError } from "../../lib/shared/errors.ts";
+import { makeReport, shapedSamples, toLegacy } from "../fixtures/make_report.ts";
+
+const fixture = (name: string) =>
+  fileURLToPath(new URL(`../fixtures/reports/${name}`, import.meta.url));
+const LEGACY = fixture("legacy_005_before_20251109_232213.json");
+const CURRENT = fixture("current_001_after_20250101_120000.json");
+
+const current = () =>
+  makeReport({ samplesMs: { Store: shapedSamples({ p50: 1, p95: 2, p99: 3, p999: 4 }) } });
+const text = (value: unknown) => JSON.stringify(value);
+
+Deno.test("readReport(): an old Rust tool report is read as legacy, with exactly its fields", async () => {
+  const loaded = await readReport(LEGACY);
+  assert.equal(loaded.kind, "legacy");
+  assert.equal(loaded.path, LEGACY);
+  assert.deepEqual(Object.keys(loaded.report), OLD_REPORT_FIELDS.map((f) => f.key));
+  for (const stats of Object.values(loaded.report.per_operation_stats)) {
+    assert.deepEqual(Object.keys(stats), [...OLD_OP_STAT_FIELDS]);
+  }
+  assert.equal(loaded.report.p99_latency_ms, 0.606);
+});
+
+Deno.test("readReport(): a current report on disk is read as current", async () => {
+  const loaded = await readReport(CURRENT);
+  assert.equal(loaded.kind, "current");
+  if (loaded.kind !== "current") return;
+  assert.equal(loaded.report.schema_version, SCHEMA_VERSION);
+  assert.equal(loaded.report.task, "001");
+  assert.equal(loaded.report.phase, "after");
+  assert.equal(loaded.report.valid, true);
+});
+
+Deno.test("current reports carry every old field and the old compare script's jq fields", async () => {
+  for (const report of [current(), JSON.parse(await Deno.readTextFile(CURRENT))]) {
+    for (const field of OLD_REPORT_FIELDS) assert.ok(field.key in report, field.key);
+    for (const field of OLD_COMPARE_FIELDS) assert.equal(typeof report[field], "number", field);
+  }
+});
+
+Deno.test("parseReport(): a report made legacy by toLegacy() round-trips", () => {
+  const legacy = toLegacy(current());
+  const loaded = parseReport(text(legacy), "l.json");
+  assert.equal(loaded.kind, "legacy");
+  assert.deepEqual(loaded.report, legacy);
+});
+
+Deno.test("parseReport(): broken JSON says truncated or not valid", () => {
+  for (const t of ["", "{", '{"a": [1, 2', "   "]) {
+    assert.throws(
+      () => parseReport(t, "r.json"),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message ===
+          "report r.json is truncated or empty (the JSON ends early); rerun the check",
+    );
+  }
+  assert.throws(
+    () => parseReport("{x}", "r.json"),
+    /^UsageError: report r.json is not valid JSON: /,
+  );
+  for (const t of ["[]", "3", "null", '"s"']) {
+    assert.throws(() => parseReport(t, "r.json"), {
+      name: "UsageError",
+      message: "report r.json is not a JSON object",
+    });
+  }
+});
+
+Deno.test("parseReport(): every old field is checked, in the old tool's order", () => {
+  const legacy = toLegacy(current()) as unknown as Record<string, unknown>;
+  for (const field of OLD_REPORT_FIELDS) {
+    const { [field.key]: _, ...without } = legacy;
+    const type = { string: "a string", number: "a number", op_stats: "an object" }[field.kind];
+    assert.throws(() => parseReport(text(without), "r.json"), {
+      message: `report r.json: field '${field.key}' is missing or not ${type}`,
+    });
+  }
+  assert.throws(() => parseReport(text({ ...legacy, total_errors: "3" }), "r.json"), {
+    message: "report r.json: field 'total_errors' is missing or not a number",
+  });
+});
+
+Deno.test("parseReport(): every old per-operation field is checked", () => {
+  const legacy = toLegacy(current());
+  for (const stat of OLD_OP_STAT_FIELDS) {
+    const { [stat]: _, ...store } = legacy.per_operation_stats.Store;
+    const broken = { ...legacy, per_operation_stats: { Store: store } };
+    assert.throws(() => parseReport(text(broken), "r.json"), {
+      message:
+        `report r.json: field 'per_operation_stats.Store.${stat}' is missing or not a number`,
+    });
+  }
+  assert.equal(parseReport(text({ ...legacy, per_operation_stats: {} }), "r.json").kind, "legacy");
+});
+
+Deno.test("parseReport(): current reports need their version and the fields compare uses", () => {
+  const report = current() as unknown as Record<string, unknown>;
+  assert.equal(parseReport(text(report), "r.json").kind, "current");
+  assert.throws(() => parseReport(text({ ...report, schema_version: 99 }), "r.json"), {
+    message:
+      `report r.json: unknown schema_version 99 (this m17_compare reads version ${SCHEMA_VERSION}); use a matching m17_compare`,
+  });
+  const cases: [Record<string, unknown>, string][] = [
+    [{ valid: "yes" }, "field 'valid' is missing or not a boolean"],
+    [{ invalid_reasons: [1] }, "field 'invalid_reasons' is missing or not a list of strings"],
+    [{ workload_fingerprint: null }, "field 'workload_fingerprint' is missing or not a string"],
+    [{ scenario: {} }, "field 'scenario.name' is missing or not a string"],
+    [{ target: { kind: 1 } }, "field 'target.kind' is missing or not a string"],
+    [{ mode: "fast" }, "field 'mode' is missing or not internal or competitive"],
+  ];
+  for (const [change, message] of cases) {
+    assert.throws(() => parseReport(text({ ...report, ...change }), "r.json"), {
+      message: `report r.json: ${message}`,
+    });
+  }
+});
+
+Deno.test("readReport(): a missing file is a usage error naming it", async () => {
+  await assert.rejects(() => readReport("/nonexistent/r.json"), {
+    name: "UsageError",
+    message: "cannot read report /nonexistent/r.json: no such file",
+  });
+});

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import { healthLost, waitHealthy } from "../../lib/target/health.ts";
+
+/** A /health stub answering `statuses` in turn (the last one forever). */
+function stub(statuses: number[]) {
+  let i = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    const status = statuses[Math.min(i++, statuses.length - 1)];
+    return Response.json({ version: "9.9" }, { status });
+  });
+  return { server, url: `http://127.0.0.1:${server.addr.port}`, probes: () => i };
+}
+
+/** A loopback port nobody listens on. */
+function closedPort(): string {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return `http://127.0.0.1:${port}`;
+}
+
+Deno.test("waitHealthy() polls until 200 and returns the reported version", async () => {
+  const s = stub([503, 503, 200]);
+  try {
+    const r = await waitHealthy(s.url, { timeoutMs: 5000 });
+    assert.deepEqual(r, { kind: "healthy", version: "9.9" });
+    assert.equal(s.probes(), 3);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("waitHealthy() gives up at the deadline naming the last answer", async () => {
+  const s = stub([503]);
+  try {
+    const t0 = performance.now();
+    const r = await waitHealthy(s.url, { timeoutMs: 400 });
+    assert.deepEqual(r, { kind: "timed_out", last: "HTTP 503" });
+    assert.ok(performance.now() - t0 < 1500);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
+Deno.test("waitHealthy() ends at once when the process exits or the signal aborts", async () => {
+  const url = closedPort();
+  const exited = await waitHealthy(url, { timeoutMs: 5000, exited: Promise.resolve() });
+  assert.deepEqual(exited, { kind: "exited" });
+  const interrupted = await waitHealthy(url, { timeoutMs: 5000, signal: AbortSignal.abort() });
+  assert.deepEqual(interrupted, { kind: "interrupted" });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 150);
+  const t0 = performance.now();
+  const later = await waitHealthy(url, { timeoutMs: 5000, signal: ac.signal });
+  assert.deepEqual(later, { kind: "interrupted" });
+  assert.ok(performance.now() - t0 < 1000);
+});
+
+Deno.test("healthLost() is null for a healthy server, else says what happened", async () => {
+  const s = stub([200, 500]);
+  try {
+    assert.equal(await healthLost(s.url), null);
+    assert.equal(await healthLost(s.url), `server at ${s.url} answers /health with HTTP 500`);
+  } finally {
+    await s.server.shutdown();
+  }
+  const url = closedPort();
+  assert.equal(
+    await healthLost(url),
+    `server at ${url} no longer answers /health (connection refused)`,
+  );
+});
