@@ -7,14 +7,15 @@
  * Drop-in for the old `scripts/m17_performance_check.sh`. Each run (lib/run/check.ts `runCheck`):
  * scenario → target up → preload → warm-up → measured run → artifacts → target down.
  * Exit codes: 0 a valid report was written; 1 the run failed or is invalid; 3 usage or
- * configuration error; 70 internal error (a bug); 130/143 interrupted.
+ * configuration error; 70 internal error (a bug); 129/130/143 interrupted (SIGHUP/INT/TERM).
  * @module
  */
 import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { CHECK_USAGE, checkVerb, parseCheckArgs } from "./lib/cli/check_args.ts";
 import { diagCommand } from "./lib/cli/diag_args.ts";
-import { installCommand } from "./lib/cli/install_args.ts";
+import { installCommand, uninstallCommand } from "./lib/cli/install_args.ts";
 import { runChecks } from "./lib/cli/run_checks.ts";
+import { checkoutToMeasure } from "./lib/run/steps.ts";
 import { failure } from "./lib/cli/exit.ts";
 import { dryRunText } from "./lib/workload/dry_run.ts";
 import { prepareScenario } from "./lib/workload/prepare.ts";
@@ -29,6 +30,8 @@ async function main(argv: string[]): Promise<number> {
       return await diagCommand(verb.argv);
     case "install-scripts":
       return await installCommand(verb.argv);
+    case "uninstall-scripts":
+      return await uninstallCommand(verb.argv);
     case "serve": {
       const { main: serve } = await import("./lib/reference/main.ts");
       return await serve(verb.argv);
@@ -45,7 +48,11 @@ async function main(argv: string[]): Promise<number> {
       console.log(await versionLine("m17_check"));
       return EXIT.ok;
     case "dry-run": {
-      const { scenario, path, sha256 } = await prepareScenario(cmd.options);
+      const engramDir = await checkoutToMeasure(cmd.options);
+      const { scenario, path, sha256 } = await prepareScenario({
+        ...cmd.options,
+        scenarioDir: engramDir ?? undefined,
+      });
       console.log(dryRunText(scenario, path, sha256));
       return EXIT.ok;
     }

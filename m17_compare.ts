@@ -12,6 +12,7 @@
 import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { COMPARE_HELP, type CompareOptions, parseCompareArgs } from "./lib/cli/compare_args.ts";
 import { failure } from "./lib/cli/exit.ts";
+import { compareRunProfiles } from "./lib/cli/compare_profile.ts";
 import { loadBaseline } from "./lib/verdict/baselines.ts";
 import { comparability, compareRuns, refuseInvalid } from "./lib/verdict/compare.ts";
 import { decideVerdict, exitCodeOf } from "./lib/verdict/verdict.ts";
@@ -19,11 +20,13 @@ import { calibrationRuns, gatherRuns, locateRuns } from "./lib/verdict/discovery
 import { calibrate, MIN_NOISE_RUNS } from "./lib/verdict/significance.ts";
 import type { Phase } from "./lib/report/schema.ts";
 import { checkCommand } from "./lib/report/files.ts";
+import { startedFromEnv, toolCommands } from "./lib/cli/invocation.ts";
 import { readReport } from "./lib/report/read.ts";
-import { writeOutputFiles } from "./lib/render/export.ts";
-import { updatePerformanceLog } from "./lib/render/perflog.ts";
+import { renderOutputFiles } from "./lib/render/export.ts";
+import { checkOutputs, type PlannedOutput, writeOutputs } from "./lib/render/outputs.ts";
+import { planPerformanceLog } from "./lib/render/perflog.ts";
 import { compareSparklineLines, isUnicodeTerminal, terminalEnv } from "./lib/render/sparkline.ts";
-import { ANSI, PLAIN, type Style, useColor } from "./lib/render/format.ts";
+import { ANSI, asciiGlyphs, PLAIN, type Style, useAscii, useColor } from "./lib/render/format.ts";
 import { renderTerminal } from "./lib/render/terminal.ts";
 import { renderCalibrationJson, renderJson } from "./lib/render/json.ts";
 import { renderMarkdown } from "./lib/render/markdown.ts";
@@ -51,12 +54,14 @@ export async function main(argv: string[]): Promise<number> {
     : null;
 
   // ---- find runs, load reports ----
-  const paths = await locateRuns(cli);
+  const commands = toolCommands(startedFromEnv());
+  const ascii = useAscii(cli.ascii, Deno.env.toObject());
+  const paths = await locateRuns({ ...cli, commands });
   const before = await readReport(paths.before);
   const after = await readReport(paths.after);
-  refuseInvalid(before, cli.task, "before", cli.mode);
-  refuseInvalid(after, cli.task, "after", cli.mode);
-  const { problems, warnings } = comparability(before, after, cli.mode);
+  refuseInvalid(before, cli.task, "before", cli.mode, commands);
+  refuseInvalid(after, cli.task, "after", cli.mode, commands);
+  const { problems, warnings } = comparability(before, after, cli);
   if (problems.length > 0 && !cli.force) {
     throw new UsageError(
       `${problems.join("; ")}; refusing to compare (use --force to compare anyway)`,
@@ -65,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   warnings.push(...problems.map((p) => `${p} (compared anyway because of --force)`));
   const runs = await gatherRuns(cli, { before, after });
   for (const [phase, list] of [["before", runs.before], ["after", runs.after]] as const) {
-    for (const run of list) refuseInvalid(run, cli.task, phase, cli.mode);
+    for (const run of list) refuseInvalid(run, cli.task, phase, cli.mode, commands);
   }
   warnings.push(...runs.warnings);
 
@@ -74,34 +79,44 @@ export async function main(argv: string[]): Promise<number> {
   const verdict = decideVerdict(comparison, cli.thresholds, { significance: cli.significance });
   warnings.push(...noiseFloorWarnings(comparison, cli.thresholds));
   for (const w of warnings) writeOut(Deno.stderr, `m17_compare: warning: ${w}\n`);
+  const profiles = await compareRunProfiles(before, after, cli);
 
-  // ---- render: files, then the output ----
-  let logNote = "";
-  if (cli.log !== undefined) {
-    const done = await updatePerformanceLog(cli.log, comparison, verdict, cli.taskName);
-    logNote = `${done.created ? "Added" : "Updated"} '${done.heading}' in ${cli.log}\n`;
-  }
-  const written = await writeOutputFiles({
-    outputs: cli.outputs,
-    dir: cli.dir,
-    comparison,
-    verdict,
-    before,
-    after,
-    warnings,
-  });
-  for (const line of written) logNote += `${line}\n`;
+  // ---- render: every output checked before any is written or the verdict is shown ----
+  const outputs: PlannedOutput[] = [
+    ...(cli.log === undefined
+      ? []
+      : [await planPerformanceLog(cli.log, comparison, verdict, cli.taskName, ascii)]),
+    ...renderOutputFiles({
+      outputs: cli.outputs,
+      dir: cli.dir,
+      comparison,
+      verdict,
+      before,
+      after,
+      warnings,
+      profileSection: profiles?.htmlSection,
+    }),
+  ];
+  await checkOutputs(outputs);
   const text = cli.output === "json"
-    ? renderJson(comparison, verdict, warnings)
+    ? renderJson(comparison, verdict, warnings, profiles ? { profile: profiles.json } : {})
     : cli.output === "markdown"
-    ? renderMarkdown(comparison, verdict)
+    ? renderMarkdown(comparison, verdict) + (profiles ? `\n${profiles.markdown}` : "")
     : renderTerminal(comparison, verdict, styleFor(cli), {
       afterTable: compareSparklineLines(before, after, isUnicodeTerminal(terminalEnv())),
-    });
-  writeOut(Deno.stdout, text);
+      commands,
+    }) + (profiles && verdict.kind !== "pass" ? `\n${profiles.terminal}` : "");
+  writeOut(Deno.stdout, ascii && cli.output !== "json" ? asciiGlyphs(text) : text);
+
+  // ---- files, once the verdict is shown: a log entry never outlives an unshown verdict ----
+  const done = await writeOutputs(outputs);
+  const logNote = [...done.written, ...(profiles?.written ?? [])].map((l) => `${l}\n`).join("");
   // The log note follows the report on a terminal; it must not corrupt JSON or Markdown output.
   if (logNote && cli.output === "terminal") writeOut(Deno.stdout, `\n${logNote}`);
   else if (logNote) writeOut(Deno.stderr, logNote);
+  // An output that could not be written (a full disk) outranks the verdict: exit 3.
+  for (const f of done.failures) writeOut(Deno.stderr, `m17_compare: ${f}\n`);
+  if (done.failures.length > 0) return EXIT.usage;
 
   // ---- exit code ----
   return exitCodeOf(verdict);
@@ -109,12 +124,14 @@ export async function main(argv: string[]): Promise<number> {
 
 /** `--calibrate`: the noise floor of one phase's runs; exit 0, or 3 with too few runs. */
 async function runCalibration(cli: CompareOptions, phase: Phase): Promise<number> {
+  const commands = toolCommands(startedFromEnv());
   const { runs, source } = await calibrationRuns(
     cli.dir,
     cli.task,
     phase,
     cli.mode,
     MIN_NOISE_RUNS,
+    commands,
   );
   const calibration = calibrate({
     task: cli.task,
@@ -127,13 +144,15 @@ async function runCalibration(cli: CompareOptions, phase: Phase): Promise<number
     throw new UsageError(
       `calibration needs at least ${MIN_NOISE_RUNS} valid runs of one build with non-zero ` +
         `values; found ${runs.length} comparable '${phase}' run${runs.length === 1 ? "" : "s"} ` +
-        `in ${cli.dir}; run: ${checkCommand(cli.task, phase, cli.mode)} --runs 5`,
+        `in ${cli.dir}; run: ${checkCommand(cli.task, phase, cli.mode, commands)} --runs 5`,
     );
   }
   writeOut(
     Deno.stdout,
     cli.output === "json"
       ? renderCalibrationJson(calibration)
+      : useAscii(cli.ascii, Deno.env.toObject())
+      ? asciiGlyphs(renderCalibration(calibration, styleFor(cli)))
       : renderCalibration(calibration, styleFor(cli)),
   );
   return EXIT.ok;

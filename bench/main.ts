@@ -16,6 +16,8 @@ import { ROOT } from "./procs.ts";
 import { stopAll } from "../lib/target/process.ts";
 import { capacity } from "./capacity.ts";
 import { compareSpeed } from "./compare_speed.ts";
+import { intervals } from "./intervals.ts";
+import { engine } from "./engine.ts";
 import { memory } from "./memory.ts";
 import { overhead } from "./overhead.ts";
 import { pacing } from "./pacing.ts";
@@ -26,11 +28,13 @@ import { workloadGen } from "./workload_gen.ts";
 /** Every benchmark, in the order `all` runs them (the CPU-sensitive ones first, memory last). */
 export const BENCHMARKS: Benchmark[] = [
   workloadGen,
+  engine,
   overhead,
   pacing,
   capacity,
   stalls,
   compareSpeed,
+  intervals,
   reference,
   memory,
 ];

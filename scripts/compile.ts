@@ -53,7 +53,10 @@ export function compileArgs(tool: ToolName, target: string, output: string): str
     output,
     "--include",
     "scenarios/",
-    ...(tool === "m17_check" ? ["--include", "lib/reference/main.ts"] : []),
+    // The load workers (`--workers N`) are started from their module URL, not imported.
+    ...(tool === "m17_check"
+      ? ["--include", "lib/reference/main.ts", "--include", "lib/run/load_worker.ts"]
+      : []),
     ...PERMISSIONS[tool],
     `${tool}.ts`,
   ];

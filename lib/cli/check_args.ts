@@ -12,6 +12,7 @@ import type { ReferenceKnobs } from "../target/target.ts";
 import { parseTargetUrl } from "../target/url.ts";
 import { UsageError } from "../shared/errors.ts";
 import { KNOB_LIMITS, type KnobName, validateKnobs } from "../reference/knobs.ts";
+import { parseCpuBurn } from "../reference/cpu_burn.ts";
 import {
   type FlagValues,
   integerIn,
@@ -34,6 +35,7 @@ export const CHECK_USAGE = `Usage: m17_check <task> [before|after] [--competitiv
        m17_check diag [--port N] [--kill-leaked [--yes]]  (engram processes, port, load, memory)
        m17_check install-scripts <engram-dir> [--force]  (make the Engram checkout's
                  scripts/m17_performance_check.sh and compare_m17_performance.sh run m17)
+       m17_check uninstall-scripts <engram-dir>  (put back what install-scripts replaced)
 
 Runs a deterministic, seeded, open-loop load test and writes
   tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
@@ -59,33 +61,43 @@ Options:
   --out-dir D            results directory (default tmp/m17_performance)
   --timeout-ms N         per-request timeout (default 10000)
   --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
+  --workers N            load generator threads, request i to worker i mod N (default: one per
+                         5,000 ops/s, at most one fewer than the cores; printed at the start)
   --runs N               N independent runs (fresh server and state each), grouped for compare
   --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
   --quiet                only warnings and errors on the terminal
   --html                 also write <stem>.html: a self-contained page of the run (plots, definitions)
+  --profile              Linux: sample the server's CPU with perf (99 Hz) during the measured window
+                         only; writes <stem>_profile.folded and <stem>_profile.svg (a flame graph)
+  --profile-pid PID      the server process to profile with --url
   --help, --version
 
 Reference server knobs (with the reference target; checked by the server's own rules):
   --ref-latency-ms X  --ref-jitter-ms Y  --ref-error-rate P
   --ref-stall-every-s S --ref-stall-ms M  --ref-no-spreading  --ref-record FILE
+  --ref-cpu-burn OP:MS   each OP request (store, recall, search, complete) burns MS ms of CPU
   ranges: ${knobRanges().slice(0, 3).join(", ")},
           ${knobRanges().slice(3).join(", ")}; a stall needs both and fits in its period
 
 Exit codes: 0 valid report written, 1 run failed or invalid, 3 usage/config error,
-70 internal error (a bug: the message has its stack), 130 interrupted (SIGINT),
-143 terminated (SIGTERM).`;
+70 internal error (a bug: the message has its stack), 129 hung up (SIGHUP), 130 interrupted
+(SIGINT), 143 terminated (SIGTERM).`;
 
 /** What the first argument asks for: another verb, or a run (the default verb). */
 export type CheckVerb =
   | { verb: "diag"; argv: string[] }
   | { verb: "install-scripts"; argv: string[] }
+  | { verb: "uninstall-scripts"; argv: string[] }
   | { verb: "serve"; argv: string[] }
   | { verb: "run"; argv: string[] };
 
 /** Splits off the verb; anything that is not a known verb is a run's arguments. */
 export function checkVerb(argv: string[]): CheckVerb {
   const [first, ...rest] = argv;
-  if (first === "diag" || first === "install-scripts" || first === "serve") {
+  if (
+    first === "diag" || first === "install-scripts" || first === "uninstall-scripts" ||
+    first === "serve"
+  ) {
     return { verb: first, argv: rest };
   }
   return { verb: "run", argv };
@@ -109,6 +121,7 @@ const CHECK_FLAGS = {
   "timeout-ms": { type: "string" },
   "max-in-flight": { type: "string" },
   "preload-concurrency": { type: "string" },
+  workers: { type: "string" },
   runs: { type: "string" },
   "dry-run": { type: "boolean" },
   quiet: { type: "boolean" },
@@ -122,6 +135,9 @@ const CHECK_FLAGS = {
   "ref-stall-ms": { type: "string" },
   "ref-no-spreading": { type: "boolean" },
   "ref-record": { type: "string" },
+  "ref-cpu-burn": { type: "string" },
+  profile: { type: "boolean" },
+  "profile-pid": { type: "string" },
 } as const;
 
 type CheckFlagValues = FlagValues<typeof CHECK_FLAGS>;
@@ -178,8 +194,11 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
     maxInFlight: integerIn("max-in-flight", v["max-in-flight"], 1, 100_000) ?? 64,
     preloadConcurrency: integerIn("preload-concurrency", v["preload-concurrency"], 1, 1024) ??
       32,
+    workers: integerIn("workers", v.workers, 1, 64),
     quiet: v.quiet ?? false,
     html: v.html ?? false,
+    profile: v.profile ?? false,
+    profilePid: integerIn("profile-pid", v["profile-pid"], 1, 2 ** 22),
     runIndex: 1,
     runCount: integerIn("runs", v.runs, 1, 100) ?? 1,
     runGroup: crypto.randomUUID(),
@@ -192,6 +211,9 @@ function refuseTargetConflicts(v: CheckFlagValues): void {
   if (v.url !== undefined) parseTargetUrl(v.url); // a bad URL is refused before anything runs
   if (v.url !== undefined && v.reference) {
     throw new UsageError("--url and --reference conflict: choose one target");
+  }
+  if (v["profile-pid"] !== undefined && (v.url === undefined || !v.profile)) {
+    throw new UsageError("--profile-pid goes with --url and --profile (other targets are known)");
   }
   const refFlags = Object.keys(v).filter((k) => k.startsWith("ref-"));
   if (v.url !== undefined && refFlags.length > 0) {
@@ -233,5 +255,10 @@ function referenceKnobs(v: CheckFlagValues, seed: bigint | undefined): Reference
   if (v["ref-no-spreading"]) knobs.noSpreading = true;
   if (seed !== undefined) knobs.seed = String(seed);
   if (v["ref-record"] !== undefined) knobs.record = v["ref-record"];
+  if (v["ref-cpu-burn"] !== undefined) {
+    const burn = parseCpuBurn(v["ref-cpu-burn"], "ref-");
+    if (!burn.ok) throw new UsageError(burn.problem);
+    knobs.cpuBurn = `${burn.burn.op}:${burn.burn.ms}`;
+  }
   return knobs;
 }

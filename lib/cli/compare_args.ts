@@ -25,9 +25,10 @@ Usage: m17_compare <task> [--competitive] [--significance] [options]
 Finds the newest [competitive_]<task>_before_*.json and <task>_after_*.json reports in the
 results directory (with all runs of their check --runs group), prints a before/after table
 with 95% intervals or per-run tests and a PERFORMANCE_LOG.md summary, and exits 0 (no
-regression), 1 (regression), 2 (competitive regression), 3 (bad input) or 4 (inconclusive:
-over the threshold but not significant; --significance only); 70 is an internal error (a bug,
-printed with its stack), never a verdict.
+regression), 1 (regression), 2 (competitive regression), 3 (bad input, or a --log/--html/
+--export file that could not be written) or 4 (inconclusive: over the threshold but not
+significant; --significance only); 70 is an internal error (a bug, printed with its stack),
+never a verdict. Every output file is checked before any is written or the verdict shown.
 
 Options:
   --competitive               compare the competitive runs, thresholds 10%, and position the
@@ -61,6 +62,8 @@ Options:
   --task-name NAME            section name for --log (default: the existing one)
   --force                     compare runs of different workloads, scenarios or targets
   --no-color                  no ANSI colour (also when NO_COLOR is set or not a terminal)
+  --ascii                     [OK]/[WARN] instead of ✓/⚠ on screen and in --log (also when
+                              the locale, LC_ALL/LC_CTYPE/LANG, is not UTF-8)
   -h, --help                  show this help
   -V, --version               show the version
 
@@ -84,6 +87,8 @@ export interface CompareOptions {
   taskName?: string;
   force: boolean;
   noColor: boolean;
+  /** `--ascii`: [OK]/[WARN] glyphs (the entrypoint also applies them for a non-UTF-8 locale). */
+  ascii: boolean;
   significance: boolean;
   /** The phase to calibrate on (`--calibrate`), else undefined. */
   calibrate?: Phase;
@@ -106,6 +111,7 @@ const COMPARE_FLAGS = {
   "task-name": { type: "string" },
   force: { type: "boolean" },
   "no-color": { type: "boolean" },
+  ascii: { type: "boolean" },
   significance: { type: "boolean" },
   calibrate: { type: "boolean" },
   phase: { type: "string" },
@@ -176,6 +182,7 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
       taskName: v["task-name"],
       force: v.force ?? false,
       noColor: v["no-color"] ?? false,
+      ascii: v.ascii ?? false,
       significance: v.significance ?? false,
       calibrate: v.calibrate ? (v.phase as Phase | undefined) ?? "before" : undefined,
       outputs: { html, exports },

@@ -16,6 +16,7 @@
  * @module
  */
 import { EXIT, messageOf, RunError, UsageError } from "../shared/errors.ts";
+import { cleanLines, oneLine } from "../shared/sanitize.ts";
 
 /** What an entrypoint does with an error: exit with `code` after printing `text` to stderr. */
 export interface Failure {
@@ -33,11 +34,16 @@ export function failure(
   error: unknown,
   osErrorCode: number = EXIT.runFailed,
 ): Failure {
-  if (error instanceof UsageError) return { code: EXIT.usage, text: `${tool}: ${error.message}` };
-  if (error instanceof RunError) {
-    return { code: EXIT.runFailed, text: `${tool}: run failed: ${error.message}` };
+  // Messages quote paths, server output and report strings: no control character gets through.
+  if (error instanceof UsageError) {
+    return { code: EXIT.usage, text: `${tool}: ${oneLine(error.message, Infinity)}` };
   }
-  if (isOsError(error)) return { code: osErrorCode, text: `${tool}: ${messageOf(error)}` };
+  if (error instanceof RunError) {
+    return { code: EXIT.runFailed, text: `${tool}: run failed: ${cleanLines(error.message)}` };
+  }
+  if (isOsError(error)) {
+    return { code: osErrorCode, text: `${tool}: ${oneLine(messageOf(error), Infinity)}` };
+  }
   const what = error instanceof Error ? error.stack ?? `${error.name}: ${error.message}` : error;
   return {
     code: EXIT.internalError,

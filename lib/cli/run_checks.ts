@@ -1,19 +1,35 @@
 /**
- * The runs of one `m17_check` invocation (`--runs N`) under SIGINT/SIGTERM: the first signal
- * stops the run in progress, which still writes what it measured; a second one kills the
- * target and leaves.
+ * The runs of one `m17_check` invocation (`--runs N`) under SIGINT, SIGTERM and SIGHUP (a dropped
+ * SSH session): the first signal stops the run in progress, which still writes what it measured;
+ * a second one kills the target, removes the claims and data dirs, and leaves at once.
  * @module
  */
 import { type CheckOptions, runCheck } from "../run/check.ts";
 import { RunLog } from "../run/run_log.ts";
+import { renderFlameGraph } from "../render/flamegraph.ts";
 import { renderRunHtml } from "../render/html_run.ts";
 import { EXIT } from "../shared/errors.ts";
+import { removeDataDirsSync } from "../target/engram.ts";
 import { stopAll } from "../target/process.ts";
 import { releaseOpenClaimsSync } from "../report/files.ts";
 
-type Signal = "SIGINT" | "SIGTERM";
+type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
-const SIGNAL_EXIT: Record<Signal, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+const SIGNALS: readonly Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** 128 + the signal's number, as a shell reports a process the signal killed. */
+const SIGNAL_EXIT: Record<Signal, number> = {
+  SIGINT: EXIT.sigint,
+  SIGTERM: EXIT.sigterm,
+  SIGHUP: EXIT.sighup,
+};
+
+/** A message to stderr that never throws (after SIGHUP the terminal may be gone). */
+function say(text: string): void {
+  try {
+    console.error(text);
+  } catch { /* no terminal */ }
+}
 
 /** Runs `o.runCount` checks one after the other; returns the exit code. */
 export async function runChecks(o: CheckOptions): Promise<number> {
@@ -21,27 +37,23 @@ export async function runChecks(o: CheckOptions): Promise<number> {
   let received: Signal | null = null;
   const onSignal = (sig: Signal) => () => {
     if (received) {
-      // Second signal: kill the servers now (SIGKILL after 0.5 s); the run then winds up at
-      // once, and if it does not within a second, leave without it.
-      console.error(`\nm17_check: second ${sig}: killing the target and leaving`);
+      // Second signal: kill the servers now (SIGKILL after 0.5 s), remove what the run holds
+      // and leave without waiting for the run to wind up.
+      say(`\nm17_check: second ${sig}: killing the target and leaving`);
       const code = SIGNAL_EXIT[received];
-      stopAll(500).finally(() =>
-        setTimeout(() => {
-          releaseOpenClaimsSync();
-          Deno.exit(code);
-        }, 1000)
-      );
+      stopAll(500).finally(() => {
+        removeDataDirsSync();
+        releaseOpenClaimsSync();
+        Deno.exit(code);
+      });
       return;
     }
     received = sig;
-    console.error(
-      `\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`,
-    );
+    say(`\nm17_check: ${sig} received: stopping the run, the target and writing what was measured`);
     controller.abort(sig); // the reason names the signal in the report
   };
-  const handlers = { SIGINT: onSignal("SIGINT"), SIGTERM: onSignal("SIGTERM") };
-  Deno.addSignalListener("SIGINT", handlers.SIGINT);
-  Deno.addSignalListener("SIGTERM", handlers.SIGTERM);
+  const handlers = SIGNALS.map((sig) => [sig, onSignal(sig)] as const);
+  for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
   try {
     let exitCode: number = EXIT.ok;
     for (let i = 1; i <= o.runCount && !received; i++) {
@@ -49,7 +61,10 @@ export async function runChecks(o: CheckOptions): Promise<number> {
         { ...o, runIndex: i },
         new RunLog(o.quiet),
         controller.signal,
-        { runHtml: renderRunHtml },
+        {
+          runHtml: renderRunHtml,
+          flameGraph: (profile, title) => renderFlameGraph(profile, { title }),
+        },
       );
       if (outcome.exitCode !== EXIT.ok) exitCode = outcome.exitCode;
     }
@@ -57,12 +72,11 @@ export async function runChecks(o: CheckOptions): Promise<number> {
   } catch (e) {
     await stopAll(2000);
     if (received) {
-      console.error(`m17_check: interrupted (${received})`);
+      say(`m17_check: interrupted (${received})`);
       return SIGNAL_EXIT[received];
     }
     throw e;
   } finally {
-    Deno.removeSignalListener("SIGINT", handlers.SIGINT);
-    Deno.removeSignalListener("SIGTERM", handlers.SIGTERM);
+    for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
   }
 }

@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "../shared/errors.ts";
 import { parseSeed } from "../workload/prng.ts";
+import { parseCpuBurn } from "./cpu_burn.ts";
 import { validateKnobs } from "./knobs.ts";
 import type { ReferenceOptions } from "./server.ts";
 
@@ -25,6 +26,8 @@ Options:
   --stall-every-s S   stall period in seconds (needs --stall-ms)
   --stall-ms M        requests arriving in the last M ms of each period wait until it ends
   --no-spreading      refuse recall modes spreading and hybrid with 400
+  --cpu-burn OP:MS    every OP request (store, recall, search, complete) burns MS ms of CPU in
+                      the function referenceCpuBurn (a named regression for profiles)
   --seed N            seed (decimal or 0x hex) of the knobs and the index (default 0)
   --record FILE       append every API request as "METHOD PATH\\nBODY\\n" (needs --allow-write)
   --exit-with-parent  exit when standard input closes (used when m17_check starts the server,
@@ -56,6 +59,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         "stall-every-s": { type: "string" },
         "stall-ms": { type: "string" },
         "no-spreading": { type: "boolean" },
+        "cpu-burn": { type: "string" },
         seed: { type: "string" },
         record: { type: "string" },
         "exit-with-parent": { type: "boolean" },
@@ -75,6 +79,8 @@ export function parseServeArgs(argv: string[]): ServeArgs {
     stallMs: values["stall-ms"],
   });
   if (!checked.ok) throw new UsageError(checked.problem);
+  const burn = values["cpu-burn"] === undefined ? null : parseCpuBurn(values["cpu-burn"]);
+  if (burn !== null && !burn.ok) throw new UsageError(burn.problem);
   let seed = 0n;
   if (values.seed !== undefined) {
     const parsed = parseSeed(values.seed);
@@ -94,6 +100,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       spreading: !values["no-spreading"],
       seed,
       knobs: checked.knobs,
+      cpuBurn: burn?.ok ? burn.burn : null,
       recordPath: values.record,
     },
   };

@@ -35,7 +35,10 @@ export async function main(argv: string[]): Promise<number> {
   console.error(describe(args.options));
 
   const { promise: stopped, resolve: stop } = Promise.withResolvers<void>();
-  for (const signal of ["SIGTERM", "SIGINT"] as const) Deno.addSignalListener(signal, stop);
+  // SIGHUP: the terminal of a standalone `serve` went away; stop as cleanly as on SIGTERM.
+  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) {
+    Deno.addSignalListener(signal, stop);
+  }
   if (args.exitWithParent) {
     // Our parent holds our stdin open; end of file means it is gone (even after SIGKILL).
     (async () => {

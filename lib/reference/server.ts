@@ -21,6 +21,7 @@
 import { messageOf, UsageError } from "../shared/errors.ts";
 import { ApiError } from "./api_error.ts";
 import { engramRoutes, REFERENCE_VERSION, type Reply, type Route } from "./api.ts";
+import { burnCpu, burnMsFor, type CpuBurn } from "./cpu_burn.ts";
 import { type Fate, Injector, type Knobs, NO_KNOBS, sleepUntil } from "./knobs.ts";
 import { FileRecorder, type RecordedRequest } from "./record.ts";
 import { parseQueryString } from "./request.ts";
@@ -38,6 +39,8 @@ export interface ReferenceOptions {
   seed?: bigint;
   /** Fault and delay injection (seed comes from `seed`). Default none. */
   knobs?: Partial<Omit<Knobs, "seed">>;
+  /** `--cpu-burn`: CPU burnt in `referenceCpuBurn` by each request of one kind. Default none. */
+  cpuBurn?: CpuBurn | null;
   /**
    * Called with every request as received, before any processing. Monitoring requests
    * (`/health`, `/health/alive`, `/metrics`) are left out: their number depends on polling, not on
@@ -212,6 +215,8 @@ export async function startReferenceServer(
     const injectMs = fate ? await hold(fate, arrivedAt) : 0;
 
     const processStart = performance.now();
+    const burnMs = fate && !fate.fail ? burnMsFor(options.cpuBurn ?? null, path) : 0;
+    if (burnMs > 0) await burnCpu(burnMs);
     const rawQuery = queryStart < 0 ? "" : url.slice(queryStart + 1);
     const reply = dispatch(req, path, rawQuery, bytes, route, fate);
     appMs += performance.now() - processStart;

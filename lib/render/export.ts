@@ -1,5 +1,5 @@
 /**
- * Exports of a comparison's after run for continuous-benchmarking services, and writing the
+ * Exports of a comparison's after run for continuous-benchmarking services, and rendering the
  * report files asked for with compare's `--html [FILE]` and `--export FORMAT FILE` (parsed in
  * lib/cli/compare_args.ts).
  *
@@ -19,14 +19,12 @@
  * their measure slugs, come from the metric table (lib/verdict/metrics.ts).
  * @module
  */
-import { dirname } from "node:path";
 import { match } from "ts-pattern";
-import { writeFileAtomic } from "../shared/atomic.ts";
 import type { Comparison, MetricChange } from "../verdict/types.ts";
 import { METRICS } from "../verdict/metrics.ts";
 import { CONFIDENCE } from "../verdict/significance.ts";
-import { messageOf, UsageError } from "../shared/errors.ts";
 import { type CompareHtmlInput, renderCompareHtml } from "./html.ts";
+import type { PlannedOutput } from "./outputs.ts";
 import { compareHtmlPath } from "../report/files.ts";
 import { formatChange } from "./format.ts";
 import { VERSION } from "../shared/version.ts";
@@ -191,35 +189,19 @@ export interface OutputFilesInput extends CompareHtmlInput {
 }
 
 /**
- * Writes the requested HTML report and exports, each atomically, and returns one line per
- * file written (`HTML report: <path>`). A file that cannot be written is a `UsageError`.
+ * Renders the requested HTML report and exports; nothing is written here (lib/render/outputs.ts
+ * checks every target first, then writes).
  */
-export async function writeOutputFiles(input: OutputFilesInput): Promise<string[]> {
+export function renderOutputFiles(input: OutputFilesInput): PlannedOutput[] {
   const c = input.comparison;
-  const files: { path: string; text: () => string; what: string }[] = [];
+  const files: PlannedOutput[] = [];
   const { html, exports } = input.outputs;
   if (html !== null) {
     const path = html === true ? compareHtmlPath(input.dir, c.task, c.mode) : html;
-    files.push({ path, text: () => renderCompareHtml(input), what: "HTML report" });
+    files.push({ path, text: renderCompareHtml(input), what: "HTML report" });
   }
   for (const e of exports) {
-    files.push({
-      path: e.path,
-      text: () => renderExport(e.format, c),
-      what: EXPORT_NAMES[e.format],
-    });
+    files.push({ path: e.path, text: renderExport(e.format, c), what: EXPORT_NAMES[e.format] });
   }
-  const lines: string[] = [];
-  for (const f of files) {
-    const text = f.text();
-    try {
-      const dir = dirname(f.path);
-      if (dir !== "" && dir !== ".") await Deno.mkdir(dir, { recursive: true });
-      await writeFileAtomic(f.path, text);
-    } catch (e) {
-      throw new UsageError(`cannot write ${f.what} to ${f.path}: ${messageOf(e)}`);
-    }
-    lines.push(`${f.what}: ${f.path}`);
-  }
-  return lines;
+  return files;
 }

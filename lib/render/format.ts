@@ -103,3 +103,58 @@ export function formatRatioPct(ratio: number): string {
 export function positionWords(gapPct: number): string {
   return `${Math.abs(gapPct).toFixed(1)}% ${gapPct >= 0 ? "faster" : "slower"}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Glyphs
+
+/** The specification's glyphs and their ASCII forms, as the old scripts printed them. */
+const ASCII_GLYPHS: readonly [RegExp, string][] = [
+  [/✅/g, "[OK]"],
+  [/⚠️?/g, "[WARN]"],
+  [/❔/g, "[??]"],
+  [/✓/g, "[OK]"],
+];
+
+/**
+ * The locale's environment variables that say whether the terminal shows UTF-8: the first set
+ * of LC_ALL, LC_CTYPE, LANG wins, as in POSIX.
+ */
+export interface LocaleEnv {
+  LC_ALL?: string;
+  LC_CTYPE?: string;
+  LANG?: string;
+}
+
+/**
+ * ASCII glyphs (`[OK]`/`[WARN]`) with `--ascii`, or when the locale is not UTF-8 (none set means
+ * the POSIX "C" locale, which is not).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { useAscii } from "./format.ts";
+ * strictEqual(useAscii(false, { LANG: "en_US.UTF-8" }), false);
+ * strictEqual(useAscii(false, { LANG: "C" }), true);
+ * strictEqual(useAscii(false, { LC_ALL: "C", LANG: "en_US.UTF-8" }), true);
+ * strictEqual(useAscii(true, { LANG: "en_US.utf8" }), true);
+ * ```
+ */
+export function useAscii(flag: boolean, env: LocaleEnv): boolean {
+  if (flag) return true;
+  const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((v) => v !== undefined && v !== "");
+  return locale === undefined || !/utf-?8/i.test(locale);
+}
+
+/**
+ * `text` with the specification's glyphs (✓ ⚠ ✅ ⚠️ ❔) as `[OK]`, `[WARN]`, `[??]`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { asciiGlyphs } from "./format.ts";
+ * strictEqual(asciiGlyphs("✓ Within 5% target; ⚠️ REGRESSION"), "[OK] Within 5% target; [WARN] REGRESSION");
+ * ```
+ */
+export function asciiGlyphs(text: string): string {
+  return ASCII_GLYPHS.reduce((t, [glyph, ascii]) => t.replace(glyph, ascii), text);
+}

@@ -28,7 +28,11 @@ import type {
 import { METRIC, type MetricId } from "../verdict/metrics.ts";
 import type { LoadedReport } from "../report/read.ts";
 import { ALPHA, CONFIDENCE } from "../verdict/significance.ts";
-import { BLOCK_SECONDS, MIN_BOOTSTRAP_SECONDS, RESAMPLES } from "../verdict/stats.ts";
+import {
+  INTERVAL_RESAMPLES,
+  MIN_INDEPENDENT_SECONDS,
+  MIN_INTERVAL_SECONDS,
+} from "../verdict/intervals.ts";
 import { escapeHtml as esc } from "./plot.ts";
 import {
   formatChange,
@@ -122,7 +126,7 @@ export const COMPARE_DEFINITIONS: [string, string][] = [
     `${CONFIDENCE * 100}% CI`,
     `with one run per side: the ${
       CONFIDENCE * 100
-    }% confidence interval of the change, from a moving-block bootstrap over the two reports' per-second histograms (${BLOCK_SECONDS}-s blocks, ${RESAMPLES} resamples, fixed seed), for P50, P95, P99 and throughput. A dash: none computed (for example runs shorter than ${MIN_BOOTSTRAP_SECONDS} s, or old reports).`,
+    }% confidence interval of the change, from the two reports' per-second histograms (${INTERVAL_RESAMPLES} resamples of the seconds, fixed seed; the spread scaled by how correlated the seconds are, Student t on the independent seconds), for P50, P95, P99 and throughput. A dash: none printed (runs shorter than ${MIN_INTERVAL_SECONDS} s, fewer than ${MIN_INDEPENDENT_SECONDS} independent seconds, or old reports); a note says why.`,
   ],
   [
     "p-value",
@@ -275,6 +279,8 @@ export interface CompareHtmlInput {
   after: LoadedReport;
   /** Comparability warnings printed by compare (old reports, --force). */
   warnings?: string[];
+  /** The server CPU profile section (lib/render/profile_table.ts), when the runs were profiled. */
+  profileSection?: string;
 }
 
 /** The comparison page: verdict first, then plots, per-operation P99, definitions and files. */
@@ -303,6 +309,7 @@ export function renderCompareHtml(input: CompareHtmlInput): string {
     spectrumSection(views),
     perSecondSection(views),
     operationsSection(c, views),
+    input.profileSection ?? "",
     `<section id="runs"><h2>The runs</h2>${
       table(["", "Before", "After"], identityRows(views), 99)
     }</section>`,

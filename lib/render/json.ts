@@ -18,7 +18,13 @@ import type { Comparison, MetricChange, NoiseFloors, Verdict } from "../verdict/
 import { METRIC, METRIC_IDS, NOISE_METRICS, RUN_METRICS } from "../verdict/metrics.ts";
 import { exitCodeOf } from "../verdict/verdict.ts";
 import { ALPHA, type Calibration, CONFIDENCE } from "../verdict/significance.ts";
-import { BLOCK_SECONDS, BOOTSTRAP_SEED, RESAMPLES, SUB_BUCKETS } from "../verdict/stats.ts";
+import { SUB_BUCKETS } from "../verdict/stats.ts";
+import {
+  INTERVAL_RESAMPLES,
+  INTERVAL_SEED,
+  MIN_INDEPENDENT_SECONDS,
+  MIN_INTERVAL_SECONDS,
+} from "../verdict/intervals.ts";
 import { VERSION } from "../shared/version.ts";
 
 /** One metric change as JSON (snake_case keys, null for a missing interval or p-value). */
@@ -62,11 +68,14 @@ function statisticsJson(c: Comparison) {
     alpha: ALPHA,
     bootstrap: s.method === "bootstrap"
       ? {
-        block_seconds: BLOCK_SECONDS,
-        resamples: RESAMPLES,
-        seed: `0x${BOOTSTRAP_SEED.toString(16).toUpperCase()}`,
+        method:
+          "seconds resampled independently, spread scaled by the seconds per independent second (tau), Student t on the independent seconds",
+        resamples: INTERVAL_RESAMPLES,
+        seed: `0x${INTERVAL_SEED.toString(16).toUpperCase()}`,
+        min_seconds: MIN_INTERVAL_SECONDS,
+        min_independent_seconds: MIN_INDEPENDENT_SECONDS,
         latency_bucket_relative_width: 1 / SUB_BUCKETS,
-        throughput: "completed requests per second (intervals[].completed)",
+        throughput: "responses received per second of the measured window (intervals[].completed)",
       }
       : null,
     runs: { before: series(s.runs.before), after: series(s.runs.after) },
@@ -148,8 +157,13 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
 }
 
 /** `comparisonJson` as pretty-printed text. */
-export function renderJson(c: Comparison, v: Verdict, warnings: string[]): string {
-  return JSON.stringify(comparisonJson(c, v, warnings), null, 2) + "\n";
+export function renderJson(
+  c: Comparison,
+  v: Verdict,
+  warnings: string[],
+  extra: Record<string, unknown> = {},
+): string {
+  return JSON.stringify({ ...comparisonJson(c, v, warnings), ...extra }, null, 2) + "\n";
 }
 
 /** `--calibrate --json`. */

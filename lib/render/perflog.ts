@@ -4,9 +4,12 @@
  * `- Change:`, `- Status:`, `- Files:`). Competitive results live in their own section,
  * `## Task NNN: <Name> (Competitive Scenario)`.
  *
- * Updating replaces only the heading, the `**Status**` line and those result bullets of the
- * task's section; other lines of the section (commands, notes) and every other section stay
- * byte for byte. Running the same update twice gives the same file.
+ * Updating replaces only this tool's result bullets of the task's section, where they are; the
+ * heading as written (`## Task 012 (Competitive Scenario)` stays), the `**Status**` line, other
+ * bullets (`- Notes: …`) and lines (commands, notes) and every other section stay byte for byte.
+ * Each written section carries one provenance bullet (`- Measured: …`: target, tool, latency
+ * definition), so a reader can tell these figures from the old generator's. Running the same
+ * update twice gives the same file. `ascii` writes `[OK]`/`[WARN]` for ✅/⚠️.
  *
  * @example
  * ```ts
@@ -22,7 +25,9 @@ import { writeFileAtomic } from "../shared/atomic.ts";
 import type { Comparison, Verdict } from "../verdict/types.ts";
 import type { Mode } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
-import { formatChange, formatMs, positionWords, thresholdWords } from "./format.ts";
+import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
+import type { PlannedOutput } from "./outputs.ts";
+import { asciiGlyphs, formatChange, formatMs, positionWords, thresholdWords } from "./format.ts";
 import { failedSummary } from "./wording.ts";
 
 const COMPETITIVE_SUFFIX = "(Competitive Scenario)";
@@ -35,7 +40,15 @@ const RESULT_KEYS = new Set([
   "Files",
   "File(s)",
   "vs",
+  "Measured",
 ]);
+
+/** A `**Status**` line exactly as this tool writes it (any glyph set). */
+const OWN_STATUS =
+  /^\*\*Status\*\*: (✅ PASS|⚠️ REGRESSION|❔ INCONCLUSIVE|\[OK\] PASS|\[WARN\] REGRESSION|\[\?\?\] INCONCLUSIVE)\r?$/;
+
+/** The latency every figure of a written section means (README "What the numbers mean"). */
+export const LATENCY_DEFINITION = "response time from due instant";
 
 /** Where a task's section is: heading line index, end (exclusive) and the name it carries. */
 export interface SectionLocation {
@@ -94,8 +107,59 @@ export function sectionHeading(task: string, mode: Mode, name: string): string {
   return `## Task ${task}: ${name}${mode === "competitive" ? ` ${COMPETITIVE_SUFFIX}` : ""}`;
 }
 
+/**
+ * The provenance bullet: what was measured (target kind, version, commit), by which tool, and
+ * what the latency is.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * const run = {
+ *   targetKind: "engram",
+ *   provenance: {
+ *     targetVersion: "0.1.0", targetCommit: "5d54816aa11b22", targetDirty: false,
+ *     toolVersion: "0.1.0", toolCommit: "c845a07",
+ *   },
+ * };
+ * strictEqual(
+ *   provenanceLine(run, run),
+ *   "- Measured: engram 0.1.0 at 5d54816aa11b by m17 0.1.0 (c845a07); " +
+ *     "latency = response time from due instant",
+ * );
+ * ```
+ */
+export function provenanceLine(
+  before: Pick<Comparison["before"], "targetKind" | "provenance">,
+  after: Pick<Comparison["after"], "targetKind" | "provenance">,
+): string {
+  const describe = (r: typeof before) => {
+    const p = r.provenance;
+    if (p === null) return "the old Rust load generator";
+    const target = r.targetKind === "reference"
+      ? "the built-in reference server (not Engram)"
+      : r.targetKind ?? "unknown target";
+    const at = p.targetCommit
+      ? ` at ${p.targetCommit.slice(0, 12)}${p.targetDirty ? " (uncommitted changes)" : ""}`
+      : "";
+    const tool = `m17 ${p.toolVersion}${p.toolCommit ? ` (${p.toolCommit.slice(0, 12)})` : ""}`;
+    return `${target}${p.targetVersion ? ` ${p.targetVersion}` : ""}${at} by ${tool}`;
+  };
+  const b = describe(before);
+  const a = describe(after);
+  const what = a === b ? a : `before ${b}; after ${a}`;
+  const latency = after.provenance === null
+    ? "time from the actual send (old generator)"
+    : LATENCY_DEFINITION;
+  return `- Measured: ${what}; latency = ${latency}`;
+}
+
 /** Builds the section content for a comparison (the log's own number format). */
-export function sectionContent(c: Comparison, v: Verdict, name: string): SectionContent {
+export function sectionContent(
+  c: Comparison,
+  v: Verdict,
+  name: string,
+  ascii = false,
+): SectionContent {
   const { p50, p95, p99, throughput, errors } = c.metrics;
   const side = (s: "before" | "after") =>
     `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
@@ -133,6 +197,7 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
     `- Status: ${status}`,
     `- Files: \`${c.before.path}\`, \`${c.after.path}\``,
   ];
+  results.push(provenanceLine(c.before, c.after));
   if (pos) {
     results.push(
       `- vs ${pos.baseline.displayName}: ${pos.gapPct.toFixed(1)}% (baseline: ${
@@ -141,16 +206,17 @@ export function sectionContent(c: Comparison, v: Verdict, name: string): Section
         `${pos.baseline.source}; indicative only)`,
     );
   }
+  const glyphs = ascii ? asciiGlyphs : (s: string) => s;
   return {
     heading: sectionHeading(c.task, c.mode, name),
-    status: `**Status**: ${
+    results: results.map(glyphs),
+    status: glyphs(`**Status**: ${
       match(v.kind)
         .with("pass", () => "✅ PASS")
         .with("regression", "competitive_regression", () => "⚠️ REGRESSION")
         .with("inconclusive", () => "❔ INCONCLUSIVE")
         .exhaustive()
-    }`,
-    results,
+    }`),
   };
 }
 
@@ -160,12 +226,16 @@ function resultKey(line: string): string | null {
   return m ? m[1] : null;
 }
 
-/** Rewrites the owned lines of an existing section body (lines after the heading). */
+/**
+ * Rewrites the owned lines of an existing section body (lines after the heading): the result
+ * bullets this tool writes, in place of the first of them; everything else stays where it is.
+ */
 function updateBody(body: string[], content: SectionContent, cr: string): string[] {
   const out = [...body];
   const statusAt = out.findIndex((l) => /^\*\*Status\*\*:/.test(l));
-  if (statusAt >= 0) out[statusAt] = content.status + cr;
-  else out.unshift(cr, content.status + cr);
+  if (statusAt < 0) out.unshift(cr, content.status + cr);
+  // A status this tool wrote follows the verdict; a hand-written one stays.
+  else if (OWN_STATUS.test(out[statusAt])) out[statusAt] = content.status + cr;
 
   const ours = content.results.map((l) => l + cr);
   const resultsAt = out.findIndex((l) => /^(\*\*)?Results(\*\*)?:(\*\*)?\s*$/.test(l));
@@ -176,16 +246,22 @@ function updateBody(body: string[], content: SectionContent, cr: string): string
   // The bullet list: `- ` lines and their indented continuation lines.
   let end = resultsAt + 1;
   while (end < out.length && /^(- |\s+\S)/.test(out[end])) end++;
-  const kept: string[] = [];
+  const list: string[] = [];
   let keepCurrent = true;
+  let placed = false;
   for (const line of out.slice(resultsAt + 1, end)) {
     if (line.startsWith("- ")) {
       const key = resultKey(line);
       keepCurrent = key === null || !RESULT_KEYS.has(key);
+      if (!keepCurrent && !placed) {
+        list.push(...ours);
+        placed = true;
+      }
     }
-    if (keepCurrent) kept.push(line);
+    if (keepCurrent) list.push(line);
   }
-  return [...out.slice(0, resultsAt + 1), ...ours, ...kept, ...out.slice(end)];
+  if (!placed) list.unshift(...ours);
+  return [...out.slice(0, resultsAt + 1), ...list, ...out.slice(end)];
 }
 
 /** The log text with the task's section created or updated; other text is untouched. */
@@ -194,12 +270,15 @@ export function upsertTaskSection(
   c: Comparison,
   v: Verdict,
   taskName?: string,
+  ascii = false,
 ): { text: string; heading: string; created: boolean } {
   const cr = text.includes("\r\n") ? "\r" : "";
   const lines = text.split("\n");
   const found = findTaskSection(text, c.task, c.mode);
   const name = taskName ?? found?.name ?? `Task ${c.task}`;
-  const content = sectionContent(c, v, name);
+  const content = sectionContent(c, v, name, ascii);
+  // An existing heading is kept as written, unless --task-name renames the section.
+  if (found && taskName === undefined) content.heading = lines[found.heading].replace(/\r$/, "");
   if (found) {
     let last = found.end - 1;
     while (last > found.heading && lines[last].trim() === "") last--;
@@ -231,26 +310,39 @@ export function upsertTaskSection(
   return { text: head + section.join("\n") + eol, heading: content.heading, created: true };
 }
 
+/**
+ * The log at `path` with the task's section created or updated, nothing written: compare checks
+ * every output before writing any (lib/render/outputs.ts). A log that cannot be read or parsed
+ * is a `UsageError`.
+ */
+export async function planPerformanceLog(
+  path: string,
+  c: Comparison,
+  v: Verdict,
+  taskName?: string,
+  ascii = false,
+): Promise<PlannedOutput & { heading: string; created: boolean }> {
+  const text =
+    await readInputTextOrNull(path, { label: "--log", maxBytes: INPUT_LIMITS.logBytes }) ??
+      "";
+  const result = upsertTaskSection(text, c, v, taskName, ascii);
+  const note = `${result.created ? "Added" : "Updated"} '${result.heading}' in ${path}`;
+  return { path, what: "--log", note, ...result };
+}
+
 /** Creates or updates the task's section of the log at `path`, atomically. */
 export async function updatePerformanceLog(
   path: string,
   c: Comparison,
   v: Verdict,
   taskName?: string,
+  ascii = false,
 ): Promise<{ heading: string; created: boolean }> {
-  let text = "";
+  const planned = await planPerformanceLog(path, c, v, taskName, ascii);
   try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) {
-      throw new UsageError(`cannot read --log ${path}: ${(e as Error).message}`);
-    }
-  }
-  const result = upsertTaskSection(text, c, v, taskName);
-  try {
-    await writeFileAtomic(path, result.text);
+    await writeFileAtomic(path, planned.text);
   } catch (e) {
     throw new UsageError(`cannot write --log ${path}: ${(e as Error).message}`);
   }
-  return { heading: result.heading, created: result.created };
+  return { heading: planned.heading, created: planned.created };
 }

@@ -8,7 +8,12 @@ import { basename } from "node:path";
 import { match } from "ts-pattern";
 import type { Comparison, MetricChange, Verdict } from "../verdict/types.ts";
 import { METRIC, type MetricId, type Worse } from "../verdict/metrics.ts";
-import { checkCommand } from "../report/files.ts";
+import {
+  checkCommand,
+  compareCommand,
+  DENO_TASK_COMMANDS,
+  type ToolCommands,
+} from "../report/files.ts";
 import { CONFIDENCE, SUGGESTED_RUNS } from "../verdict/significance.ts";
 import {
   formatChange,
@@ -31,6 +36,7 @@ import {
   perRunLines,
   positioningLines,
   regressionLines,
+  saturationLines,
   shownMetrics,
   successLine,
   summaryLines,
@@ -149,14 +155,14 @@ function tableLines(c: Comparison, style: Style): string[] {
   ];
 }
 
-function nextStepLines(c: Comparison, v: Verdict): string[] {
-  const compare = `deno task compare ${c.task}${c.mode === "competitive" ? " --competitive" : ""}`;
+function nextStepLines(c: Comparison, v: Verdict, via: ToolCommands): string[] {
+  const compare = compareCommand(c.task, c.mode, via);
   if (v.kind === "inconclusive") {
     const runs = Math.max(SUGGESTED_RUNS, 2 * c.statistics.runs.after.paths.length);
     return [
       "The change is over the threshold but may be noise: measure again with more runs",
-      `  ${checkCommand(c.task, "before", c.mode)} --runs ${runs} && ` +
-      `${checkCommand(c.task, "after", c.mode)} --runs ${runs} && ${compare} --significance`,
+      `  ${checkCommand(c.task, "before", c.mode, via)} --runs ${runs} && ` +
+      `${checkCommand(c.task, "after", c.mode, via)} --runs ${runs} && ${compare} --significance`,
     ];
   }
   return [
@@ -165,10 +171,7 @@ function nextStepLines(c: Comparison, v: Verdict): string[] {
     "  1. Profile with: cargo flamegraph --bin engram",
     `  2. Check diagnostics: cat ${c.after.files.diag}`,
     `  3. Review system stats: cat ${c.after.files.sys}`,
-    `  4. Fix, then re-run: ${
-      checkCommand(c.task, "after", c.mode)
-    } && deno task compare ${c.task}` +
-    (c.mode === "competitive" ? " --competitive" : ""),
+    `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
   ];
 }
 
@@ -177,7 +180,7 @@ export function renderTerminal(
   c: Comparison,
   v: Verdict,
   style: Style = PLAIN,
-  extra: { afterTable?: string[] } = {},
+  extra: { afterTable?: string[]; commands?: ToolCommands } = {},
 ): string {
   const more = (n: number) => n > 1 ? ` and ${n - 1} more run${n > 2 ? "s" : ""} of its group` : "";
   const out: string[] = [
@@ -221,6 +224,8 @@ export function renderTerminal(
       "",
     );
   }
+  const saturated = saturationLines(c);
+  if (saturated.length > 0) out.push(...saturated.map(style.yellow), "");
   out.push(...notJudgedLines(v));
   match(v)
     .with({ kind: "pass" }, () => out.push(style.green(successLine(c, v.thresholds))))
@@ -241,6 +246,6 @@ export function renderTerminal(
     .exhaustive();
   out.push("", "Summary for PERFORMANCE_LOG.md:", ...summaryLines(c, v), "");
   out.push("Commit message line:", commitLine(c, v));
-  if (v.kind !== "pass") out.push("", ...nextStepLines(c, v));
+  if (v.kind !== "pass") out.push("", ...nextStepLines(c, v, extra.commands ?? DENO_TASK_COMMANDS));
   return out.join("\n") + "\n";
 }

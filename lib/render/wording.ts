@@ -24,8 +24,12 @@ import {
 import {
   ALPHA,
   CONFIDENCE,
+  type Evidence,
+  signedThreshold,
+  standing,
   SUGGESTED_RUNS,
   thresholdsBelowNoise,
+  unreachableSignificance,
 } from "../verdict/significance.ts";
 import {
   formatChange,
@@ -67,8 +71,7 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
     .exhaustive();
   const { p99, throughput, errors } = c.metrics;
   const t = v.thresholds;
-  const sureness = (id: CriterionId) =>
-    v.rule === "point" ? "" : evidenceWords(c, id, v.kind === "inconclusive");
+  const sureness = (id: CriterionId) => v.rule === "point" ? "" : evidenceWords(c, id, t);
   return ids.map((id) =>
     `${prefix}: ` + match(id)
       .with("p99", () =>
@@ -92,28 +95,46 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
   );
 }
 
-/** The statistic behind a criterion's change (`95% interval [...]`, `p = 0.004`), or null. */
-function evidenceOf(c: Comparison, id: CriterionId): string | null {
-  // The baseline is a published number: it has no statistic.
-  const m = id === "baseline" ? null : c.metrics[id];
-  if (m?.pValue !== undefined) {
-    const { before, after } = c.statistics.runs;
-    return `one-sided Mann–Whitney p = ${formatPValue(m.pValue)} over ${before.paths.length} ` +
-      `before and ${after.paths.length} after runs`;
-  }
-  if (m?.ci !== undefined) return `${CONFIDENCE * 100}% interval ${formatInterval(m.ci)}`;
-  return null;
+/** The statistic behind a standing, in words (`95% interval [...]`, `p = 0.004 …`). */
+function evidenceText(e: Evidence, threshold: string): string {
+  return match(e)
+    .with({ kind: "interval" }, (i) => `${CONFIDENCE * 100}% interval ${formatInterval(i.ci)}`)
+    .with(
+      { kind: "runs" },
+      (r) =>
+        `one-sided Mann–Whitney p = ${formatPValue(r.pValue)} that after is worse than ` +
+        `before ${threshold} over ${r.before} before and ${r.after} after runs`,
+    )
+    .exhaustive();
 }
 
 /** Why a failed criterion is (or is not) significant, for the significance rule's lines. */
-function evidenceWords(c: Comparison, id: CriterionId, inconclusive: boolean): string {
-  const evidence = evidenceOf(c, id);
-  if (!inconclusive) return evidence ? `; significant: ${evidence}` : "";
-  const why = match(c.statistics)
-    .with({ method: "none" }, (s) => s.reason)
-    .with({ method: "bootstrap" }, { method: "runs" }, () => "no per-second histograms")
+function evidenceWords(c: Comparison, id: CriterionId, t: Thresholds): string {
+  // Errors keep the specification's rule and the baseline is a published number: no statistic.
+  if (id === "errors" || id === "baseline") return "";
+  const s = standing(c, id, t);
+  const limit = signedThreshold(id, t);
+  const by = `${limit > 0 ? "+" : "-"}${formatThreshold(Math.abs(limit))}%`;
+  return match(s)
+    .with({ kind: "beyond" }, (x) => `; significant: ${evidenceText(x.evidence, by)}`)
+    .with(
+      { kind: "straddles" },
+      { kind: "within" },
+      (x) => `; not significant: ${evidenceText(x.evidence, by)}`,
+    )
+    .with({ kind: "unknown" }, (x) => `; not significant: no interval (${x.reason})`)
     .exhaustive();
-  return evidence ? `; not significant: ${evidence}` : `; not significant: no interval (${why})`;
+}
+
+/**
+ * One line per saturated side (`after: server saturated, 86% of requests timed out after 10 s;
+ * percentiles are censored at the timeout`): a saturated after run is a regression.
+ */
+export function saturationLines(c: Comparison): string[] {
+  return (["before", "after"] as const).flatMap((side) => {
+    const note = c[side].saturated;
+    return note === null ? [] : [`${side}: ${note}`];
+  });
 }
 
 /** The success line, with the threshold actually used. */
@@ -244,8 +265,9 @@ export function perRunLines(c: Comparison): string[] {
 }
 
 /**
- * Plain-words notes on noise: a gated change whose interval contains the threshold, a change
- * over the threshold that the runs do not show to be significant, or why there are no intervals.
+ * Plain-words notes on noise, by the same rule as the verdict (`standing`): a P99 or throughput
+ * change whose statistic cannot tell whether it is past the threshold, run counts that cannot
+ * reach significance, or why there are no intervals.
  */
 export function noiseLines(c: Comparison, t: Thresholds): string[] {
   const s = c.statistics;
@@ -258,32 +280,31 @@ export function noiseLines(c: Comparison, t: Thresholds): string[] {
   const rerun = `rerun both phases with --runs ${
     runs > 1 ? Math.max(SUGGESTED_RUNS, 2 * runs) : SUGGESTED_RUNS
   }`;
-  const gated = [
-    ["P99", c.metrics.p99, t.p99Pct],
-    ["Throughput", c.metrics.throughput, -t.throughputPct],
-  ] as const;
-  return gated.flatMap(([name, m, threshold]) => {
-    if (m.changePct === null) return [];
+  const unreachable = s.method === "runs"
+    ? unreachableSignificance(s.runs.before.paths.length, s.runs.after.paths.length)
+    : null;
+  const notes = unreachable === null ? [] : [`Note: ${unreachable}`];
+  for (const [name, id] of [["P99", "p99"], ["Throughput", "throughput"]] as const) {
+    const m = c.metrics[id];
+    if (m.changePct === null) continue;
+    const limit = signedThreshold(id, t);
+    const threshold = `${limit < 0 ? "-" : ""}${formatThreshold(Math.abs(limit))}%`;
+    const x = standing(c, id, t);
     const change = formatChange(m.changePct);
-    if (m.ci) {
-      const [lo, hi] = m.ci;
-      return lo <= threshold && threshold <= hi
-        ? [
-          `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
-          `${formatInterval(m.ci)} contains the ${threshold < 0 ? "-" : ""}` +
-          `${formatThreshold(Math.abs(threshold))}% threshold; ${rerun}`,
-        ]
-        : [];
+    if (x.kind === "unknown" && m.noInterval !== undefined) {
+      notes.push(`Note: no ${CONFIDENCE * 100}% interval for ${name}: ${m.noInterval}`);
     }
-    const over = threshold > 0 ? m.changePct > threshold : m.changePct < threshold;
-    return m.pValue !== undefined && over && m.pValue > ALPHA
-      ? [
-        `Note: ${name} change ${change} is over the threshold but not significant: one-sided ` +
-        `Mann–Whitney p = ${formatPValue(m.pValue)} over ${s.runs.before.paths.length} before ` +
-        `and ${s.runs.after.paths.length} after runs (needs p ≤ ${ALPHA}); ${rerun}`,
-      ]
-      : [];
-  });
+    if (x.kind !== "straddles") continue;
+    notes.push(
+      x.evidence.kind === "interval"
+        ? `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
+          `${formatInterval(x.evidence.ci)} contains the ${threshold} threshold; ${rerun}`
+        : `Note: ${name} change ${change} is over the threshold but not significant: ` +
+          `${evidenceText(x.evidence, `${limit < 0 ? "" : "+"}${threshold}`)} ` +
+          `(needs p ≤ ${ALPHA}); ${rerun}`,
+    );
+  }
+  return notes;
 }
 
 /**

@@ -15,7 +15,13 @@ import { OP_KINDS, type OpKind, type Scenario } from "../workload/scenario.ts";
 import { formatSeed } from "../workload/prng.ts";
 import type { RunFiles } from "./files.ts";
 import type { Measurement, TargetDescription } from "./measurement.ts";
-import { describeNote, describeReason, type InvalidReason, windowValidity } from "./validity.ts";
+import {
+  describeNote,
+  describeReason,
+  type InvalidReason,
+  saturationNote,
+  windowValidity,
+} from "./validity.ts";
 
 /** Everything besides the measurements that a report records. */
 export interface ReportContext {
@@ -35,6 +41,8 @@ export interface ReportContext {
   files: RunFiles;
   /** Reasons found outside the measurement (server died, interrupted, …). */
   extraInvalidReasons: InvalidReason[];
+  /** The settings that shape response times besides the workload (compare checks them). */
+  settings: { timeoutMs: number; maxInFlight: number };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -74,11 +82,16 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
     generatorLagP99Ms: r.generatorLag.percentileUs(99) / 1000,
   });
   const reasons = [...c.extraInvalidReasons, ...window.reasons].map(describeReason);
-  const notes = window.notes.map(describeNote);
+  const saturated = saturationNote(r, c.settings.timeoutMs);
+  const notes = [...window.notes, ...(saturated ? [saturated] : [])].map(describeNote);
   const perOpHist: Partial<Record<OpKind, string>> = {};
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();
 
-  const throughput = r.elapsedSeconds > 0 ? r.completed / r.elapsedSeconds : 0;
+  // Responses received inside the measured window per second of it (METHODS.throughput): the
+  // per-second counts stop at the window's end, so a late response never stretches the window.
+  const windowSeconds = Math.min(s.durationSeconds, r.elapsedSeconds);
+  const responses = r.intervals.reduce((n, i) => n + i.completed, 0);
+  const throughput = windowSeconds > 0 ? responses / windowSeconds : 0;
   const errorRate = r.completed > 0 ? r.errors / r.completed : 0;
   const validation = evaluateValidation(s, resp.p99_ms, throughput, errorRate);
 
@@ -115,6 +128,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
       embedding_dim: s.embeddingDim,
     },
     workload_fingerprint: c.fingerprint,
+    settings: { timeout_ms: c.settings.timeoutMs, max_in_flight: c.settings.maxInFlight },
     target: {
       kind: c.target.kind,
       url: c.target.url,

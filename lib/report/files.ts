@@ -69,9 +69,40 @@ export function parseReportName(
   return m ? { timestamp: m[1], suffix: m[2] === undefined ? 1 : Number(m[2]) } : null;
 }
 
-/** The command that produces a missing run. */
-export function checkCommand(task: string, phase: Phase, mode: Mode): string {
-  return `deno task check ${task} ${phase}${mode === "competitive" ? " --competitive" : ""}`;
+/**
+ * How the user runs the two tools where they are, so every suggested command works there: the
+ * shims' paths in an Engram checkout, `deno task …` in the tool's repository (or a checkout's
+ * deno.json), a binary's name. The entrypoint decides (lib/cli/invocation.ts) and passes it down.
+ */
+export interface ToolCommands {
+  check: string;
+  compare: string;
+}
+
+/** The commands from the tool's own repository (and the deno.json tasks install-scripts adds). */
+export const DENO_TASK_COMMANDS: ToolCommands = {
+  check: "deno task check",
+  compare: "deno task compare",
+};
+
+/**
+ * The command that produces a missing run.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * const shims = { check: "scripts/m17_performance_check.sh", compare: "" };
+ * strictEqual(checkCommand("003", "after", "competitive", shims),
+ *   "scripts/m17_performance_check.sh 003 after --competitive");
+ * ```
+ */
+export function checkCommand(task: string, phase: Phase, mode: Mode, via: ToolCommands): string {
+  return `${via.check} ${task} ${phase}${mode === "competitive" ? " --competitive" : ""}`;
+}
+
+/** The command that compares a task's runs. */
+export function compareCommand(task: string, mode: Mode, via: ToolCommands): string {
+  return `${via.compare} ${task}${mode === "competitive" ? " --competitive" : ""}`;
 }
 
 /** Where `compare --html` writes by default: `<dir>/[competitive_]<task>_compare.html`. */
@@ -90,6 +121,9 @@ export interface RunFiles {
   serverLog: string;
   /** The single-run HTML page (`check --html`). */
   html: string;
+  /** `check --profile`: collapsed stacks and flame graph of the measured window. */
+  profileFolded: string;
+  profileSvg: string;
   /** Exclusive claim on the stem, removed when the run finishes. */
   claim: string;
 }
@@ -105,6 +139,8 @@ export function filesFor(stem: string): RunFiles {
     hlog: `${stem}.hlog`,
     serverLog: `${stem}_server.log`,
     html: `${stem}.html`,
+    profileFolded: `${stem}_profile.folded`,
+    profileSvg: `${stem}_profile.svg`,
     claim: `${stem}.claim`,
   };
 }
@@ -151,10 +187,29 @@ export async function claimRunFiles(
       await Deno.remove(files.claim).catch(() => {});
       continue;
     }
+    // Any other file of the stem would only fail once the run is measured: refuse it now.
+    const stray = await firstExisting(siblingPaths(files));
+    if (stray !== null) {
+      await Deno.remove(files.claim).catch(() => {});
+      throw new UsageError(
+        `out dir ${outDir}: ${stray} already exists and the run would write it: move it away`,
+      );
+    }
     OPEN_CLAIMS.add(files.claim);
     return files;
   }
   throw new UsageError(`out dir ${outDir}: too many runs named ${base}`);
+}
+
+/** Every path a run may write besides its report, log and claim. */
+function siblingPaths(files: RunFiles): string[] {
+  const { stem: _stem, report: _report, log: _log, claim: _claim, ...siblings } = files;
+  return Object.values(siblings);
+}
+
+async function firstExisting(paths: string[]): Promise<string | null> {
+  for (const path of paths) if (await exists(path)) return path;
+  return null;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -13,6 +13,9 @@
  * @module
  */
 import { UsageError } from "../shared/errors.ts";
+import { INPUT_LIMITS, readInputText } from "../shared/input_file.ts";
+import { cleanStrings } from "../shared/sanitize.ts";
+import { impossibleValue } from "./plausible.ts";
 import {
   type LegacyReport,
   OLD_OP_STAT_FIELDS,
@@ -35,24 +38,21 @@ function isObject(v: unknown): v is Json {
 
 /** Reads and checks one report; every problem is a `UsageError` naming the file. */
 export async function readReport(path: string): Promise<LoadedReport> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-    throw new UsageError(`cannot read report ${path}: ${why}`);
-  }
+  const text = await readInputText(path, { label: "report", maxBytes: INPUT_LIMITS.reportBytes });
   return parseReport(text, path);
 }
 
 /** Parses and checks the text of a report (see `readReport`). */
 export function parseReport(text: string, path: string): LoadedReport {
-  const json = parseJson(text, path);
+  // Strings from the file are shown by every renderer: control characters go here, once.
+  const json = cleanStrings(parseJson(text, path)) as Json;
   const bad = (what: string) => new UsageError(`report ${path}: ${what}`);
   for (const field of OLD_REPORT_FIELDS) {
     const problem = oldFieldProblem(json, field);
     if (problem !== null) throw bad(problem);
   }
+  const impossible = impossibleValue(json);
+  if (impossible !== null) throw bad(`${impossible}; the report was edited or corrupted`);
   if (!("schema_version" in json)) {
     return { kind: "legacy", path, report: json as unknown as LegacyReport };
   }

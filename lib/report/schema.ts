@@ -8,6 +8,7 @@
  * @module
  */
 import type { OpKind } from "../workload/scenario.ts";
+import type { ProfileRecord } from "./profile.ts";
 
 /** Current schema version; compare refuses versions it does not know. */
 export const SCHEMA_VERSION = 1;
@@ -102,7 +103,7 @@ export interface IntervalSummary {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
-  /** Responses completed in this second per second (throughput as the server delivered it). */
+  /** Responses (success or HTTP error) received in this second: throughput as delivered. */
   completed: number;
   /** Compressed base64 HdrHistogram of response times (µs) of requests due in this second. */
   histogram: string;
@@ -123,7 +124,7 @@ export interface MethodNotes {
  * stats extended) followed by m17's.
  */
 export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
-  /** Successful + failed responses per second over the measured window. */
+  /** Responses (success or HTTP error) received inside the measured window, per second of it. */
   overall_throughput: number;
   per_operation_stats: Record<OpKind, OpStats>;
 
@@ -148,6 +149,8 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
     embedding_dim: number;
   };
   workload_fingerprint: string;
+  /** Request timeout and in-flight cap of the run (absent in reports before issue 16). */
+  settings?: { timeout_ms: number; max_in_flight: number };
   target: {
     kind: "reference" | "url" | "engram";
     url: string;
@@ -204,6 +207,10 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   invalid_reasons: string[];
   /** Facts a reader should know that do not invalidate the run (e.g. sends held by the cap). */
   notes?: string[];
+  /** How the load was generated (absent in reports before the HTTP/1.1 engine). */
+  generator?: { workers: number; http_client: "http1-keepalive"; pacer: "sleeping-ticker" };
+  /** `check --profile`: the server's CPU profile of the measured window, or why there is none. */
+  profile?: ProfileRecord;
   methods: MethodNotes;
   files: { report: string; log: string; sys: string; diag: string; hlog: string };
 }
@@ -219,7 +226,7 @@ export const METHODS: MethodNotes = {
   histogram:
     "HdrHistogram, microseconds, 3 significant digits (±0.1%), auto-resizing: no sample is dropped; base64 V2 compressed encoding",
   throughput:
-    "operations completed (success or error) in the measured window divided by its length",
+    "responses received inside the measured window (success or HTTP error) per second of the window; requests never sent, timeouts and failed connections are errors, not throughput; late responses count for latency and errors only",
 };
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */

@@ -67,12 +67,10 @@ export type InvalidReason =
   };
 
 /** Facts a reader should know that do not invalidate the run. */
-export type RunNote = {
-  kind: "capped_sends";
-  achievedRate: number;
-  targetRate: number;
-  cappedSends: number;
-};
+export type RunNote =
+  | { kind: "capped_sends"; achievedRate: number; targetRate: number; cappedSends: number }
+  /** The server did not keep up: a measurement (errors, censored percentiles), not a failure. */
+  | { kind: "saturated"; timeouts: number; requests: number; timeoutMs: number };
 
 /** The report text of a reason (byte-identical to what reports have always stored). */
 export function describeReason(r: InvalidReason): string {
@@ -121,9 +119,38 @@ export function describeReason(r: InvalidReason): string {
 
 /** The report text of a note. */
 export function describeNote(n: RunNote): string {
-  return `${
-    rateOffTarget(n.achievedRate, n.targetRate)
-  }: ${n.cappedSends} requests waited for one of the --max-in-flight slots; their response times include that wait`;
+  return match(n)
+    .with(
+      { kind: "capped_sends" },
+      (c) =>
+        `${
+          rateOffTarget(c.achievedRate, c.targetRate)
+        }: ${c.cappedSends} requests waited for one of the --max-in-flight slots; their response times include that wait`,
+    )
+    .with({ kind: "saturated" }, (x) => saturationText(x.timeouts, x.requests, x.timeoutMs))
+    .exhaustive();
+}
+
+/** `server saturated, 86% of requests timed out after 10 s; percentiles are censored …`. */
+export function saturationText(timeouts: number, requests: number, timeoutMs: number): string {
+  const pct = (100 * timeouts / Math.max(1, requests)).toFixed(0);
+  const after = timeoutMs % 1000 === 0 ? `${timeoutMs / 1000} s` : `${timeoutMs} ms`;
+  return `server saturated, ${pct}% of requests timed out after ${after}; percentiles are censored at the timeout`;
+}
+
+/**
+ * A saturated server: more than `UNANSWERED_LIMIT` of the requests timed out (sent, or still
+ * waiting for a slot). A measurement of the server, never a reason to call the run invalid.
+ */
+export function saturationNote(
+  f: { errorsByKind: Record<string, number>; sent: number; completed: number; due: number },
+  timeoutMs: number,
+): RunNote | null {
+  const timeouts = f.errorsByKind.timeout ?? 0;
+  const requests = Math.max(f.due, f.sent, f.completed, 1);
+  return timeouts > requests * UNANSWERED_LIMIT
+    ? { kind: "saturated", timeouts, requests, timeoutMs }
+    : null;
 }
 
 function rateOffTarget(achievedRate: number, targetRate: number): string {
@@ -186,13 +213,16 @@ export interface AnswerFacts {
 }
 
 /**
- * Why a run's latencies are not measurements: more than 1% of its requests got no answer. A
- * timeout records the timeout, not the response time, and a refused connection fails at once,
- * so both would pass for latencies. Error responses (HTTP 5xx) are answers and do not count.
+ * Why a run's latencies are not measurements: more than 1% of its requests could not reach the
+ * target (no connection, a broken one, garbage): the target or the instrument failed. Timeouts
+ * do not count: a server too slow to answer is a measurement (`saturationNote`), the worst
+ * regression a change can cause. Error responses (HTTP 5xx) are answers and do not count.
  */
 export function unansweredReason(f: AnswerFacts, timeoutMs: number): InvalidReason | null {
-  const timeouts = f.errorsByKind.timeout ?? 0;
-  const refused = f.errorsByKind.connection ?? 0;
+  const timeouts = 0;
+  // No connection, or one that closed or answered garbage (`connection` in older reports).
+  const refused = ["connection", "connect_failed", "connection_closed", "malformed_response"]
+    .reduce((n, k) => n + (f.errorsByKind[k] ?? 0), 0);
   const requests = Math.max(f.sent, f.completed, 1);
   if (timeouts + refused <= requests * UNANSWERED_LIMIT) return null;
   return { kind: "unanswered", timeouts, refused, requests, timeoutMs };

@@ -8,13 +8,14 @@
 import { claimRunFiles, releaseClaim, type RunFiles } from "../report/files.ts";
 import type { RunReport } from "../report/schema.ts";
 import { describeReason } from "../report/validity.ts";
-import { writeFileAtomic } from "../shared/atomic.ts";
 import { messageOf, RunError } from "../shared/errors.ts";
 import { startTarget, stopTarget } from "../target/start.ts";
 import type { Target } from "../target/target.ts";
 import { Workload, workloadFingerprint } from "../workload/ops.ts";
 import { prepareScenario } from "../workload/prepare.ts";
+import { ArtifactWriter } from "./artifacts.ts";
 import type { CheckOptions } from "./options.ts";
+import type { FlameGraphRenderer } from "./profile_step.ts";
 import type { RunLog } from "./run_log.ts";
 import {
   announce,
@@ -35,6 +36,8 @@ export type { CheckOptions } from "./options.ts";
 export interface CheckRenderers {
   /** The self-contained single-run page (`--html`) of a report written at `reportPath`. */
   runHtml(report: RunReport, reportPath: string): string;
+  /** The flame graph of `--profile` (lib/render/flamegraph.ts). */
+  flameGraph?: FlameGraphRenderer;
 }
 
 /** The outcome of `runCheck`. */
@@ -56,8 +59,9 @@ export async function runCheck(
   render: CheckRenderers,
 ): Promise<CheckOutcome> {
   // ---- scenario, and what must be checked before any file is claimed ----
-  const prepared = await prepareScenario(o);
   const engramDir = await checkUsage(o);
+  // In an Engram checkout its own scenarios come first, as the old scripts used them.
+  const prepared = await prepareScenario({ ...o, scenarioDir: engramDir ?? undefined });
   const files = await claimRunFiles(
     o.outDir,
     o.task,
@@ -74,6 +78,7 @@ export async function runCheck(
     files,
     stage: "target start-up",
     invalid: [],
+    flameGraph: render.flameGraph,
   };
   const startedAt = new Date();
   let target: Target | null = null;
@@ -97,15 +102,24 @@ export async function runCheck(
     const measured = await measure(ctx, target, w, skipped);
     if (!skipped) await checkAfterRun(ctx, target, measured.result);
 
-    // ---- artifacts ----
-    const report = await writeArtifacts(ctx, target, measured, counts, startedAt);
-    printSummary(report, files, log);
-    if (o.html) {
-      // Derived from the report just written; written after it, so it never marks a run complete.
-      await writeFileAtomic(files.html, render.runHtml(report, files.report));
+    // ---- artifacts: a file that cannot be written is said in one line, never thrown ----
+    const out = new ArtifactWriter();
+    const { report, reportPath } = await writeArtifacts(
+      ctx,
+      target,
+      measured,
+      counts,
+      startedAt,
+      out,
+    );
+    printSummary(report, { ...files, report: reportPath ?? "(not written)" }, log);
+    // Derived from the report just written; written after it, so it never marks a run complete.
+    if (o.html && reportPath && await out.write(files.html, render.runHtml(report, reportPath))) {
       log.line(`HTML report: ${files.html}`);
     }
-    return { report, files, exitCode: report.valid ? 0 : 1 };
+    const failures = log.fileError ? [log.fileError, ...out.failures] : out.failures;
+    for (const failure of failures) log.warn(`m17_check: ${failure}`);
+    return { report, files, exitCode: report.valid && failures.length === 0 ? 0 : 1 };
   } catch (e) {
     log.record(`run failed: ${messageOf(e)}`);
     throw e;

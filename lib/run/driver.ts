@@ -8,21 +8,21 @@
  * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time, and one
  * still waiting a whole timeout after it was due is a timeout, never sent.
  *
- * Deno timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer dispatches every
- * due request on each wake-up, sleeps with a timer only when the next due time is far, and
- * otherwise yields with `setImmediate` (~5 µs): schedule lag P99 ≈ 0.4–0.7 ms at 1,000 ops/s on
- * a quiet core, at the cost of one busy core while pacing (lib/run/waker.ts, BENCHMARKS.md).
+ * Requests go over the tool's HTTP/1.1 keep-alive client (lib/run/http1.ts, lib/run/sender.ts).
+ * Deno's timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer sleeps until each
+ * due time on a ticker thread (lib/run/waker.ts) and dispatches every due request on each
+ * wake-up: schedule lag P50 ≈ 0.05 ms with no busy core (BENCHMARKS.md, load engine).
  * @module
  */
 import type { IntervalSummary } from "../report/schema.ts";
-import type { OpStream } from "../workload/ops.ts";
 import type { Schedule } from "../workload/schedule.ts";
 import { Dispatcher } from "./dispatch.ts";
 import { pacePhase } from "./pace.ts";
 import { SecondBuckets } from "./seconds.ts";
 import { Sender } from "./sender.ts";
 import { Tallies } from "./tallies.ts";
-import { spinWaker } from "./waker.ts";
+import { sleepWaker } from "./waker.ts";
+import type { OpSource } from "./shard.ts";
 import type { Measurement } from "../report/measurement.ts";
 import { opOf } from "./pending.ts";
 
@@ -45,7 +45,7 @@ export interface DriverOptions {
 
 /** One phase of a load run: its op stream and length. */
 export interface LoadPhase {
-  stream: OpStream;
+  stream: OpSource;
   seconds: number;
 }
 
@@ -55,8 +55,13 @@ export interface LoadOptions extends DriverOptions {
   warmup: LoadPhase;
   /** The measured window. */
   measured: LoadPhase;
-  /** Makes a fresh schedule of due offsets (one per phase, one to count the due requests). */
+  /** Makes a fresh schedule of due offsets (one per phase). */
   schedule: () => Schedule;
+  /**
+   * When the schedule starts (ms since the epoch), so that the workers of one run share it; the
+   * measured window then starts exactly one warm-up later. Default: now.
+   */
+  startAtEpochMs?: number;
 }
 
 /** A progress snapshot. */
@@ -85,15 +90,21 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * timeout plus a margin.
  */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const sender = new Sender(o);
+  const sender = new Sender({ ...o, maxConnections: o.maxInFlight });
   const onAbort = () => sender.abort.abort();
   o.signal?.addEventListener("abort", onAbort);
-  const waker = spinWaker();
+  const waker = sleepWaker();
+  // A wait before the ticker thread runs would be late by its start-up.
+  await Promise.race([waker.ready, sleep(5000)]);
   const tallies = new Tallies();
   const buckets = new SecondBuckets(o.onInterval);
   const d = new Dispatcher(sender, tallies, buckets, o.maxInFlight, o.timeoutMs);
 
   const onProgress = o.onProgress;
+  // Requests due in the measured window, counted as they are paced: an interrupted window counts
+  // only what was due before the interrupt, and nothing walks the planned schedule afterwards
+  // (a day at 100k ops/s would keep the event loop busy for minutes after Ctrl-C).
+  let dueInWindow = 0;
   const pace = (phase: LoadPhase, startMs: number, measured: boolean) => {
     let completedAtLastProgress = 0;
     return pacePhase({
@@ -105,7 +116,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
       waker,
       signal: o.signal,
       expire: (nowMs) => d.expire(nowMs),
-      submit: (p) => d.submit(p),
+      submit: (p) => {
+        if (measured) dueInWindow++;
+        d.submit(p);
+      },
       dispatched: (nextDueOffsetMs) => {
         if (measured) buckets.pacedThroughSecond = Math.floor(nextDueOffsetMs / 1000) - 1;
         buckets.closeReady();
@@ -125,16 +139,22 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     });
   };
 
+  const t0 = o.startAtEpochMs === undefined
+    ? performance.now()
+    : o.startAtEpochMs - performance.timeOrigin;
+  if (t0 > performance.now()) await waker.until(t0);
   if (o.warmup.seconds > 0 && !o.signal?.aborted) {
     o.onPhaseStart?.("warmup");
-    await pace(o.warmup, performance.now(), false).catch((e) => {
+    await pace(o.warmup, t0, false).catch((e) => {
       waker.close();
       throw e;
     });
   }
   if (!o.signal?.aborted) o.onPhaseStart?.("measured");
-  const windowStartMs = tallies.windowStartMs = performance.now();
-  const windowStartEpochMs = Date.now();
+  const windowStartMs = tallies.windowStartMs = o.startAtEpochMs === undefined
+    ? performance.now()
+    : t0 + (o.warmup.seconds > 0 ? o.warmup.seconds * 1000 : 0);
+  const windowStartEpochMs = performance.timeOrigin + windowStartMs;
   await pace(o.measured, windowStartMs, true).finally(() => waker.close());
   buckets.pacedThroughSecond = Number.MAX_SAFE_INTEGER;
   const interrupted = o.signal?.aborted ?? false;
@@ -146,7 +166,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   sender.close();
 
   const durationSeconds = o.measured.seconds;
-  const due = countDue(o.schedule(), durationSeconds);
+  const due = dueInWindow;
   const { lastCompletionMs, sent } = tallies;
   // An interrupted window lasted until the interrupt (or its last response), not its plan.
   const elapsedSeconds = interrupted

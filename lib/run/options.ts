@@ -31,7 +31,13 @@ export interface CheckOptions {
   timeoutMs: number;
   maxInFlight: number;
   preloadConcurrency: number;
+  /** Worker threads for the load (`--workers`); undefined: chosen from the rate and cores. */
+  workers?: number;
   quiet: boolean;
+  /** `--profile`: record the server's CPU during the measured window (lib/run/profile_step.ts). */
+  profile: boolean;
+  /** `--profile-pid`: the server process to profile for `--url`. */
+  profilePid?: number;
   /** Also write `<stem>.html`, the self-contained single-run page (lib/render/html_run.ts). */
   html: boolean;
   runIndex: number;

@@ -9,8 +9,18 @@
  * @module
  */
 
-/** Why a request failed: no answer in time, no connection, or an HTTP error status. */
-export type ErrorKind = "timeout" | "connection" | `http_${number}`;
+/**
+ * Why a request failed: no answer in time, no TCP connection, the connection reset or closed
+ * before the response was complete, bytes that are not an HTTP/1.1 response, an HTTP status
+ * outside 2xx (a 3xx too: redirects are never followed), or a 2xx whose body is not JSON.
+ */
+export type ErrorKind =
+  | "timeout"
+  | "connect_failed"
+  | "connection_closed"
+  | "malformed_response"
+  | "bad_response"
+  | `http_${number}`;
 
 /**
  * A request's outcome: answered with success, failed with a kind, or cancelled by an interrupt

@@ -5,7 +5,7 @@
  * @module
  */
 import { setImmediate } from "node:timers";
-import type { OpStream } from "../workload/ops.ts";
+import type { OpSource } from "./shard.ts";
 import type { Schedule } from "../workload/schedule.ts";
 import type { Pending } from "./pending.ts";
 import type { Waker } from "./waker.ts";
@@ -17,7 +17,7 @@ const MAX_SLEEP_MS = 250;
 
 /** One phase to pace and what to do at each step. */
 export interface PacePhase {
-  stream: OpStream;
+  stream: OpSource;
   /** `performance.now()` at the phase's start; due times are offsets from it. */
   startMs: number;
   seconds: number;

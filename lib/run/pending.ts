@@ -2,14 +2,15 @@
  * Due requests and the queue of those waiting for an in-flight slot.
  * @module
  */
-import type { Op, OpStream } from "../workload/ops.ts";
+import type { Op } from "../workload/ops.ts";
+import type { OpSource } from "./shard.ts";
 
 /**
  * A due request. Its op is rendered only when it is sent (or expires), in due order from its
  * stream, so a queue of waiting requests holds a few numbers each, not rendered payloads.
  */
 export interface Pending {
-  stream: OpStream;
+  stream: OpSource;
   op: Op | null;
   dueMs: number;
   /** Second of the measured window it was due in, from its due offset (exact). */

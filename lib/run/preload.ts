@@ -36,7 +36,7 @@ export async function runPreload(
   count: number,
   opts: PreloadOptions,
 ): Promise<PreloadResult> {
-  const sender = new Sender(opts);
+  const sender = new Sender({ ...opts, maxConnections: opts.concurrency });
   const onAbort = () => sender.abort.abort();
   opts.signal?.addEventListener("abort", onAbort);
   const t0 = performance.now();

@@ -1,91 +1,97 @@
 /**
- * Sends one op over HTTP and says how it ended, with the recall fallback: a server that rejects
- * spreading/hybrid recall (HTTP 400 naming the mode) gets similarity recall from then on.
+ * Sends one op over the lean HTTP/1.1 client (lib/run/http1.ts) and says how it ended, with the
+ * recall fallback: a server that rejects spreading/hybrid recall (HTTP 400 naming the mode) gets
+ * similarity recall from then on. Used by the measured run and the preload; `fetch` is used only
+ * off the hot path (health checks).
+ *
+ * Response validation: a 2xx must carry the JSON document an Engram endpoint returns; any other
+ * body (an HTML page from a proxy or a wrong server answering every path) is `bad_response`.
+ * A 3xx is `http_3xx` like any other status outside 2xx: redirects are never followed.
  * @module
  */
 import type { Op } from "../workload/ops.ts";
 import type { OpKind } from "../workload/scenario.ts";
+import { LatencyHistogram } from "../report/histogram.ts";
+import { Http1Client, type HttpOutcome } from "./http1.ts";
 import { httpError, type RequestOutcome } from "./outcome.ts";
-import { TimeoutSweeper } from "./timeouts.ts";
 
-const JSON_HEADERS = { "content-type": "application/json" };
-
-/** What `Sender` needs to know. */
-export interface SenderOptions {
-  baseUrl: string;
-  timeoutMs: number;
-}
-
-/** How a request ended and whether it used the recall fallback. */
+/** How a request ended, whether it used the recall fallback, and the server's own time. */
 export interface SendResult {
   outcome: RequestOutcome;
   fallback: boolean;
+  /** `Server-Timing` total (ms) of the answer, when the server sent one. */
+  serverTimingMs: number | null;
 }
 
-const aborted = () => new DOMException("The run was aborted", "AbortError");
+/** What the sender needs to know. */
+export interface SenderOptions {
+  baseUrl: string;
+  timeoutMs: number;
+  /** Connections at most (the in-flight cap). */
+  maxConnections: number;
+}
 
-/** Executes requests with a shared timeout and one abort for the whole run. */
+/** The outcome of one HTTP exchange, validated. */
+export function classify(o: HttpOutcome): RequestOutcome {
+  if (o.kind === "failure") {
+    return o.failure === "aborted" ? { kind: "aborted" } : { kind: "error", error: o.failure };
+  }
+  if (o.status < 200 || o.status > 299) return { kind: "error", error: httpError(o.status) };
+  if (o.status !== 204 && !o.jsonBody) return { kind: "error", error: "bad_response" };
+  return { kind: "ok" };
+}
+
+const REJECTED_MODE = /spreading|hybrid|mode/i;
+
+/** Executes requests over a keep-alive pool, with one timeout and one abort for the run. */
 export class Sender {
   /** Op kinds whose mode the server rejected: they go to their fallback path. */
   readonly rejectedKinds = new Set<OpKind>();
   /** Aborting cancels every request in flight and any sent later. */
   readonly abort = new AbortController();
-  readonly #timeouts: TimeoutSweeper;
+  readonly client: Http1Client;
+  /** Connect times of the connections opened (µs), apart from the requests' own times. */
+  readonly connect = new LatencyHistogram();
 
   constructor(readonly opts: SenderOptions) {
-    this.#timeouts = new TimeoutSweeper(opts.timeoutMs);
-    this.abort.signal.addEventListener("abort", () => this.#timeouts.abortAll(aborted()));
+    this.client = new Http1Client(opts.baseUrl, { maxConnections: opts.maxConnections });
+    this.abort.signal.addEventListener("abort", () => this.client.abortAll());
   }
 
   /** Sends `op` (or its fallback) and reads the whole response. Never throws. */
   async send(op: Op): Promise<SendResult> {
-    const ac = new AbortController();
-    if (this.abort.signal.aborted) ac.abort(aborted());
-    const live = this.#timeouts.start(ac);
-    let fallback = false;
-    try {
-      let path = op.path;
-      if (op.fallbackPath && this.rejectedKinds.has(op.kind)) {
-        path = op.fallbackPath;
-        fallback = true;
-      }
-      let res = await this.#fetch(op, path, ac.signal);
-      if (res.status === 400 && op.fallbackPath && !fallback) {
-        const text = await res.text();
-        if (/spreading|hybrid|mode/i.test(text)) {
-          this.rejectedKinds.add(op.kind);
-          fallback = true;
-          res = await this.#fetch(op, op.fallbackPath, ac.signal);
-        } else return { outcome: { kind: "error", error: httpError(400) }, fallback };
-      }
-      await res.arrayBuffer();
-      return {
-        outcome: res.ok ? { kind: "ok" } : { kind: "error", error: httpError(res.status) },
-        fallback,
-      };
-    } catch (e) {
-      const name = (e as Error)?.name;
-      if (name === "TimeoutError") {
-        return { outcome: { kind: "error", error: "timeout" }, fallback };
-      }
-      if (name === "AbortError") return { outcome: { kind: "aborted" }, fallback };
-      return { outcome: { kind: "error", error: "connection" }, fallback };
-    } finally {
-      live.done = true;
+    if (this.abort.signal.aborted) {
+      return { outcome: { kind: "aborted" }, fallback: false, serverTimingMs: null };
     }
+    const deadlineMs = performance.now() + this.opts.timeoutMs;
+    let fallback = op.fallbackPath !== undefined && this.rejectedKinds.has(op.kind);
+    let res = await this.client.request(
+      op.method,
+      fallback ? op.fallbackPath! : op.path,
+      op.body,
+      deadlineMs,
+    );
+    if (
+      res.kind === "response" && res.status === 400 && op.fallbackPath && !fallback &&
+      REJECTED_MODE.test(res.bodyHead ?? "")
+    ) {
+      this.rejectedKinds.add(op.kind);
+      fallback = true;
+      res = await this.client.request(op.method, op.fallbackPath, op.body, deadlineMs);
+    }
+    if (res.connectMs !== null) this.connect.recordMs(res.connectMs);
+    const outcome = this.abort.signal.aborted && res.kind === "failure"
+      ? { kind: "aborted" as const }
+      : classify(res);
+    return {
+      outcome,
+      fallback,
+      serverTimingMs: res.kind === "response" ? res.serverTimingMs : null,
+    };
   }
 
-  #fetch(op: Op, path: string, signal: AbortSignal): Promise<Response> {
-    return fetch(this.opts.baseUrl + path, {
-      method: op.method,
-      body: op.body,
-      headers: op.body === null ? undefined : JSON_HEADERS,
-      signal,
-    });
-  }
-
-  /** Stops the timeout sweeper (call when no request is left in flight). */
+  /** Closes every connection (call when no request is left in flight). */
   close(): void {
-    this.#timeouts.close();
+    this.client.close();
   }
 }

@@ -8,6 +8,7 @@ import { dirname, resolve } from "node:path";
 import { assembleReport } from "../report/assemble.ts";
 import type { RunFiles } from "../report/files.ts";
 import { IntervalLogWriter } from "../report/histogram.ts";
+import type { ProfileRecord } from "../report/profile.ts";
 import type { RunReport } from "../report/schema.ts";
 import {
   describeReason,
@@ -18,9 +19,9 @@ import {
   type TargetDied,
   unansweredReason,
 } from "../report/validity.ts";
-import { writeNewFile } from "../shared/atomic.ts";
 import { toolCommit } from "../shared/build_info.ts";
 import { UsageError } from "../shared/errors.ts";
+import { regularOrMissing } from "../shared/input_file.ts";
 import { VERSION } from "../shared/version.ts";
 import { findEngramCheckout } from "../target/engram.ts";
 import { healthLost } from "../target/health.ts";
@@ -28,12 +29,20 @@ import type { TargetSpec } from "../target/start.ts";
 import { diagnostics, SystemSampler } from "../target/system.ts";
 import type { Target } from "../target/target.ts";
 import type { Workload } from "../workload/ops.ts";
-import type { PreparedScenario } from "../workload/prepare.ts";
+import { describePreload, describeSeedOrigin, type PreparedScenario } from "../workload/prepare.ts";
 import { formatSeed } from "../workload/prng.ts";
-import { makeSchedule } from "../workload/schedule.ts";
-import { type LoadResult, runLoad } from "./driver.ts";
+import type { ArtifactWriter } from "./artifacts.ts";
+import type { LoadResult } from "./driver.ts";
+import { runEngine } from "./engine.ts";
+import { defaultWorkers } from "./shard.ts";
 import type { CheckOptions } from "./options.ts";
 import { runPreload } from "./preload.ts";
+import {
+  beginProfile,
+  endProfile,
+  type FlameGraphRenderer,
+  profileWindowStarted,
+} from "./profile_step.ts";
 import type { RunLog } from "./run_log.ts";
 
 /** What every step of one run shares: its options, its output, and what is known so far. */
@@ -49,6 +58,8 @@ export interface RunContext {
   stage: RunStage;
   /** Why the run is invalid, as the steps find out (the report adds its own rules). */
   invalid: InvalidReason[];
+  /** Draws `--profile`'s flame graph (injected: lib/run may not import lib/render). */
+  flameGraph?: FlameGraphRenderer;
 }
 
 /** Why the warm-up and measured window were skipped (the report is still written). */
@@ -64,24 +75,50 @@ export function interruption(signal: AbortSignal, stage: RunStage): Interrupted 
 }
 
 /**
+ * The Engram checkout a run measures: none with `--url` or `--reference`, else `--engram-dir` or
+ * the current directory's checkout (a UsageError below a checkout's root: never the reference
+ * server in its place).
+ */
+export async function checkoutToMeasure(
+  o: Pick<CheckOptions, "url" | "reference" | "engramDir">,
+): Promise<string | null> {
+  return o.url || o.reference ? null : await findEngramCheckout(Deno.cwd(), o.engramDir);
+}
+
+/**
  * Checks what can be checked before any file is claimed, so a bad `--engram-dir` or
  * `--ref-record` is a usage error; returns the Engram checkout to measure, if any.
  */
 export async function checkUsage(o: CheckOptions): Promise<string | null> {
-  const engramDir = o.url || o.reference ? null : await findEngramCheckout(Deno.cwd(), o.engramDir);
+  const engramDir = await checkoutToMeasure(o);
   if (o.knobs.record !== undefined) await checkRecordPath(o.knobs.record);
   return engramDir;
 }
 
-/** `--ref-record FILE` must be creatable: its directory exists and it is not a directory. */
+/**
+ * `--ref-record FILE` must be creatable: its directory exists and it is missing or a regular file
+ * (a FIFO would block the reference server, a device would swallow the record).
+ */
 async function checkRecordPath(path: string): Promise<void> {
+  // The file first: /dev/null's directory cannot even be stat'ed without --allow-all.
+  if (await regularOrMissing(path, "--ref-record") === "file") return;
   const dir = dirname(resolve(path));
   if (!(await Deno.stat(dir).catch(() => null))?.isDirectory) {
     throw new UsageError(`--ref-record ${path}: directory ${dir} does not exist`);
   }
-  if ((await Deno.stat(path).catch(() => null))?.isDirectory) {
-    throw new UsageError(`--ref-record ${path}: is a directory`);
-  }
+}
+
+/** How every run generates its load (the report's `generator`, with the worker count). */
+const GENERATOR = { http_client: "http1-keepalive", pacer: "sleeping-ticker" } as const;
+
+/** `--workers`, or one per 5,000 ops/s, at most one fewer than the host's cores. */
+export function chooseWorkers(o: CheckOptions, rate: number): { workers: number; why: string } {
+  if (o.workers !== undefined) return { workers: o.workers, why: "--workers" };
+  const cores = navigator.hardwareConcurrency;
+  return {
+    workers: defaultWorkers(rate, cores),
+    why: `default for ${rate} ops/s on ${cores} cores`,
+  };
 }
 
 /** The run's first lines: tool, task, scenario, fingerprint. */
@@ -94,10 +131,11 @@ export function announce(ctx: RunContext): void {
     }`,
   );
   log.line(
-    `scenario ${scenario.name} (${path}), seed ${
-      formatSeed(scenario.seed)
-    }, ${scenario.rate} ops/s for ${scenario.durationSeconds} s after ${scenario.warmupSeconds} s warm-up`,
+    `scenario ${scenario.name} (${path}), seed ${formatSeed(scenario.seed)} (${
+      describeSeedOrigin(scenario)
+    }), ${scenario.rate} ops/s for ${scenario.durationSeconds} s after ${scenario.warmupSeconds} s warm-up`,
   );
+  log.line(`preload: ${describePreload(scenario)}`);
   log.line(`workload fingerprint ${ctx.fingerprint}`);
 }
 
@@ -115,9 +153,15 @@ export function targetSpec(ctx: RunContext, engramDir: string | null): TargetSpe
       stem: ctx.files.stem,
       keepData: o.keepData,
       startupTimeoutMs: o.startupTimeoutMs,
+      profile: o.profile,
     };
   }
-  return { kind: "reference", knobs: o.knobs, dim: ctx.prepared.scenario.embeddingDim };
+  return {
+    kind: "reference",
+    knobs: o.knobs,
+    dim: ctx.prepared.scenario.embeddingDim,
+    profile: o.profile,
+  };
 }
 
 /** What the preload did, for the report. */
@@ -171,6 +215,10 @@ export interface Measured {
   result: LoadResult;
   intervalLog: string;
   sampler: SystemSampler;
+  /** `--profile`: the measured window's CPU profile, or why there is none. */
+  profile: ProfileRecord | null;
+  /** Worker threads the load ran on. */
+  workers: number;
 }
 
 /**
@@ -191,21 +239,44 @@ export async function measure(
     `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`,
   );
   let lastPlain = -1;
+  const profiling = await beginProfile(
+    {
+      profile: o.profile,
+      url: o.url,
+      profilePid: o.profilePid,
+      targetPid: target.process?.pid ?? null,
+      ownPerfMap: target.kind === "reference",
+    },
+    { folded: ctx.files.profileFolded, svg: ctx.files.profileSvg, perfLog: ctx.files.serverLog },
+    ctx.flameGraph ?? (() => ""),
+    (line) => log.line(line),
+  );
+  let profile: ProfileRecord | null = null;
+  const engine = chooseWorkers(o, scenario.rate);
   sampler.start();
   try {
     log.line(
       `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
     );
-    const result = await runLoad({
-      warmup: { stream: w.stream("warmup"), seconds: scenario.warmupSeconds },
-      measured: { stream: w.stream("measured"), seconds: scenario.durationSeconds },
-      schedule: () => makeSchedule(scenario.arrival, scenario.seed),
+    log.line(
+      `load engine: ${engine.workers} worker thread${
+        engine.workers === 1 ? "" : "s"
+      } (${engine.why}), ` +
+        `HTTP/1.1 keep-alive connections, sleeping pacer`,
+    );
+    const result = await runEngine({
+      scenario,
+      workload: w,
+      warmupSeconds: scenario.warmupSeconds,
+      durationSeconds: scenario.durationSeconds,
+      workers: engine.workers,
       baseUrl: target.url,
       timeoutMs: o.timeoutMs,
       maxInFlight: o.maxInFlight,
       signal: skipped ? AbortSignal.abort() : ctx.signal,
       onPhaseStart: (phase) => {
         ctx.stage = phase === "warmup" ? "warm-up" : "the measured window";
+        if (phase === "measured") profileWindowStarted(profiling);
         log.line(
           phase === "warmup"
             ? `warm-up started: ${scenario.warmupSeconds} s, not recorded`
@@ -226,8 +297,10 @@ export async function measure(
       },
       onInterval: (i) => hlog.add(i.second, 1, i.max_ms, i.histogram),
     });
-    return { result, intervalLog: hlog.text(), sampler };
+    profile = await endProfile(profiling, `${o.task} ${o.phase}: server CPU (${target.kind})`);
+    return { result, intervalLog: hlog.text(), sampler, profile, workers: engine.workers };
   } finally {
+    if (profile === null && profiling !== null && "abandon" in profiling) await profiling.abandon();
     await sampler.stop();
   }
 }
@@ -250,14 +323,25 @@ export async function checkAfterRun(
   if (unanswered) ctx.invalid.push(unanswered);
 }
 
-/** Assembles the report and writes the run's files, the report last. */
+/** The assembled report and where it was written (null: nowhere, see the writer's failures). */
+export interface Artifacts {
+  report: RunReport;
+  reportPath: string | null;
+}
+
+/**
+ * Assembles the report and writes the run's files, the report last. A file that cannot be
+ * written (a full disk) is recorded in `out` and the others are still written; the report goes
+ * to the temp dir when the out dir refuses it.
+ */
 export async function writeArtifacts(
   ctx: RunContext,
   target: Target,
   measured: Measured,
   preload: PreloadCounts,
   startedAt: Date,
-): Promise<RunReport> {
+  out: ArtifactWriter,
+): Promise<Artifacts> {
   const { o, files, prepared } = ctx;
   const report = assembleReport(measured.result, {
     tool: { name: "m17_check", version: VERSION, commit: await toolCommit() },
@@ -275,7 +359,10 @@ export async function writeArtifacts(
     preload,
     files,
     extraInvalidReasons: ctx.invalid,
+    settings: { timeoutMs: o.timeoutMs, maxInFlight: o.maxInFlight },
   });
+  if (measured.profile !== null) report.profile = measured.profile;
+  report.generator = { ...GENERATOR, workers: measured.workers };
   const sysHeader = [
     `m17 system metrics: task ${report.task}, phase ${report.phase}`,
     `host ${report.host.hostname} ${report.host.os}/${report.host.arch}, ${report.host.cpus} cpus`,
@@ -287,10 +374,10 @@ export async function writeArtifacts(
     `sampled once per second from ${report.started_at}`,
   ];
   const port = Number(new URL(target.url).port) || null;
-  await writeNewFile(files.sys, measured.sampler.text(sysHeader));
-  await writeNewFile(files.diag, await diagnostics(port));
-  await writeNewFile(files.hlog, measured.intervalLog);
+  await out.write(files.sys, measured.sampler.text(sysHeader));
+  await out.write(files.diag, await diagnostics(port));
+  await out.write(files.hlog, measured.intervalLog);
   // The report goes last: its presence means the run's files are complete.
-  await writeNewFile(files.report, JSON.stringify(report, null, 2) + "\n");
-  return report;
+  const reportPath = await out.writeReport(files.report, JSON.stringify(report, null, 2) + "\n");
+  return { report, reportPath };
 }

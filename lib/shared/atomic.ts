@@ -65,7 +65,11 @@ export async function writeNewFile(path: string, data: string | Uint8Array): Pro
     if (e instanceof Deno.errors.AlreadyExists) throw e;
     // File systems without hard links: fall back to an exclusive create of the final name.
     const bytes = await Deno.readFile(temp);
-    await Deno.writeFile(path, bytes, { createNew: true });
+    await Deno.writeFile(path, bytes, { createNew: true }).catch(async (e2) => {
+      // Created by us but not complete (a full disk): remove it, "complete or not at all".
+      if (!(e2 instanceof Deno.errors.AlreadyExists)) await Deno.remove(path).catch(() => {});
+      throw e2;
+    });
   } finally {
     await Deno.remove(temp).catch(() => {});
   }

@@ -24,6 +24,8 @@ export const EXIT = {
   inconclusive: 4,
   /** A crash (a bug, not bad input): EX_SOFTWARE from sysexits.h. */
   internalError: 70,
+  /** Interrupted by SIGHUP (a dropped SSH session): 128 + 1. */
+  sighup: 129,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -32,6 +34,15 @@ export const EXIT = {
 export function messageOf(e: unknown): string {
   if (e instanceof Error) return e.message.split("\n")[0];
   return String(e);
+}
+
+/**
+ * The one-line reason of a failed file operation, without the path Deno appends
+ * (`No space left on device (os error 28)`, `it already exists`).
+ */
+export function ioReason(e: unknown): string {
+  if (e instanceof Deno.errors.AlreadyExists) return "it already exists";
+  return messageOf(e).replace(/: [a-z]+ '.*'$/, "");
 }
 
 /** Levenshtein distance, for "did you mean" suggestions. */

@@ -6,10 +6,12 @@
  * output go to a log file, and the server is stopped on every path out.
  * @module
  */
-import { basename, join, resolve } from "node:path";
+import { profileBinary, profileBuildEnv } from "./engram_profile.ts";
+import { basename, dirname, join, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { match } from "ts-pattern";
 import { messageOf, RunError, UsageError } from "../shared/errors.ts";
+import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
 import { describeStatus, ServerProcess } from "./process.ts";
 import { describeListeners, isAlive, portHolder, portListeners, processGroupOf } from "./system.ts";
 import { sleep, waitHealthy } from "./health.ts";
@@ -22,18 +24,24 @@ export const DEFAULT_ENGRAM_PORT = 7432;
 const BUILD_TAIL_LINES = 10;
 
 /**
- * The Engram checkout to build and measure: `engramDir` when given (a UsageError if it is not a
- * checkout), else `cwd` when it is one, else null. A checkout is a directory whose Cargo.toml is
- * a workspace with an `engram-cli` member (`"engram-cli"`, `"crates/engram-cli"` or a glob such
- * as `"crates/*"` that contains it).
+ * The Engram checkout to build and measure, found like git finds its repository: the nearest of
+ * `engramDir` (when given) or `cwd` and their parents that is a checkout. A checkout is a
+ * directory whose Cargo.toml is a workspace with an `engram-cli` member (`"engram-cli"`,
+ * `"crates/engram-cli"` or a glob such as `"crates/*"` that contains it). `--engram-dir` outside
+ * any checkout is a UsageError; so is a `cwd` below a checkout's root (results, scenarios and the
+ * shims all live at the root: the old scripts failed there, and the reference server must not
+ * be measured in its place). Null outside any checkout.
  *
  * @example
  * ```ts
- * import { strictEqual } from "node:assert/strict";
+ * import { rejects, strictEqual } from "node:assert/strict";
  * const dir = await Deno.makeTempDir();
  * strictEqual(await findEngramCheckout(dir), null); // not a checkout
  * await Deno.writeTextFile(`${dir}/Cargo.toml`, '[workspace]\nmembers = ["crates/engram-cli"]\n');
  * strictEqual(await findEngramCheckout(dir), dir);
+ * await Deno.mkdir(`${dir}/crates`);
+ * strictEqual(await findEngramCheckout("/", `${dir}/crates`), dir); // --engram-dir walks up
+ * await rejects(findEngramCheckout(`${dir}/crates`), /run from its root/);
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
@@ -42,22 +50,55 @@ export async function findEngramCheckout(
   engramDir?: string,
 ): Promise<string | null> {
   if (engramDir !== undefined) {
-    const dir = resolve(engramDir);
-    if (await isCheckout(dir)) return dir;
+    const root = await findCheckoutRoot(engramDir);
+    if (root !== null) return root;
     throw new UsageError(
-      `--engram-dir ${engramDir}: not an Engram checkout (expected a Cargo.toml [workspace] with an engram-cli member)`,
+      `--engram-dir ${engramDir}: not an Engram checkout (no Cargo.toml [workspace] with an engram-cli member there or above)`,
     );
   }
   const dir = resolve(cwd);
-  return await isCheckout(dir) ? dir : null;
+  const root = await findCheckoutRoot(dir);
+  if (root === null || root === dir) return root;
+  throw new UsageError(
+    `started in ${dir}, inside the Engram checkout ${root}: run from its root (cd ${root}) or pass --engram-dir ${root}; --reference measures the built-in reference server instead`,
+  );
+}
+
+/** Directories walked up at most (a bound, as git has none that matters in practice). */
+const MAX_WALK_UP = 64;
+
+/**
+ * The nearest of `start` and its parents that is an Engram checkout, or null.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(await findCheckoutRoot(await Deno.makeTempDir()), null);
+ * ```
+ */
+export async function findCheckoutRoot(start: string): Promise<string | null> {
+  let dir = resolve(start);
+  for (let i = 0; i < MAX_WALK_UP; i++) {
+    if (await isCheckout(dir)) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+  return null;
 }
 
 async function isCheckout(dir: string): Promise<boolean> {
+  // A Cargo.toml that is a FIFO, directory, device or broken symlink is refused in one line.
+  const text = await readInputTextOrNull(join(dir, "Cargo.toml"), {
+    label: "Cargo.toml",
+    maxBytes: INPUT_LIMITS.tomlBytes,
+  });
+  if (text === null) return false;
   let manifest: Record<string, unknown>;
   try {
-    manifest = parse(await Deno.readTextFile(join(dir, "Cargo.toml")));
+    manifest = parse(text);
   } catch {
-    return false; // no Cargo.toml, or not TOML: not a checkout
+    return false; // not TOML: not a checkout
   }
   const workspace = manifest.workspace as { members?: unknown } | undefined;
   const members = Array.isArray(workspace?.members) ? workspace.members : [];
@@ -112,6 +153,7 @@ export async function buildEngram(
   dir: string,
   logPath: string,
   signal: AbortSignal,
+  profile = false,
 ): Promise<void> {
   // Resolved first: a missing cargo gets its own message.
   const cargo = await findOnPath("cargo");
@@ -126,7 +168,7 @@ export async function buildEngram(
   });
   const proc = new ServerProcess("cargo build", cargo, ["build", "--release"], {
     cwd: dir,
-    env: { CARGO_TERM_COLOR: "never" },
+    env: { CARGO_TERM_COLOR: "never", ...(profile ? profileBuildEnv(dir) : {}) },
     logPath,
   });
   let stopping: Promise<unknown> | null = null;
@@ -167,6 +209,8 @@ export interface EngramStartOptions {
   signal?: AbortSignal;
   /** SIGTERM → SIGKILL grace when stopping (default 5000 ms). */
   stopGraceMs?: number;
+  /** Run the `--profile` build (lib/target/engram_profile.ts). */
+  profile?: boolean;
 }
 
 /**
@@ -176,7 +220,9 @@ export interface EngramStartOptions {
  * target's `stop()` stops the server's process group and removes the data dir (unless kept).
  */
 export async function startEngram(opts: EngramStartOptions): Promise<EngramTarget> {
-  const binary = join(opts.dir, "target", "release", "engram");
+  const binary = opts.profile
+    ? profileBinary(opts.dir)
+    : join(opts.dir, "target", "release", "engram");
   if (!await isFile(binary)) {
     throw new RunError(
       `${binary} not found: build Engram (cargo build --release), or drop --no-build`,
@@ -191,8 +237,10 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
   } catch (e) {
     throw new RunError(`data dir ${dataDir}: cannot create a fresh one (${messageOf(e)})`);
   }
+  if (!opts.keepData) FRESH_DATA_DIRS.add(dataDir);
   const removeData = async () => {
     if (!opts.keepData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    FRESH_DATA_DIRS.delete(dataDir);
   };
 
   const args = ["start", "--port", String(opts.port)];
@@ -239,6 +287,7 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
       checkout: opts.dir,
       git_commit: git.commit,
       git_dirty: git.dirty,
+      git_dirty_ignores: INSTALLED_BY_M17,
     },
     process: proc,
     deathReason: () => proc.status ? `engram exited (${describeStatus(proc.status)})` : null,
@@ -248,6 +297,19 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
         await removeData();
       })(),
   };
+}
+
+/** Data dirs of running servers that are removed when they stop (not `--keep-data`). */
+const FRESH_DATA_DIRS = new Set<string>();
+
+/** Removes every data dir still held, at once: for an exit that skips the runs' own teardown. */
+export function removeDataDirsSync(): void {
+  for (const dir of FRESH_DATA_DIRS) {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } catch { /* already gone */ }
+  }
+  FRESH_DATA_DIRS.clear();
 }
 
 /** RunError when something listens on `port` (either bound on loopback or answering there). */
@@ -331,7 +393,20 @@ async function waitEngramHealthy(
     .exhaustive();
 }
 
-/** The checkout's git commit and whether tracked files have changes; nulls outside git. */
+/**
+ * Files `m17_check install-scripts` writes into a checkout: a team commits them, and a change to
+ * them is not a change to Engram, so the dirty flag ignores them (the report lists them).
+ */
+export const INSTALLED_BY_M17: readonly string[] = [
+  "scripts/m17_performance_check.sh",
+  "scripts/compare_m17_performance.sh",
+  "deno.json",
+];
+
+/**
+ * The checkout's git commit and whether tracked files other than `INSTALLED_BY_M17` have
+ * changes; nulls outside git.
+ */
 export async function gitState(
   dir: string,
 ): Promise<{ commit: string | null; dirty: boolean | null }> {
@@ -351,7 +426,10 @@ export async function gitState(
   if (commit === null) return { commit: null, dirty: null };
   // Untracked files are left out: run outputs and scratch files would make every tree dirty.
   const status = await git("status", "--porcelain", "--untracked-files=no");
-  return { commit, dirty: status === null ? null : status.trim() !== "" };
+  if (status === null) return { commit, dirty: null };
+  // Porcelain v1: two status letters, a space, the path ("old -> new" for renames).
+  const changed = status.split("\n").filter((l) => l.trim() !== "").map((l) => l.slice(3));
+  return { commit, dirty: changed.some((path) => !INSTALLED_BY_M17.includes(path)) };
 }
 
 /**

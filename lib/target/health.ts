@@ -6,6 +6,7 @@
  */
 import { match } from "ts-pattern";
 import { RunError } from "../shared/errors.ts";
+import { oneLine } from "../shared/sanitize.ts";
 
 /** Why one `GET /health` did not answer 200. */
 export type HealthFailure =
@@ -51,7 +52,8 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     }
     try {
       const v = JSON.parse(text)?.version;
-      return { healthy: true, version: typeof v === "string" ? v : null };
+      // The server's own text: shown and recorded, so no escape sequence or line break survives.
+      return { healthy: true, version: typeof v === "string" ? oneLine(v, 200) : null };
     } catch {
       return { healthy: true, version: null };
     }

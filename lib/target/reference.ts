@@ -39,14 +39,22 @@ export const REFERENCE_V8_FLAGS = "--initial-old-space-size=512,--no-memory-redu
 const LISTEN_TIMEOUT_MS = 30_000;
 const HEALTH_TIMEOUT_MS = 10_000;
 
-/** Command line that starts the reference server, from source or from a compiled binary. */
-export function referenceCommand(args: string[]): { cmd: string; args: string[] } {
+/**
+ * Command line that starts the reference server, from source or from a compiled binary.
+ * `perfMap` (`check --profile`) adds V8's `--perf-basic-prof`, so perf can name JavaScript
+ * frames (a compiled binary cannot pass V8 flags: its JavaScript frames stay unnamed).
+ */
+export function referenceCommand(
+  args: string[],
+  opts: { perfMap?: boolean } = {},
+): { cmd: string; args: string[] } {
   if (Deno.build.standalone) return { cmd: Deno.execPath(), args: ["serve", ...args] };
+  const v8 = opts.perfMap ? `${REFERENCE_V8_FLAGS},--perf-basic-prof` : REFERENCE_V8_FLAGS;
   return {
     cmd: Deno.execPath(),
     args: [
       "run",
-      `--v8-flags=${REFERENCE_V8_FLAGS}`,
+      `--v8-flags=${v8}`,
       ...REFERENCE_PERMISSIONS,
       REFERENCE_MAIN,
       ...args,
@@ -75,6 +83,7 @@ export function knobArgs(k: ReferenceKnobs): string[] {
   if (k.stallEverySeconds !== undefined) a.push("--stall-every-s", String(k.stallEverySeconds));
   if (k.stallMs !== undefined) a.push("--stall-ms", String(k.stallMs));
   if (k.noSpreading) a.push("--no-spreading");
+  if (k.cpuBurn !== undefined) a.push("--cpu-burn", k.cpuBurn);
   if (k.seed !== undefined) a.push("--seed", k.seed);
   if (k.record !== undefined) a.push("--record", k.record);
   return a;
@@ -90,6 +99,8 @@ export interface ReferenceStartOptions {
   startupTimeoutMs?: number;
   /** Aborting stops the server and fails the start. */
   signal?: AbortSignal;
+  /** Start it with V8's perf map (`check --profile`). */
+  profile?: boolean;
 }
 
 /** Starts the reference server on a free loopback port and waits until it is healthy. */
@@ -104,7 +115,7 @@ export async function startReference(
     String(opts.dim),
     "--exit-with-parent",
     ...knobArgs(knobs),
-  ]);
+  ], { perfMap: opts.profile });
   const proc = new ServerProcess("reference server", cmd, args, { logPath: opts.logPath });
   let url: string;
   try {

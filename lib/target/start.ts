@@ -25,8 +25,17 @@ export type TargetSpec =
     stem: string;
     keepData: boolean;
     startupTimeoutMs: number;
+    /** `--profile`: build with symbols and frame pointers (lib/target/engram_profile.ts). */
+    profile: boolean;
   }
-  | { kind: "reference"; knobs: ReferenceKnobs; /** Embedding dimension. */ dim: number };
+  | {
+    kind: "reference";
+    knobs: ReferenceKnobs;
+    /** Embedding dimension. */
+    dim: number;
+    /** `--profile`: start it with V8's perf map. */
+    profile: boolean;
+  };
 
 /** Options of `startTarget`. */
 export interface StartTargetOptions {
@@ -54,11 +63,17 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
     })
     .with({ kind: "engram" }, async (s) => {
       if (s.build) {
-        say(`target: Engram checkout ${s.dir}: cargo build --release (output in ${o.serverLog})`);
-        await buildEngram(s.dir, o.serverLog, o.signal);
+        say(
+          `target: Engram checkout ${s.dir}: cargo build --release${
+            s.profile ? " with symbols and frame pointers (--profile)" : ""
+          } (output in ${o.serverLog})`,
+        );
+        await buildEngram(s.dir, o.serverLog, o.signal, s.profile);
       } else {
         say(
-          `target: Engram checkout ${s.dir}: --no-build, using the existing target/release/engram`,
+          `target: Engram checkout ${s.dir}: --no-build, using the existing ${
+            s.profile ? "target/m17-profile/release/engram (--profile)" : "target/release/engram"
+          }`,
         );
       }
       const t = await startEngram({
@@ -70,6 +85,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
         keepData: s.keepData,
         startupTimeoutMs: s.startupTimeoutMs,
         signal: o.signal,
+        profile: s.profile,
       });
       const d = t.details;
       const commit = d.git_commit !== null ? d.git_commit.slice(0, 12) : "not a git checkout";
@@ -78,6 +94,10 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
           t.version ?? "(version unknown)"
         } at ${t.url} (pid ${d.pid}, commit ${commit}${
           d.git_dirty ? " with uncommitted changes" : ""
+        }${
+          d.git_commit !== null
+            ? ` (the dirty flag ignores the m17 files ${d.git_dirty_ignores.join(", ")})`
+            : ""
         }), fresh data dir ${d.data_dir}${s.keepData ? " (kept)" : ""}`,
       );
       return t;
@@ -88,6 +108,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
         dim: s.dim,
         logPath: o.serverLog,
         signal: o.signal,
+        profile: s.profile,
       });
       say(`target: reference server ${t.version ?? ""} at ${t.url} (pid ${t.process.pid})`);
       return t;

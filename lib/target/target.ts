@@ -15,6 +15,8 @@ export interface ReferenceKnobs {
   stallEverySeconds?: number;
   stallMs?: number;
   noSpreading?: boolean;
+  /** `--ref-cpu-burn OP:MS` as given (validated by the reference's `parseCpuBurn`). */
+  cpuBurn?: string;
   seed?: string;
   record?: string;
 }
@@ -47,7 +49,9 @@ export type EngramTarget = RunningBase & {
     data_dir: string;
     checkout: string;
     git_commit: string | null;
+    /** Tracked changes outside `git_dirty_ignores` (the installed m17 shims). */
     git_dirty: boolean | null;
+    git_dirty_ignores: readonly string[];
   };
 };
 

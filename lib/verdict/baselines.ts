@@ -15,6 +15,8 @@
 import { BASELINES_PATH } from "../paths.ts";
 import { parse as parseToml } from "smol-toml";
 import { suggest, UsageError } from "../shared/errors.ts";
+import { INPUT_LIMITS, readInputText } from "../shared/input_file.ts";
+import { oneLine } from "../shared/sanitize.ts";
 
 /** One competitor row. */
 export interface Baseline {
@@ -50,7 +52,8 @@ export function parseBaselines(text: string, where: string): Record<string, Base
   for (const [id, row] of Object.entries(doc)) {
     if (typeof row !== "object" || row === null || Array.isArray(row)) continue;
     const r = row as Record<string, unknown>;
-    const text = (key: string) => (typeof r[key] === "string" ? r[key] as string : null);
+    // Shown in the terminal and the log: no control character from the file gets through.
+    const text = (key: string) => (typeof r[key] === "string" ? oneLine(r[key] as string) : null);
     if (typeof r.p99_ms !== "number" || !(r.p99_ms > 0)) {
       throw new UsageError(`baselines file ${where}: [${id}] needs a positive number p99_ms`);
     }
@@ -75,13 +78,10 @@ export function parseBaselines(text: string, where: string): Record<string, Base
 
 /** Reads `path` and returns row `name`, or a `UsageError` listing the rows there are. */
 export async function loadBaseline(path: string, name: string): Promise<Baseline> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-    throw new UsageError(`cannot read baselines file ${path}: ${why}`);
-  }
+  const text = await readInputText(path, {
+    label: "baselines file",
+    maxBytes: INPUT_LIMITS.tomlBytes,
+  });
   const rows = parseBaselines(text, path);
   const row = rows[name];
   if (row) return row;

@@ -15,12 +15,13 @@
  * ```
  * @module
  */
+import { resolve } from "node:path";
 import { match } from "ts-pattern";
 import type { Baseline } from "./baselines.ts";
 import type { LoadedReport } from "../report/read.ts";
 import type { Mode, Phase } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
-import { checkCommand, filesOfReport } from "../report/files.ts";
+import { checkCommand, filesOfReport, type ToolCommands } from "../report/files.ts";
 import { OP_KINDS } from "../workload/scenario.ts";
 import {
   INTERVAL_METRICS,
@@ -104,8 +105,10 @@ export function runInfo(loaded: LoadedReport): RunInfo {
       scenario: report.config_name,
       workloadFingerprint: null,
       targetKind: null,
+      provenance: null,
       mode: null,
       files: derived,
+      saturated: null,
     }))
     .with({ kind: "current" }, ({ path, report }) => ({
       path,
@@ -114,9 +117,21 @@ export function runInfo(loaded: LoadedReport): RunInfo {
       scenario: report.scenario.name,
       workloadFingerprint: report.workload_fingerprint,
       targetKind: report.target.kind,
+      provenance: {
+        targetVersion: report.target.version,
+        targetCommit: typeof report.target.details.git_commit === "string"
+          ? report.target.details.git_commit
+          : null,
+        targetDirty: typeof report.target.details.git_dirty === "boolean"
+          ? report.target.details.git_dirty
+          : null,
+        toolVersion: report.tool.version,
+        toolCommit: report.tool.commit,
+      },
       mode: report.mode,
       // Paths as check recorded them; derived from the report's name when absent.
       files: { diag: report.files?.diag || derived.diag, sys: report.files?.sys || derived.sys },
+      saturated: report.notes?.find((n) => n.startsWith("server saturated")) ?? null,
     }))
     .exhaustive();
 }
@@ -145,57 +160,115 @@ function medianNumbers(list: RunNumbers[]): RunNumbers {
 }
 
 /** Refuses a run its own check marked invalid (`valid: false`), quoting the reasons. */
-export function refuseInvalid(loaded: LoadedReport, task: string, phase: Phase, mode: Mode): void {
+export function refuseInvalid(
+  loaded: LoadedReport,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+  via: ToolCommands,
+): void {
   if (loaded.kind !== "current" || loaded.report.valid) return;
   const reasons = loaded.report.invalid_reasons.join("; ") || "no reason recorded";
   throw new UsageError(
-    `${loaded.path} is marked invalid (${reasons}); rerun: ${checkCommand(task, phase, mode)}`,
+    `${loaded.path} is marked invalid (${reasons}); rerun: ${checkCommand(task, phase, mode, via)}`,
   );
 }
 
 /**
- * Why the two runs should not be compared (different workload, scenario, target kind or mode),
- * and warnings about checks that could not be made (old-tool reports carry no identity).
+ * Why the two runs should not be compared, and warnings. Refused (without `--force`): the same
+ * file on both sides; an old-generator report against a new one (their P99s are defined
+ * differently); a report whose own task, phase or mode is not what was asked (before and after
+ * swapped, a report of another task); different scenarios, rates, durations or workloads
+ * (fingerprint); different target kinds, URL origins (`--url` targets) or hosts. Warned: checks
+ * that could not be made (two old-tool reports), a before run that started after the after run.
  */
 export function comparability(
   before: LoadedReport,
   after: LoadedReport,
-  mode: Mode,
+  asked: { task: string; mode: Mode },
 ): { problems: string[]; warnings: string[] } {
   const problems: string[] = [];
   const warnings: string[] = [];
-  const legacy = [before, after].filter((r) => r.kind === "legacy").map((r) => r.path);
-  if (legacy.length > 0) {
+  if (resolve(before.path) === resolve(after.path)) {
+    problems.push(`before and after are the same file (${before.path})`);
+  }
+  if (before.kind !== after.kind) {
+    const old = before.kind === "legacy" ? "before" : "after";
+    problems.push(
+      `the ${old} report is from the old load generator and the other is not: their P99s are ` +
+        `defined differently (maximum of per-operation P99s vs the merged histogram)`,
+    );
+    return { problems, warnings };
+  }
+  if (before.kind === "legacy" || after.kind === "legacy") {
     warnings.push(
-      `${legacy.join(" and ")} ${legacy.length > 1 ? "are" : "is an"} old load-test ` +
-        `report${legacy.length > 1 ? "s" : ""} (no schema_version): ` +
+      `${before.path} and ${after.path} are old load-test reports (no schema_version): ` +
         `workload fingerprint, scenario and target checks skipped`,
     );
     return { problems, warnings };
   }
-  const b = runInfo(before);
-  const a = runInfo(after);
-  if (b.workloadFingerprint !== a.workloadFingerprint) {
-    problems.push(
-      `before and after ran different workloads (workload_fingerprint ${
-        b.workloadFingerprint?.slice(0, 12)
-      } vs ${a.workloadFingerprint?.slice(0, 12)})`,
-    );
-  }
-  if (b.scenario !== a.scenario) {
-    problems.push(`before and after ran different scenarios ('${b.scenario}' vs '${a.scenario}')`);
-  }
-  if (b.targetKind !== a.targetKind) {
-    problems.push(
-      `before and after measured different target kinds (${b.targetKind} vs ${a.targetKind})`,
-    );
-  }
-  for (const [side, info] of [["before", b], ["after", a]] as const) {
-    if (info.mode !== mode) {
-      problems.push(`the ${side} run was measured in ${info.mode} mode, not ${mode} mode`);
+  const sides = [["before", before.report], ["after", after.report]] as const;
+  for (const [side, r] of sides) {
+    if (r.task !== asked.task) {
+      problems.push(`the ${side} report is a run of task ${r.task}, not of task ${asked.task}`);
+    }
+    if (r.phase !== side) {
+      problems.push(`the ${side} report is a '${r.phase}' run (before and after swapped?)`);
+    }
+    if (r.mode !== asked.mode) {
+      problems.push(`the ${side} run was measured in ${r.mode} mode, not ${asked.mode} mode`);
     }
   }
+  const b = before.report, a = after.report;
+  const differ = (what: string, x: unknown, y: unknown) => {
+    if (x !== y) problems.push(`before and after ${what} (${x} vs ${y})`);
+  };
+  differ("ran different scenarios", `'${b.scenario.name}'`, `'${a.scenario.name}'`);
+  differ("ran at different rates", `${b.scenario.rate} ops/s`, `${a.scenario.rate} ops/s`);
+  differ(
+    "ran for different durations",
+    `${b.scenario.duration_seconds} s`,
+    `${a.scenario.duration_seconds} s`,
+  );
+  if (b.workload_fingerprint !== a.workload_fingerprint) {
+    problems.push(
+      `before and after ran different workloads (workload_fingerprint ${
+        b.workload_fingerprint?.slice(0, 12)
+      } vs ${a.workload_fingerprint?.slice(0, 12)})`,
+    );
+  }
+  if (b.settings && a.settings) {
+    differ(
+      "used different request timeouts",
+      `${b.settings.timeout_ms} ms`,
+      `${a.settings.timeout_ms} ms`,
+    );
+    differ(
+      "used different in-flight caps",
+      `--max-in-flight ${b.settings.max_in_flight}`,
+      `--max-in-flight ${a.settings.max_in_flight}`,
+    );
+  }
+  differ("measured different target kinds", b.target.kind, a.target.kind);
+  if (b.target.kind === "url" && a.target.kind === "url") {
+    differ("measured different servers", originOf(b.target.url), originOf(a.target.url));
+  }
+  differ("ran on different hosts", b.host?.hostname, a.host?.hostname);
+  if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
+    warnings.push(
+      `the before run started after the after run (${b.started_at} vs ${a.started_at})`,
+    );
+  }
   return { problems, warnings };
+}
+
+/** The origin of a URL (`http://127.0.0.1:7432`), or the text itself when it is not one. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }
 
 /**
@@ -276,7 +349,9 @@ function statisticsOf(
   if (ci.kind === "unavailable") return { method: "none", reason: ci.reason, ...common };
   for (const id of INTERVAL_METRICS) {
     const interval = ci.value[id];
-    if (interval && metrics[id].changePct !== null) metrics[id].ci = interval;
+    if (metrics[id].changePct === null) continue;
+    if (interval.kind === "ok") metrics[id].ci = interval.ci;
+    else metrics[id].noInterval = interval.reason;
   }
   return { method: "bootstrap", ...common };
 }

@@ -7,13 +7,19 @@
  */
 import { join } from "node:path";
 import { UsageError } from "../shared/errors.ts";
+import { INPUT_LIMITS, readInputText, regularOrMissing } from "../shared/input_file.ts";
 import type { Mode, Phase } from "../report/schema.ts";
-import { checkCommand, parseReportName, reportPattern } from "../report/files.ts";
+import {
+  checkCommand,
+  parseReportName,
+  reportPattern,
+  type ToolCommands,
+} from "../report/files.ts";
 import { type LoadedReport, parseReport, readReport } from "../report/read.ts";
 
 /**
- * Path of the newest report of `task`/`phase` in `dir` (by the timestamp in the name; the file's
- * mtime, then the `_N` suffix break ties), or null when there is none.
+ * Path of the newest report of `task`/`phase` in `dir` (by the run's recorded UTC start; the
+ * name's time stamp, the file's mtime, then the `_N` suffix break ties), or null when none.
  */
 export async function findNewestReport(
   dir: string,
@@ -24,6 +30,26 @@ export async function findNewestReport(
   return (await listReports(dir, task, phase, mode)).at(-1) ?? null;
 }
 
+/**
+ * When a run started, in UTC ms: the report's recorded `started_at` (read from the first 64 KiB,
+ * where it sits before the histograms), else the local time stamp of its file name (old-tool
+ * reports). File names keep the local time of the machine that ran check, so a run made under
+ * another TZ, or in the repeated hour of a clock change, sorts by its real start.
+ */
+async function recordedStartMs(path: string, stamp: string): Promise<number> {
+  let head = "";
+  try {
+    using file = await Deno.open(path);
+    const buf = new Uint8Array(65536);
+    const n = await file.read(buf);
+    head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
+  } catch { /* unreadable: the name decides */ }
+  const recorded = Date.parse(/"started_at"\s*:\s*"([^"]+)"/.exec(head)?.[1] ?? "");
+  if (Number.isFinite(recorded)) return recorded;
+  const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)$/.exec(stamp) ?? [];
+  return new Date(+y, +mo - 1, +d, +h, +mi, +sec).getTime();
+}
+
 /** Paths of every report of `task`/`phase` in `dir`, oldest first (see `findNewestReport`). */
 export async function listReports(
   dir: string,
@@ -31,23 +57,39 @@ export async function listReports(
   phase: Phase,
   mode: Mode,
 ): Promise<string[]> {
-  const candidates: { name: string; timestamp: string; suffix: number; mtimeMs: number }[] = [];
+  const candidates: {
+    name: string;
+    timestamp: string;
+    suffix: number;
+    mtimeMs: number;
+    startedMs: number;
+  }[] = [];
   try {
     for await (const entry of Deno.readDir(dir)) {
-      if (!entry.isFile && !entry.isSymlink) continue;
       const parsed = parseReportName(entry.name, task, phase, mode);
       if (!parsed) continue;
-      const info = await Deno.stat(join(dir, entry.name)).catch(() => null);
-      if (!info?.isFile) continue;
-      candidates.push({ name: entry.name, ...parsed, mtimeMs: info.mtime?.getTime() ?? 0 });
+      // A report name on a FIFO, directory, device or broken symlink is refused, never opened.
+      const path = join(dir, entry.name);
+      await regularOrMissing(path, "report");
+      const info = await Deno.stat(path).catch(() => null);
+      if (!info?.isFile) continue; // removed meanwhile
+      const startedMs = await recordedStartMs(join(dir, entry.name), parsed.timestamp);
+      candidates.push({
+        name: entry.name,
+        ...parsed,
+        mtimeMs: info.mtime?.getTime() ?? 0,
+        startedMs,
+      });
     }
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     if (e instanceof Deno.errors.NotFound) return [];
     if (e instanceof Deno.errors.NotADirectory) throw new UsageError(`${dir} is not a directory`);
     throw new UsageError(`cannot list ${dir}: ${(e as Error).message.split("\n")[0]}`);
   }
   candidates.sort((a, b) =>
-    a.timestamp.localeCompare(b.timestamp) || a.mtimeMs - b.mtimeMs || a.suffix - b.suffix ||
+    a.startedMs - b.startedMs || a.timestamp.localeCompare(b.timestamp) ||
+    a.mtimeMs - b.mtimeMs || a.suffix - b.suffix ||
     a.name.localeCompare(b.name)
   );
   return candidates.map((c) => join(dir, c.name));
@@ -114,7 +156,8 @@ function runIndex(r: LoadedReport): number {
 
 /** The report at `path` when it belongs to run group `group`; unreadable files are skipped. */
 async function readIfInGroup(path: string, group: string): Promise<LoadedReport | null> {
-  const text = await Deno.readTextFile(path).catch(() => "");
+  const text = await readInputText(path, { label: "report", maxBytes: INPUT_LIMITS.reportBytes })
+    .catch(() => "");
   if (!text.includes(group)) return null;
   try {
     const r = parseReport(text, path);
@@ -135,11 +178,14 @@ export async function calibrationRuns(
   phase: Phase,
   mode: Mode,
   min: number,
+  via: ToolCommands,
 ): Promise<{ runs: LoadedReport[]; source: "group" | "phase" }> {
   const newestPath = await findNewestReport(dir, task, phase, mode);
   if (newestPath === null) {
     throw new UsageError(
-      `no '${phase}' run for task ${task} in ${dir}; run: ${checkCommand(task, phase, mode)} ` +
+      `no '${phase}' run for task ${task} in ${dir}; run: ${
+        checkCommand(task, phase, mode, via)
+      } ` +
         `--runs 5`,
     );
   }
@@ -162,6 +208,8 @@ export async function calibrationRuns(
 
 /** Where the before and after reports are: given explicitly, else the newest in `dir`. */
 export async function locateRuns(options: {
+  /** How the user runs the tools, for the command a missing run's message suggests. */
+  commands: ToolCommands;
   dir: string;
   task: string;
   mode: Mode;
@@ -175,7 +223,7 @@ export async function locateRuns(options: {
     const pattern = reportPattern(options.task, phase, options.mode);
     throw new UsageError(
       `no '${phase}' run for task ${options.task} in ${options.dir} (looked for ${pattern}); ` +
-        `run: ${checkCommand(options.task, phase, options.mode)}`,
+        `run: ${checkCommand(options.task, phase, options.mode, options.commands)}`,
     );
   };
   return {

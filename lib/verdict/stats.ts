@@ -1,7 +1,8 @@
 /**
- * Statistics for noise-aware comparisons: a moving-block bootstrap over per-second latency
- * counts, a one-sided Mann–Whitney U test, and the noise floor of repeated runs. Pure numbers in,
- * numbers out; lib/verdict/significance.ts applies them to reports.
+ * Statistics for noise-aware comparisons: order statistics, latency buckets, a one-sided
+ * Mann–Whitney U test, and the noise floor of repeated runs (the change intervals are in
+ * lib/verdict/intervals.ts). Pure numbers in, numbers out; lib/verdict/significance.ts applies
+ * them to reports.
  *
  * Latencies are bucketed log-linearly (`SUB_BUCKETS` linear buckets per power of two, exact
  * below 1,024 µs): a bucket is at most 1/512 ≈ 0.2% wide and stands for its middle value, so a
@@ -17,7 +18,6 @@
  * ```
  * @module
  */
-import { Prng } from "../workload/prng.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Order statistics
@@ -66,199 +66,14 @@ function bitLength(v: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Moving-block bootstrap over seconds
+// Per-second samples
 
-/** One second of a run: its latencies (value, count pairs, µs) and its completed requests. */
+/** One second of a run: its latencies (value, count pairs, µs) and its responses. */
 export interface SecondSample {
   valuesUs: readonly number[];
   counts: readonly number[];
+  /** Responses received in this second of the measured window. */
   completed: number;
-}
-
-/** How to resample. */
-export interface BootstrapOptions {
-  /** Consecutive seconds per block (default `BLOCK_SECONDS`). */
-  blockSeconds?: number;
-  /** Number of resamples (default `RESAMPLES`). */
-  resamples?: number;
-  /** PRNG seed; equal seeds give equal intervals (default `BOOTSTRAP_SEED`). */
-  seed?: bigint;
-  /** Two-sided confidence level (default 0.95). */
-  confidence?: number;
-}
-
-/** The fixed default seed: the output of compare is reproducible. */
-export const BOOTSTRAP_SEED = 0x4D3137n;
-/** Default block length in seconds. */
-export const BLOCK_SECONDS = 5;
-/** Default number of resamples. */
-export const RESAMPLES = 2000;
-/** Fewest seconds per side for an interval: two blocks. */
-export const MIN_BOOTSTRAP_SECONDS = 10;
-
-/** Percent-change intervals (after vs before) from a bootstrap. */
-export interface ChangeIntervals {
-  /** One interval per requested latency percentile, in request order; null when undefined. */
-  latency: ([lo: number, hi: number] | null)[];
-  /** Throughput (mean completed per second) change interval; null when undefined. */
-  throughput: [lo: number, hi: number] | null;
-}
-
-/**
- * Seconds of one run, prefix-summed over seconds and buckets so that the latency CDF of any set
- * of second ranges costs one subtraction per range: `cum[b][t]` = samples in seconds < t with
- * bucket ≤ b (bucket-major, so one CDF evaluation reads one short row).
- */
-class SecondsTable {
-  readonly #rows: number;
-  readonly #buckets: number;
-  readonly #cum: Float64Array;
-  readonly #completed: Float64Array;
-
-  constructor(seconds: readonly SecondSample[], lo: number, hi: number) {
-    const rows = seconds.length + 1;
-    const buckets = hi - lo + 1;
-    this.#rows = rows;
-    this.#buckets = buckets;
-    const cum = new Float64Array(buckets * rows);
-    this.#completed = new Float64Array(rows);
-    seconds.forEach((s, t) => {
-      for (let i = 0; i < s.valuesUs.length; i++) {
-        cum[(bucketIndex(s.valuesUs[i]) - lo) * rows + t + 1] += s.counts[i];
-      }
-      this.#completed[t + 1] = this.#completed[t] + s.completed;
-    });
-    // Prefix sums: first over seconds within each bucket, then over buckets.
-    for (let b = 0; b < buckets; b++) {
-      for (let t = 1; t < rows; t++) cum[b * rows + t] += cum[b * rows + t - 1];
-    }
-    for (let b = 1; b < buckets; b++) {
-      for (let t = 0; t < rows; t++) cum[b * rows + t] += cum[(b - 1) * rows + t];
-    }
-    this.#cum = cum;
-  }
-
-  /** Samples at or below bucket offset `b` in the seconds `[starts[i], ends[i])`. */
-  #cdf(starts: Int32Array, ends: Int32Array, b: number): number {
-    const row = b * this.#rows;
-    let n = 0;
-    for (let i = 0; i < starts.length; i++) {
-      n += this.#cum[row + ends[i]] - this.#cum[row + starts[i]];
-    }
-    return n;
-  }
-
-  /** Nearest-rank percentiles (bucket offsets) of the merged seconds; -1 when they are empty. */
-  percentiles(starts: Int32Array, ends: Int32Array, ps: readonly number[], out: Int32Array): void {
-    const total = this.#cdf(starts, ends, this.#buckets - 1);
-    for (let k = 0; k < ps.length; k++) {
-      if (total === 0) {
-        out[k] = -1;
-        continue;
-      }
-      const rank = Math.max(1, Math.ceil(ps[k] / 100 * total - 1e-9));
-      let lo = 0, hi = this.#buckets - 1;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (this.#cdf(starts, ends, mid) >= rank) hi = mid;
-        else lo = mid + 1;
-      }
-      out[k] = lo;
-    }
-  }
-
-  /** Mean completed requests per second over the given seconds. */
-  throughput(starts: Int32Array, ends: Int32Array): number {
-    let n = 0, seconds = 0;
-    for (let i = 0; i < starts.length; i++) {
-      n += this.#completed[ends[i]] - this.#completed[starts[i]];
-      seconds += ends[i] - starts[i];
-    }
-    return n / seconds;
-  }
-}
-
-/** Draws one moving-block resample of `n` seconds as [start, end) ranges (the last one cut). */
-function drawBlocks(rng: Prng, n: number, block: number, starts: Int32Array, ends: Int32Array) {
-  for (let i = 0; i < starts.length; i++) {
-    starts[i] = rng.nextInt(n - block + 1);
-    ends[i] = starts[i] + Math.min(block, n - i * block);
-  }
-}
-
-/**
- * Percentile intervals of the relative change (after vs before, %) of the given latency
- * percentiles and of throughput, from a moving-block bootstrap that resamples the seconds of
- * each side independently. Null when a side has fewer than `MIN_BOOTSTRAP_SECONDS` seconds.
- */
-export function bootstrapChangeIntervals(
-  before: readonly SecondSample[],
-  after: readonly SecondSample[],
-  percentiles: readonly number[],
-  options: BootstrapOptions = {},
-): ChangeIntervals | null {
-  const block = options.blockSeconds ?? BLOCK_SECONDS;
-  const resamples = options.resamples ?? RESAMPLES;
-  const seed = options.seed ?? BOOTSTRAP_SEED;
-  const alpha = 1 - (options.confidence ?? 0.95);
-  if (Math.min(before.length, after.length) < Math.max(MIN_BOOTSTRAP_SECONDS, 2 * block)) {
-    return null;
-  }
-  let lo = Infinity, hi = -Infinity;
-  for (const s of [...before, ...after]) {
-    for (const v of s.valuesUs) {
-      const b = bucketIndex(v);
-      if (b < lo) lo = b;
-      if (b > hi) hi = b;
-    }
-  }
-  if (lo > hi) lo = hi = 0;
-  const sides = [before, after].map((seconds, i) => {
-    const n = seconds.length;
-    const blocks = Math.ceil(n / block);
-    return {
-      table: new SecondsTable(seconds, lo, hi),
-      rng: Prng.derive(seed, BigInt(i + 1)),
-      n,
-      starts: new Int32Array(blocks),
-      ends: new Int32Array(blocks),
-      buckets: new Int32Array(percentiles.length),
-    };
-  });
-  const latency = percentiles.map(() => new Float64Array(resamples));
-  const throughput = new Float64Array(resamples);
-  const values = [new Float64Array(percentiles.length), new Float64Array(percentiles.length)];
-  const rates = [0, 0];
-  for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < 2; i++) {
-      const s = sides[i];
-      drawBlocks(s.rng, s.n, block, s.starts, s.ends);
-      s.table.percentiles(s.starts, s.ends, percentiles, s.buckets);
-      for (let k = 0; k < percentiles.length; k++) {
-        values[i][k] = s.buckets[k] < 0 ? NaN : bucketValue(s.buckets[k] + lo);
-      }
-      rates[i] = s.table.throughput(s.starts, s.ends);
-    }
-    for (let k = 0; k < percentiles.length; k++) {
-      latency[k][r] = relativeChange(values[0][k], values[1][k]);
-    }
-    throughput[r] = relativeChange(rates[0], rates[1]);
-  }
-  return {
-    latency: latency.map((changes) => percentileInterval(changes, alpha)),
-    throughput: percentileInterval(throughput, alpha),
-  };
-}
-
-function relativeChange(before: number, after: number): number {
-  return before > 0 ? (after - before) / before * 100 : NaN;
-}
-
-/** The `alpha/2` and `1 - alpha/2` quantiles of the finite values; null if fewer than 90%. */
-function percentileInterval(changes: Float64Array, alpha: number): [number, number] | null {
-  const finite = changes.filter(Number.isFinite).sort();
-  if (finite.length < 0.9 * changes.length) return null;
-  return [quantileSorted(finite, alpha / 2), quantileSorted(finite, 1 - alpha / 2)];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ export interface MetricChange {
   changePct: number | null;
   /** Confidence interval of `changePct` in percent, when a statistics step computed one. */
   ci?: [lo: number, hi: number];
+  /** Why the statistics step printed no interval for this metric (e.g. seconds too correlated). */
+  noInterval?: string;
   /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
   pValue?: number;
 }
@@ -38,9 +40,20 @@ export interface RunInfo {
   scenario: string;
   workloadFingerprint: string | null;
   targetKind: string | null;
+  /** What measured it, for the PERFORMANCE_LOG.md provenance line; null for old-tool reports. */
+  provenance: {
+    targetVersion: string | null;
+    /** The Engram checkout's git commit (and whether it had other changes). */
+    targetCommit: string | null;
+    targetDirty: boolean | null;
+    toolVersion: string;
+    toolCommit: string | null;
+  } | null;
   mode: Mode | null;
   /** Diagnostics and system-metrics files written next to the report. */
   files: { diag: string; sys: string };
+  /** The report's saturation note (`server saturated, 86% of requests timed out …`), or null. */
+  saturated: string | null;
 }
 
 /** One operation kind's P99 on both sides (only kinds that ran on at least one side). */

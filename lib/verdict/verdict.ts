@@ -18,7 +18,14 @@ import { match } from "ts-pattern";
 import type { Mode } from "../report/schema.ts";
 import { EXIT } from "../shared/errors.ts";
 import { GATED_METRICS, METRIC } from "./metrics.ts";
-import { significantlyWorse } from "./significance.ts";
+import {
+  ALPHA,
+  pastThreshold,
+  signedThreshold,
+  standing,
+  unreachableSignificance,
+} from "./significance.ts";
+import { UsageError } from "../shared/errors.ts";
 import type {
   Comparison,
   CriterionId,
@@ -35,28 +42,32 @@ export function defaultThresholds(mode: Mode): Thresholds {
   return { p99Pct: pct, throughputPct: pct };
 }
 
-/** Whether a gated metric's change fails its threshold: the judged number and the rule. */
+/**
+ * Whether a gated metric's change fails its threshold: the judged number and the rule. P99 and
+ * throughput are judged on the change as printed (one decimal: `displayedChange`).
+ */
 function gate(
   kind: "p99" | "throughput" | "errors",
   m: MetricChange,
   t: Thresholds,
 ): { value: number | null; fails: (v: number) => boolean } {
   return match(kind)
-    .with("p99", () => ({ value: m.changePct, fails: (c: number) => c > t.p99Pct }))
-    .with("throughput", () => ({
+    .with("p99", "throughput", (id) => ({
       value: m.changePct,
-      fails: (c: number) => c < -t.throughputPct,
+      fails: (c: number) => pastThreshold(c, signedThreshold(id, t)),
     }))
     .with("errors", () => ({ value: m.delta, fails: (d: number) => d > 0 }))
     .exhaustive();
 }
 
 /**
- * Applies the specification's rule to a comparison. With `significance`, a P99, throughput or
- * error criterion over its threshold fails only when the change is significantly worse
- * (lib/verdict/significance.ts); otherwise it is "inconclusive". Errors without repeated runs
- * count as significant (an error is a failure to explain, not timing noise); the baseline
- * criterion compares against a published number and keeps the point rule.
+ * Applies the specification's rule to a comparison. With `significance`, a P99 or throughput
+ * criterion past its threshold fails only when the change is significantly past it (the one
+ * rule of lib/verdict/significance.ts: the whole interval past the threshold, or p ≤ α against
+ * the threshold); otherwise it is "inconclusive". Errors keep the specification's rule in every
+ * mode (any increase is a regression); the baseline criterion compares against a published
+ * number and keeps the point rule. Repeated runs whose counts cannot reach p ≤ α are refused
+ * (`UsageError`, exit 3) under the significance rule, before any test.
  */
 export function decideVerdict(
   comparison: Comparison,
@@ -64,6 +75,15 @@ export function decideVerdict(
   options: { significance?: boolean } = {},
 ): Verdict {
   const rule: VerdictRule = options.significance ? "significance" : "point";
+  const stats = comparison.statistics;
+  if (rule === "significance" && stats.method === "runs") {
+    const why = unreachableSignificance(
+      stats.runs.before.paths.length,
+      stats.runs.after.paths.length,
+      ALPHA,
+    );
+    if (why !== null) throw new UsageError(why);
+  }
   const judge = (id: CriterionId, value: number | null, fails: (v: number) => boolean) => ({
     id,
     status: value === null ? "n/a" as const : fails(value) ? "fail" as const : "pass" as const,
@@ -77,9 +97,13 @@ export function decideVerdict(
     const spec = METRIC[id];
     const m = comparison.metrics[id];
     const { value, fails } = gate(spec.threshold, m, thresholds);
-    const worse = significantlyWorse(m, spec.worse);
-    // Errors without a test count as significant.
-    return sure(judge(id, value, fails), spec.threshold === "errors" ? worse ?? true : worse);
+    const result = judge(id, value, fails);
+    // A server that saturates after the change and not before is the worst regression.
+    if (spec.threshold === "errors" && saturatedOnlyAfter(comparison)) {
+      return { id, status: "fail" };
+    }
+    if (spec.threshold === "errors") return result;
+    return sure(result, standing(comparison, spec.threshold, thresholds).kind === "beyond");
   });
   if (comparison.mode === "competitive") {
     const pos = comparison.positioning;
@@ -98,6 +122,11 @@ export function decideVerdict(
   }
   if (uncertain.length > 0) return { kind: "inconclusive", rule, thresholds, criteria, uncertain };
   return { kind: "pass", rule, thresholds, criteria };
+}
+
+/** Whether the after run saturated the server (its report's note) and the before run did not. */
+export function saturatedOnlyAfter(c: Comparison): boolean {
+  return c.after.saturated !== null && c.before.saturated === null;
 }
 
 /**

@@ -3,6 +3,7 @@
  * @module
  */
 import { serializeOp, Workload, workloadFingerprint } from "./ops.ts";
+import { describePreload, describeSeedOrigin } from "./prepare.ts";
 import { formatSeed } from "./prng.ts";
 import { OP_KINDS, type Scenario } from "./scenario.ts";
 
@@ -23,10 +24,10 @@ export function dryRunText(s: Scenario, path: string, sha256: string, count = 10
   const lines = [
     `scenario:     ${s.name} (${path})`,
     `sha256:       ${sha256}`,
-    `seed:         ${formatSeed(s.seed)}`,
+    `seed:         ${formatSeed(s.seed)} (${describeSeedOrigin(s)})`,
     `arrival:      ${s.arrival.pattern}, ${s.rate} ops/s`,
     `duration:     ${s.durationSeconds} s measured after ${s.warmupSeconds} s warm-up`,
-    `preload:      ${s.preload} memories`,
+    `preload:      ${describePreload(s)}`,
     `embeddings:   ${s.embeddingDim} dims, ${describeDistribution(s)}`,
     `op mix:       ${
       OP_KINDS.filter((k) => mix[k] > 0).map((k) => `${k} ${(mix[k] * 100).toFixed(1)}%`).join(", ")

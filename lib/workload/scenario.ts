@@ -16,8 +16,11 @@
  * @module
  */
 import { parse as parseToml } from "smol-toml";
-import { suggest, UsageError } from "../shared/errors.ts";
+import { UsageError } from "../shared/errors.ts";
+import { INPUT_LIMITS, readInputText } from "../shared/input_file.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { parseSeed } from "./prng.ts";
+import { checkKeys } from "./scenario_keys.ts";
 
 /** The operation kinds, in report order. Report keys of the old tool are kept (`Store`, …). */
 export const OP_KINDS = [
@@ -71,8 +74,12 @@ export interface Scenario {
   recallThreshold: number;
   maxResults: number;
   searchLimit: number;
-  /** Data shape. */
+  /** Data shape: memories stored before the clock starts. */
   preload: number;
+  /** `[data] num_nodes` (the old schema's dataset size), null when absent. */
+  numNodes: number | null;
+  /** Where `seed` and `preload` came from; said in the run's output and recorded in the report. */
+  origins: ScenarioOrigins;
   embeddingDim: number;
   memorySpaces: number;
   distribution: EmbeddingDistribution;
@@ -82,6 +89,19 @@ export interface Scenario {
     maxErrorRate?: number;
   };
 }
+
+/**
+ * Where a scenario's seed and preload came from: the file's own key, `--seed`, the mode's seed
+ * (the file has none: baseline 0xDEADBEEF, competitive 0xABCD1234, as the old scripts passed),
+ * or `[data] num_nodes` (the file has no `preload`).
+ */
+export interface ScenarioOrigins {
+  seed: "scenario" | "flag" | "mode";
+  preload: "scenario" | "num_nodes" | "none";
+}
+
+/** The seed of each mode when the scenario has none (the old scripts' `--seed` values). */
+export const MODE_SEEDS = { baseline: 0xDEADBEEFn, competitive: 0xABCD1234n } as const;
 
 /** Limits that keep a run bounded. */
 export const LIMITS = {
@@ -96,58 +116,9 @@ export const LIMITS = {
 
 type Table = Record<string, unknown>;
 
-/** Allowed keys per table; `*` marks a nested table. */
-const SCHEMA: Record<string, readonly string[]> = {
-  "": [
-    "name",
-    "description",
-    "seed",
-    "duration",
-    "arrival",
-    "operations",
-    "data",
-    "validation",
-    "chaos",
-  ],
-  duration: ["total_seconds", "warmup_seconds"],
-  arrival: [
-    "pattern",
-    "rate",
-    "lambda",
-    "base_rate",
-    "burst_rate",
-    "burst_duration_sec",
-    "burst_period_sec",
-  ],
-  operations: [
-    "store_weight",
-    "recall_weight",
-    "semantic_recall_weight",
-    "blended_recall_weight",
-    "embedding_search_weight",
-    "pattern_completion_weight",
-    "recall_mode",
-    "semantic_recall_mode",
-    "blended_recall_mode",
-    "recall_threshold",
-    "max_results",
-    "search_limit",
-  ],
-  data: ["num_nodes", "preload", "embedding_dim", "memory_spaces", "embedding_distribution"],
-  "data.embedding_distribution": ["type", "num_clusters", "std_dev", "center", "exponent"],
-  validation: ["expected_p99_latency_ms", "expected_throughput_ops_sec", "max_error_rate"],
-  chaos: ["enabled", "*"],
-};
-
 /** Reads and validates a scenario file. Throws `UsageError` with file (and line) on any problem. */
 export async function loadScenario(path: string): Promise<{ scenario: Scenario; text: string }> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound ? "no such file" : (e as Error).message;
-    throw new UsageError(`scenario ${path}: cannot read (${why})`);
-  }
+  const text = await readInputText(path, { label: "scenario", maxBytes: INPUT_LIMITS.tomlBytes });
   return { scenario: parseScenario(text, path), text };
 }
 
@@ -240,9 +211,17 @@ export function parseScenario(text: string, where: string): Scenario {
   const embeddingDim = v.int(data, "data.embedding_dim", 768, { min: 1, max: LIMITS.maxDim });
   // Old-schema keys that change nothing here: still type-checked, so a typo'd value is an error.
   v.str(doc, "description", "");
-  v.int(data, "data.num_nodes", 0, { min: 0, max: LIMITS.maxPreload });
+  const numNodes = data.num_nodes === undefined
+    ? null
+    : v.int(data, "data.num_nodes", 0, { min: 0, max: LIMITS.maxPreload });
   v.bool(chaos, "chaos.enabled", false);
-  const preload = v.int(data, "data.preload", 0, { min: 0, max: LIMITS.maxPreload });
+  // No `preload`: the dataset is `num_nodes` memories, as the specification's 100K scenario says.
+  const preloadOrigin: ScenarioOrigins["preload"] = data.preload !== undefined
+    ? "scenario"
+    : numNodes
+    ? "num_nodes"
+    : "none";
+  const preload = v.int(data, "data.preload", numNodes ?? 0, { min: 0, max: LIMITS.maxPreload });
   const memorySpaces = v.int(data, "data.memory_spaces", 1, { min: 1, max: LIMITS.maxSpaces });
   const distribution = readDistribution(v, data, where);
 
@@ -270,7 +249,7 @@ export function parseScenario(text: string, where: string): Scenario {
   }
 
   const seedRaw = doc.seed;
-  let seed = 0xDEADBEEFn;
+  let seed: bigint = MODE_SEEDS.baseline; // `withModeSeed` applies the competitive one
   if (seedRaw !== undefined) {
     const parsed =
       typeof seedRaw === "string" || typeof seedRaw === "number" || typeof seedRaw === "bigint"
@@ -287,7 +266,7 @@ export function parseScenario(text: string, where: string): Scenario {
   }
 
   return {
-    name: v.str(doc, "name", "unnamed"),
+    name: oneLine(v.str(doc, "name", "unnamed"), Infinity), // printed and recorded: no controls
     seed,
     rate: arrival.rate,
     arrival,
@@ -299,6 +278,8 @@ export function parseScenario(text: string, where: string): Scenario {
     maxResults: v.int(ops, "operations.max_results", 10, { min: 1, max: 1000 }),
     searchLimit: v.int(ops, "operations.search_limit", 10, { min: 1, max: 1000 }),
     preload,
+    numNodes,
+    origins: { seed: seedRaw === undefined ? "mode" : "scenario", preload: preloadOrigin },
     embeddingDim,
     memorySpaces,
     distribution,
@@ -343,34 +324,6 @@ function readDistribution(v: Reader, data: Table, where: string): EmbeddingDistr
       throw new UsageError(
         `scenario ${where}: data.embedding_distribution.type "${type}" is not one of uniform, clustered, hot_spot, scale_free`,
       );
-  }
-}
-
-function checkKeys(doc: Table, path: string, where: string): void {
-  const allowed = SCHEMA[path];
-  if (!allowed) return;
-  if (allowed.includes("*")) return;
-  for (const [key, value] of Object.entries(doc)) {
-    const full = path ? `${path}.${key}` : key;
-    if (!allowed.includes(key)) {
-      const hint = suggest(key, allowed);
-      throw new UsageError(
-        `scenario ${where}: unknown key "${full}"${
-          hint ? ` (did you mean "${path ? path + "." : ""}${hint}"?)` : ""
-        }`,
-      );
-    }
-    if (
-      typeof value === "object" && value !== null && !Array.isArray(value) &&
-      !(value instanceof Date)
-    ) {
-      if (SCHEMA[full] === undefined) {
-        throw new UsageError(`scenario ${where}: "${full}" must be a value, not a table`);
-      }
-      checkKeys(value as Table, full, where);
-    } else if (SCHEMA[full] !== undefined) {
-      throw new UsageError(`scenario ${where}: "${full}" must be a table`);
-    }
   }
 }
 
@@ -464,7 +417,10 @@ export function withOverrides(
   o: { seed?: bigint; rate?: number; durationSeconds?: number; warmupSeconds?: number },
 ): Scenario {
   const out: Scenario = { ...s };
-  if (o.seed !== undefined) out.seed = o.seed;
+  if (o.seed !== undefined) {
+    out.seed = o.seed;
+    out.origins = { ...out.origins, seed: "flag" };
+  }
   if (o.rate !== undefined) {
     if (!(o.rate > 0 && o.rate <= LIMITS.maxRate)) {
       throw new UsageError(`--rate ${o.rate} is out of range (> 0 and ≤ ${LIMITS.maxRate})`);

@@ -130,6 +130,15 @@ Deno.test("validateKnobs: one range per knob, a stall needs both halves and fits
   });
 });
 
+Deno.test("--workers: absent means the default (chosen from rate and cores), else 1 to 64", () => {
+  assert.equal(options(["t", "before"]).workers, undefined);
+  assert.equal(options(["t", "before", "--workers", "3"]).workers, 3);
+  assert.equal(
+    refusal(() => parseCheckArgs(["t", "--workers", "0"])),
+    '--workers "0": expected an integer from 1 to 64',
+  );
+});
+
 Deno.test("parseCheckArgs refuses bad values in the one wording", () => {
   assert.equal(
     refusal(() => parseCheckArgs(["t", "--rate", "0"])),

@@ -251,7 +251,7 @@ Deno.test("two runs of the same task and phase in the same second get distinct c
     "--warmup",
     "0",
     "--rate",
-    "100",
+    "200", // the smallest measurable run (200 requests, lib/workload/prepare.ts)
     "--out-dir",
     dir,
   ];

@@ -392,6 +392,89 @@ Deno.test("refuses: different target kinds", async () => {
   });
 });
 
+Deno.test("refuses: before and after swapped (each report's own phase), exit 3 naming it", async () => {
+  await inTempDir(async (dir) => {
+    // A +50% regression whose files were swapped would read -33.3% and pass.
+    await writeReport(
+      join(dir, OUT),
+      "001_before_20250101_120000.json",
+      makeReport({ phase: "after", ...run(1.5) }),
+    );
+    await writeReport(
+      join(dir, OUT),
+      "001_after_20250101_130000.json",
+      makeReport({ phase: "before", ...run(1) }),
+    );
+    assertRefusal(
+      await cli(dir, "001"),
+      /the before report is a 'after' run \(before and after swapped\?\); the after report is a 'before' run/,
+    );
+  });
+});
+
+Deno.test("refuses: the same file on both sides, and a report of another task", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, run(1), run(1.1));
+    const file = join(dir, OUT, "001_before_20250101_120000.json");
+    assertRefusal(
+      await cli(dir, "001", "--before", file, "--after", file),
+      /before and after are the same file/,
+    );
+    await writeReport(
+      join(dir, OUT),
+      "777_before_20250101_120000.json",
+      makeReport({ phase: "before", task: "001", ...run(1) }),
+    );
+    await writeReport(
+      join(dir, OUT),
+      "777_after_20250101_130000.json",
+      makeReport({ phase: "after", task: "001", ...run(1) }),
+    );
+    assertRefusal(
+      await cli(dir, "777"),
+      /the before report is a run of task 001, not of task 777; the after report is a run of task 001, not of task 777/,
+    );
+  });
+});
+
+Deno.test("refuses: an old-generator report against a new one, unless --force", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, run(1), run(1));
+    const args = [
+      "005",
+      "--before",
+      join(FIXTURES, "legacy_005_before_20251109_232213.json"),
+      "--after",
+      join(dir, OUT, "001_after_20250101_130000.json"),
+    ];
+    assertRefusal(
+      await cli(dir, ...args),
+      /the before report is from the old load generator and the other is not: their P99s are defined differently/,
+    );
+    assert.notEqual((await cli(dir, ...args, "--force")).code, 3);
+  });
+});
+
+Deno.test("a saturated after run is a REGRESSION (exit 1) with the saturation line, not 'cannot compare'", async () => {
+  await inTempDir(async (dir) => {
+    await writeReport(
+      join(dir, OUT),
+      "001_before_20250101_120000.json",
+      makeReport({ phase: "before", ...run(1) }),
+    );
+    const note =
+      "server saturated, 86% of requests timed out after 10 s; percentiles are censored at the timeout";
+    await writeReport(join(dir, OUT), "001_after_20250101_130000.json", {
+      ...makeReport({ phase: "after", ...run(1.02, { errors: { Store: 800 } }) }),
+      notes: [note],
+    });
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, new RegExp(`^after: ${note.replace(/[.()]/g, "\\$&")}$`, "m"));
+    assert.match(r.stdout, /^⚠ REGRESSION: Errors increased from 0 to 800/m);
+  });
+});
+
 Deno.test("--force turns a mismatch into a warning line and gives the normal verdict", async () => {
   await inTempDir(async (dir) => {
     await writePair(dir, run(1), run(1.1, { targetKind: "engram" }));
@@ -837,7 +920,7 @@ Deno.test("short runs get no interval, with a note saying why", async () => {
     assert.match(r.stdout, /^Metric {20}Before {6}After {7}Change$/m);
     assert.match(
       r.stdout,
-      /^Note: no 95% intervals: runs shorter than 10 s \(2 s of per-second histograms\)$/m,
+      /^Note: no 95% intervals: runs of 2 s; an interval needs at least 20 s a side$/m,
     );
   });
 });
@@ -891,7 +974,8 @@ Deno.test("--significance: exit 4 (INCONCLUSIVE) when over the threshold but wit
     assert.equal(j.rule, "significance");
     assert.equal(j.exit_code, 4);
     assert.equal(j.statistics.method, "bootstrap");
-    assert.deepEqual(j.statistics.bootstrap.block_seconds, 5);
+    assert.deepEqual(j.statistics.bootstrap.min_seconds, 20);
+    assert.deepEqual(j.statistics.bootstrap.min_independent_seconds, 8);
     assert.deepEqual(j.statistics.bootstrap.resamples, 2000);
     const ci = j.metrics.p99_latency_ms.ci;
     assert.ok(ci[0] < 0 && ci[1] > 5, String(ci));
@@ -968,7 +1052,7 @@ Deno.test("repeated runs: per-run values, medians, ratio of medians and Mann–W
     );
     assert.match(
       regressionLines(r.stdout)[0],
-      /; significant: one-sided Mann–Whitney p = 0\.05 over 3 before and 3 after runs$/,
+      /; significant: one-sided Mann–Whitney p = 0\.05 that after is worse than before \+5% over 3 before and 3 after runs$/,
     );
     const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
     assert.equal(j.statistics.method, "runs");
@@ -989,10 +1073,25 @@ Deno.test("repeated runs: over the threshold but overlapping runs is INCONCLUSIV
     assert.equal(r.code, 4, r.stderr);
     assert.match(
       r.stdout,
-      /^Note: P99 change \+6\.9% is over the threshold but not significant: one-sided Mann–Whitney p = 0\.25 over 3 before and 3 after runs \(needs p ≤ 0\.05\); rerun both phases with --runs 6$/m,
+      /^Note: P99 change \+6\.9% is over the threshold but not significant: one-sided Mann–Whitney p = 0\.\d+ that after is worse than before \+5% over 3 before and 3 after runs \(needs p ≤ 0\.05\); rerun both phases with --runs 6$/m,
     );
     // The default rule judges the ratio of medians alone.
     assert.equal((await cli(dir, "001")).code, 1);
+  });
+});
+
+Deno.test("repeated runs: 2 vs 2 runs cannot reach p ≤ 0.05: --significance refuses (exit 3) with the runs needed", async () => {
+  await inTempDir(async (dir) => {
+    // P99 doubled in every run: a Mann–Whitney test of 2 vs 2 still cannot go below p = 1/6.
+    await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.01)]);
+    await writeGroup(dir, "after", [steadyRun(2), steadyRun(2.02)]);
+    assertRefusal(
+      await cli(dir, "001", "--significance"),
+      /^m17_compare: 2 vs 2 runs cannot reach p ≤ 0\.05 \(the smallest possible p is 0\.167\); use --runs 3 or more for both phases$/,
+    );
+    const point = await cli(dir, "001");
+    assert.equal(point.code, 1, point.stderr);
+    assert.match(point.stdout, /^Note: 2 vs 2 runs cannot reach p ≤ 0\.05/m);
   });
 });
 

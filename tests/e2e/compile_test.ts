@@ -100,7 +100,7 @@ async function exerciseTools(launch: Launch, cwd: string): Promise<void> {
   assert.match(r.stdout, /^scenario: +m17_baseline \(/m);
 
   const out = join(cwd, "out");
-  const short = ["--reference", "--duration", "1", "--warmup", "1", "--rate", "100"];
+  const short = ["--reference", "--duration", "1", "--warmup", "1", "--rate", "200"];
   for (const phase of ["before", "after"]) {
     r = await checkRun(launch, ["perm", phase, ...short, "--out-dir", out], cwd);
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -164,7 +164,7 @@ Deno.test("compileArgs embeds the scenarios and the reference server and bakes i
     "aarch64-apple-darwin",
     "/out/m17_check-aarch64-apple-darwin",
   );
-  assert.deepEqual(check.slice(0, 9), [
+  assert.deepEqual(check.slice(0, 11), [
     "compile",
     "--target",
     "aarch64-apple-darwin",
@@ -174,8 +174,10 @@ Deno.test("compileArgs embeds the scenarios and the reference server and bakes i
     "scenarios/",
     "--include",
     "lib/reference/main.ts",
+    "--include",
+    "lib/run/load_worker.ts",
   ]);
-  assert.deepEqual(check.slice(9), [...CHECK_PERMISSIONS, "m17_check.ts"]);
+  assert.deepEqual(check.slice(11), [...CHECK_PERMISSIONS, "m17_check.ts"]);
   const compare = compileArgs("m17_compare", TARGETS[0], "/out/x");
   assert.deepEqual(compare.slice(5), [
     "--include",

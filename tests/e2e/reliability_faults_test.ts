@@ -134,8 +134,8 @@ Deno.test("never answering or answering after the timeout: timeouts counted, end
     // At 1000 ops/s the 64-request in-flight cap fills: requests waiting for a slot expire a
     // timeout after they were due too, unsent, so the run still ends a timeout after the window.
     const cases: [string, string, number][] = [
-      ["hang", hang.url, 50],
-      ["slow", slow.url, 50],
+      ["hang", hang.url, 100], // 200 requests: the smallest measurable run
+      ["slow", slow.url, 100],
       ["hang-capped", hang.url, 1000],
     ];
     await Promise.all(cases.map(async ([name, url, rate]) => {

@@ -135,7 +135,7 @@ Deno.test("check: bad scenarios, flags, task ids and targets are refused in one 
         ["t1", "--ref-record", join(dir, "no", "x.rec")],
         /--ref-record .*x\.rec: directory .*no does not exist/,
       ],
-      [["t1", "--ref-record", dir], /--ref-record .*: is a directory/],
+      [["t1", "--ref-record", dir], /--ref-record .*: is a directory, not a regular file/],
     );
     const out = join(dir, "out");
     for (const [args, pattern] of cases) {

@@ -13,6 +13,7 @@ import type { Comparison, Verdict } from "../../lib/verdict/types.ts";
 import type { LegacyReport, Mode } from "../../lib/report/schema.ts";
 import {
   findTaskSection,
+  provenanceLine,
   updatePerformanceLog,
   upsertTaskSection,
 } from "../../lib/render/perflog.ts";
@@ -136,7 +137,7 @@ Deno.test("log: updates the task's section in the log format, keeping its other 
     section,
     `## Task 001: Dual Memory Types
 
-**Status**: ✅ PASS
+**Status**: Complete (after measurement needed)
 
 Before starting:
 \`\`\`bash
@@ -150,6 +151,7 @@ Results:
 - Change: P99 -6.11% (improvement), Throughput +0.00%
 - Status: ✅ PASS (within 5% target)
 - Files: \`tmp/m17_performance/001_before_20251109_232213.json\`, \`tmp/m17_performance/001_after_20251112_134836.json\`
+- Measured: the old Rust load generator; latency = time from the actual send (old generator)
 - Validation: \`cargo test -p engram-core\` (kept by updates)
 `,
   );
@@ -167,7 +169,8 @@ Deno.test("log: other sections stay byte for byte, and a second run changes noth
     /^- Change: P99 \+15\.51% \(regression\), Throughput \+0\.00%, Errors 0 → 2$/m,
   );
   assert.match(once, /^- Status: ⚠️ REGRESSION \(P99 \+15\.51%, errors 0 → 2; 5% target\)$/m);
-  assert.match(once, /^\*\*Status\*\*: ⚠️ REGRESSION$/m);
+  // A hand-written status stays; the tool's own bullets carry the verdict.
+  assert.match(once, /^\*\*Status\*\*: Complete \(after measurement needed\)$/m);
 });
 
 Deno.test("log: a new section goes before the Summary, once, named Task <id> by default", async () => {
@@ -294,4 +297,64 @@ Deno.test("atomic: writeNewFile never overwrites; writeFileAtomic replaces and k
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("log: an existing heading is kept as written and hand-written bullets stay in place", async () => {
+  const [c, v] = await comparison("012", "competitive", IMPROVED);
+  const log = LOG.replace(
+    "- Before: (not previously recorded)\n",
+    "- Before: (not previously recorded)\n- Rig: bench-2, quiet host\n- Change: (pending)\n",
+  );
+  const { text, heading } = upsertTaskSection(log, c, v);
+  assert.equal(heading, "## Task 012 (Competitive Scenario)");
+  assert.equal(text.split("\n").filter((l) => l.startsWith("## Task 012")).length, 1);
+  assert.ok(!text.includes("## Task 012: Task 012"), text);
+  const s = findTaskSection(text, "012", "competitive")!;
+  const section = text.split("\n").slice(s.heading, s.end);
+  assert.equal(section[2], "**Status**: Complete (first competitive measurement captured)");
+  const at = (prefix: string) => section.findIndex((l) => l.startsWith(prefix));
+  // The tool's bullets replace its own, where the first of them was; the others keep their order.
+  assert.equal(at("- Before: P50="), at("Results:") + 1);
+  assert.ok(at("- Measured: ") > at("- Files: "));
+  assert.ok(at("- Rig: bench-2") > at("- Measured: "));
+  assert.ok(at("- Notes: Scenario") > at("- Rig: bench-2"));
+  assert.equal(section.filter((l) => l.startsWith("- Change:")).length, 1);
+  assert.equal(upsertTaskSection(text, c, v).text, text);
+});
+
+Deno.test("log: the provenance line names the target, the tool and the latency definition", () => {
+  const run = (targetKind: string, commit: string | null) => ({
+    targetKind,
+    provenance: {
+      targetVersion: "0.1.0",
+      targetCommit: commit,
+      targetDirty: commit !== null,
+      toolVersion: "0.2.0",
+      toolCommit: "abcdef0123456789",
+    },
+  });
+  assert.equal(
+    provenanceLine(run("engram", "5d54816aa11b22cc"), run("engram", "5d54816aa11b22cc")),
+    "- Measured: engram 0.1.0 at 5d54816aa11b (uncommitted changes) by m17 0.2.0 " +
+      "(abcdef012345); latency = response time from due instant",
+  );
+  assert.match(
+    provenanceLine(run("reference", null), run("engram", "5d54816aa11b22cc")),
+    /^- Measured: before the built-in reference server \(not Engram\) 0\.1\.0 by m17 .*; after engram /,
+  );
+});
+
+Deno.test("log: --ascii writes [OK]/[WARN] in the tool's lines only", async () => {
+  const [c, v] = await comparison("001", "internal", REGRESSED);
+  const log = LOG.replace("**Status**: Pending", "**Status**: ✅ hand-written");
+  const { text } = upsertTaskSection(log, c, v, undefined, true);
+  assert.match(text, /^- Status: \[WARN\] REGRESSION \(/m);
+  assert.ok(text.includes("**Status**: ✅ hand-written"), "hand-written glyphs stay");
+  const [c2, v2] = await comparison("007", "internal", IMPROVED);
+  const created = upsertTaskSection(LOG, c2, v2, undefined, true).text;
+  assert.match(created, /^\*\*Status\*\*: \[OK\] PASS$/m);
+  assert.match(created, /^- Status: \[OK\] PASS \(within 5% target\)$/m);
+  // A status the tool wrote follows the next verdict, in either glyph set.
+  const [c3, v3] = await comparison("007", "internal", REGRESSED);
+  assert.match(upsertTaskSection(created, c3, v3).text, /^\*\*Status\*\*: ⚠️ REGRESSION$/m);
 });

@@ -21,6 +21,20 @@ function histogram(...us: number[]): LatencyHistogram {
   return h;
 }
 
+/** `n` per-second summaries with `responses` responses each (throughput counts these). */
+function seconds(n: number, responses: number): Measurement["intervals"] {
+  return Array.from({ length: n }, (_, second) => ({
+    second,
+    count: responses,
+    errors: 0,
+    p50_ms: 1,
+    p99_ms: 2,
+    max_ms: 2,
+    completed: responses,
+    histogram: "",
+  }));
+}
+
 function measurement(extra: Partial<Measurement> = {}): Measurement {
   const empty = (): OpMeasurement => ({
     count: 0,
@@ -53,7 +67,7 @@ function measurement(extra: Partial<Measurement> = {}): Measurement {
     lag: histogram(50),
     generatorLag: histogram(50),
     perOp,
-    intervals: [],
+    intervals: seconds(30, 100),
     warmup: { seconds: 0, operations: 0, errors: 0 },
     interrupted: false,
     ...extra,
@@ -76,6 +90,7 @@ const context = (extra: Partial<ReportContext> = {}): ReportContext => ({
   preload: { count: 0, errors: 0, seconds: 0 },
   files: filesFor("out/001_before_19700101_000000"),
   extraInvalidReasons: [],
+  settings: { timeoutMs: 10_000, maxInFlight: 64 },
   ...extra,
 });
 
@@ -125,4 +140,33 @@ Deno.test("assembleReport(): sends held by the in-flight cap are a note, not a r
   assert.deepEqual(r.notes, [
     "achieved send rate 90.9 ops/s is more than 1% off the target 100 ops/s: 500 requests waited for one of the --max-in-flight slots; their response times include that wait",
   ]);
+});
+
+Deno.test("assembleReport(): throughput counts responses inside the window; a late one stretches nothing", () => {
+  // 30 s at 100 responses a second; the last response came 3.2 s after the window (it is in
+  // no second of the window) and the window was "extended" to 33.2 s by the old definition.
+  const late = assembleReport(
+    measurement({ elapsedSeconds: 33.2, completed: 3001 }),
+    context({ scenario: { ...SCENARIO, durationSeconds: 30 } }),
+  );
+  assert.equal(late.overall_throughput, 100);
+  // Timeouts are errors, not throughput: seconds with fewer responses give less.
+  const timeouts = assembleReport(
+    measurement({ intervals: seconds(30, 90), errors: 300, errorsByKind: { timeout: 300 } }),
+    context({ scenario: { ...SCENARIO, durationSeconds: 30 } }),
+  );
+  assert.equal(timeouts.overall_throughput, 90);
+  assert.match(timeouts.methods.throughput, /^responses received inside the measured window/);
+});
+
+Deno.test("assembleReport(): a saturated server is a valid run with a note, settings recorded", () => {
+  const r = assembleReport(
+    measurement({ errors: 2580, errorsByKind: { timeout: 2580 }, intervals: seconds(30, 14) }),
+    context(),
+  );
+  assert.equal(r.valid, true);
+  assert.deepEqual(r.notes, [
+    "server saturated, 86% of requests timed out after 10 s; percentiles are censored at the timeout",
+  ]);
+  assert.deepEqual(r.settings, { timeout_ms: 10_000, max_in_flight: 64 });
 });

@@ -8,6 +8,7 @@ import {
   checkCommand,
   claimRunFiles,
   compareHtmlPath,
+  DENO_TASK_COMMANDS,
   filesFor,
   filesOfReport,
   parseReportName,
@@ -127,10 +128,16 @@ Deno.test("validateTaskId(): 1-64 of A-Z a-z 0-9 . _ -, never a path", () => {
 });
 
 Deno.test("checkCommand(), reportPattern() and compareHtmlPath() name the mode", () => {
-  assert.equal(checkCommand("001", "before", "internal"), "deno task check 001 before");
+  const via = DENO_TASK_COMMANDS;
+  assert.equal(checkCommand("001", "before", "internal", via), "deno task check 001 before");
   assert.equal(
-    checkCommand("001", "after", "competitive"),
+    checkCommand("001", "after", "competitive", via),
     "deno task check 001 after --competitive",
+  );
+  const shims = { check: "scripts/m17_performance_check.sh", compare: "x" };
+  assert.equal(
+    checkCommand("7", "after", "internal", shims),
+    "scripts/m17_performance_check.sh 7 after",
   );
   assert.equal(reportPattern("001", "before", "internal"), "001_before_*.json");
   assert.equal(reportPattern("001", "after", "competitive"), "competitive_001_after_*.json");

@@ -132,6 +132,6 @@ Deno.test("parseReport(): current reports need their version and the fields comp
 Deno.test("readReport(): a missing file is a usage error naming it", async () => {
   await assert.rejects(() => readReport("/nonexistent/r.json"), {
     name: "UsageError",
-    message: "cannot read report /nonexistent/r.json: no such file",
+    message: "report /nonexistent/r.json: no such file",
   });
 });

@@ -10,6 +10,7 @@ import {
   type InvalidReason,
   preloadReason,
   RATE_TOLERANCE,
+  saturationNote,
   UNANSWERED_LIMIT,
   unansweredReason,
   type WindowFacts,
@@ -115,7 +116,7 @@ Deno.test("windowValidity(): reasons come in report order", () => {
   assert.deepEqual(reasons.map((r) => r.kind), ["rate_short", "off_schedule", "generator_lag"]);
 });
 
-Deno.test("unansweredReason(): more than 1% timeouts and refused connections is invalid", () => {
+Deno.test("unansweredReason(): more than 1% refused connections is invalid; timeouts never are", () => {
   const facts = (timeout: number, connection: number, http_500 = 0) => ({
     errorsByKind: { timeout, connection, http_500 },
     sent: 1000,
@@ -124,21 +125,39 @@ Deno.test("unansweredReason(): more than 1% timeouts and refused connections is 
   assert.equal(unansweredReason(facts(5, 5), 2000), null);
   // HTTP errors are answers.
   assert.equal(unansweredReason(facts(0, 0, 500), 2000), null);
-  const reason = unansweredReason(facts(8, 4), 2000);
+  // A saturated server is a measurement, not an instrument failure (issue 16).
+  assert.equal(unansweredReason(facts(860, 4), 2000), null);
+  const reason = unansweredReason(facts(8, 12), 2000);
   assert.deepEqual(reason, {
     kind: "unanswered",
-    timeouts: 8,
-    refused: 4,
+    timeouts: 0,
+    refused: 12,
     requests: 1000,
     timeoutMs: 2000,
   });
   assert.equal(
     describeReason(reason!),
-    "12 of 1000 requests (1.2%) got no answer (8 timed out after 2000 ms, 4 could not connect): over 1%, the percentiles are not response times",
+    "12 of 1000 requests (1.2%) got no answer (0 timed out after 2000 ms, 12 could not connect): over 1%, the percentiles are not response times",
   );
   assert.equal(
     unansweredReason({ errorsByKind: {}, sent: 0, completed: 0 }, 2000),
     null,
+  );
+});
+
+Deno.test("saturationNote(): more than 1% timeouts is a saturated server, said in one line", () => {
+  const facts = (timeout: number) => ({
+    errorsByKind: { timeout },
+    sent: 900,
+    completed: 1000,
+    due: 1000,
+  });
+  assert.equal(saturationNote(facts(10), 10_000), null);
+  const note = saturationNote(facts(860), 10_000);
+  assert.deepEqual(note, { kind: "saturated", timeouts: 860, requests: 1000, timeoutMs: 10_000 });
+  assert.equal(
+    describeNote(note!),
+    "server saturated, 86% of requests timed out after 10 s; percentiles are censored at the timeout",
   );
 });
 

@@ -100,7 +100,7 @@ Deno.test("connection failures are counted as errors and the run still ends on s
   assert.ok(performance.now() - t0 < 3000);
   assert.equal(r.completed, 100);
   assert.equal(r.errors, 100);
-  assert.equal(r.errorsByKind.connection, 100);
+  assert.equal(r.errorsByKind.connect_failed, 100);
 });
 
 Deno.test("per-second intervals cover the window and hold every request", async () => {

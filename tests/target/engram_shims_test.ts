@@ -1,7 +1,8 @@
 /**
- * `m17_check install-scripts`: the shims it writes into an Engram-like checkout run the tools
- * end to end (against the reference server on loopback), from the caller's directory, with
- * the exit codes passed through; foreign scripts and existing scenarios are left alone.
+ * `m17_check install-scripts` / `uninstall-scripts`: the shims it writes into an Engram-like
+ * checkout run the tools end to end (against the reference server on loopback) from the
+ * checkout root, with the exit codes passed through; replaced files are kept and restored byte
+ * for byte; the shims hold no absolute path; existing scenarios are left alone.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,6 +11,7 @@ import { SHIM_MARKER, SHIMS, SHIPPED_SCENARIOS } from "../../lib/target/engram_s
 import { runCli } from "../e2e/cli.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const FIXTURE = join(ROOT, "tests/fixtures/fake_engram/checkout");
 const CHECK_SHIM = "scripts/m17_performance_check.sh";
 const COMPARE_SHIM = "scripts/compare_m17_performance.sh";
 
@@ -19,10 +21,11 @@ interface Ran {
   stderr: string;
 }
 
-/** The test's environment without M17_BIN_DIR, plus `extra` (INIT_CWD points elsewhere). */
+/** The test's environment without M17_HOME or M17_INVOCATION, plus `extra`. */
 function shimEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env = Deno.env.toObject();
-  delete env.M17_BIN_DIR;
+  delete env.M17_HOME;
+  delete env.M17_INVOCATION;
   return { ...env, NO_COLOR: "1", ...extra };
 }
 
@@ -48,6 +51,34 @@ function install(dir: string, ...extra: string[]): Promise<Ran> {
     env: shimEnv(),
     clearEnv: true,
   });
+}
+
+/** A temporary copy of the fake Engram checkout (Engram's scenario shapes, the old scripts). */
+async function fakeCheckout(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "m17-fake-engram-" });
+  const out = await new Deno.Command("cp", { args: ["-a", `${FIXTURE}/.`, dir] }).output();
+  assert.ok(out.success);
+  return dir;
+}
+
+/** Every file under `dir` (relative path → bytes and mode), to compare whole trees. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (rel: string) => {
+    for await (const e of Deno.readDir(join(dir, rel))) {
+      const path = rel ? `${rel}/${e.name}` : e.name;
+      if (path === ".git") continue;
+      if (e.isDirectory) {
+        files.set(path + "/", "dir");
+        await walk(path);
+      } else {
+        const mode = (await Deno.stat(join(dir, path))).mode! & 0o777;
+        files.set(path, `${mode.toString(8)} ${await Deno.readTextFile(join(dir, path))}`);
+      }
+    }
+  };
+  await walk("");
+  return files;
 }
 
 /** A temporary directory that looks like an Engram checkout (workspace with engram-cli). */
@@ -94,10 +125,21 @@ Deno.test("install-scripts writes executable marked shims and copies the scenari
       assert.deepEqual(await Deno.readFile(join(dir, rel)), await Deno.readFile(join(ROOT, rel)));
       assert.match(r.stdout, new RegExp(`copied +${rel}`));
     }
+    assert.match(r.stdout, /wrote +deno\.json/);
+    for (const { script } of SHIMS) {
+      const text = await Deno.readTextFile(join(dir, script));
+      // Nothing of the installing machine: the shims can be committed.
+      assert.ok(!text.includes(dir), text);
+      assert.match(text, /^relative_home='\.\.\/[^']*'$/m);
+      assert.doesNotMatch(text, /^[a-z_]+='\//m);
+    }
+    const before = await snapshot(dir);
     const again = await install(dir);
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /unchanged +scripts\/m17_performance_check\.sh/);
+    assert.match(again.stdout, /unchanged +deno\.json/);
     assert.match(again.stdout, /kept +scenarios\/m17_baseline\.toml/);
+    assert.deepEqual(await snapshot(dir), before, "installing twice changes nothing");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -174,6 +216,11 @@ Deno.test("a script that is not an m17 shim is kept without --force (nothing wri
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stdout, /replaced +scripts\/compare_m17_performance\.sh/);
     assert.equal((await Deno.readTextFile(join(dir, COMPARE_SHIM))).split("\n")[1], SHIM_MARKER);
+    assert.equal(
+      await Deno.readTextFile(join(dir, "scripts/.m17_originals", COMPARE_SHIM)),
+      old,
+      "the replaced script is kept",
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -221,7 +268,7 @@ Deno.test("install-scripts refuses a non-directory (exit 3, one line) and warns 
   }
 });
 
-Deno.test("binaries win: M17_BIN_DIR, then PATH; arguments and exit codes pass through unchanged", async () => {
+Deno.test("the tool is found on PATH, then in $M17_HOME, then relative to the checkout; arguments and exit codes pass through", async () => {
   const dir = await engramLike();
   const bin = await Deno.makeTempDir({ prefix: "m17-bin-" });
   try {
@@ -238,7 +285,7 @@ Deno.test("binaries win: M17_BIN_DIR, then PATH; arguments and exit codes pass t
 
     let r = await run(join(dir, CHECK_SHIM), args, {
       cwd: dir,
-      env: shimEnv({ M17_BIN_DIR: bin }),
+      env: shimEnv({ M17_HOME: bin }),
     });
     assert.equal(r.code, 7, r.stderr);
     assert.equal(await Deno.readTextFile(log), expected);
@@ -249,10 +296,32 @@ Deno.test("binaries win: M17_BIN_DIR, then PATH; arguments and exit codes pass t
     assert.equal(r.code, 7, r.stderr);
     assert.equal(await Deno.readTextFile(log), expected);
 
+    // PATH wins over M17_HOME.
     const empty = await Deno.makeTempDir({ dir: bin });
-    r = await run(join(dir, CHECK_SHIM), args, { cwd: dir, env: shimEnv({ M17_BIN_DIR: empty }) });
+    await Deno.remove(log);
+    r = await run(join(dir, CHECK_SHIM), args, {
+      cwd: dir,
+      env: shimEnv({ PATH: path, M17_HOME: empty }),
+    });
+    assert.equal(r.code, 7, r.stderr);
+    r = await run(join(dir, CHECK_SHIM), args, { cwd: dir, env: shimEnv({ M17_HOME: empty }) });
     assert.equal(r.code, 3);
-    assert.match(r.stderr, /M17_BIN_DIR=.* holds no executable m17_check/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, /M17_HOME=.* holds no m17_check/);
+
+    // Moved away from the tool (the relative path no longer leads to it): one clear line.
+    const moved = await Deno.makeTempDir({ dir: bin });
+    await Deno.mkdir(join(moved, "deep", "er"), { recursive: true });
+    const far = join(moved, "deep", "er", "engram");
+    await Deno.rename(dir, far);
+    try {
+      r = await run(join(far, CHECK_SHIM), args, { cwd: far });
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr, /cannot find m17_check: put m17_check on PATH or set M17_HOME/);
+    } finally {
+      await Deno.rename(far, dir);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(bin, { recursive: true });
@@ -293,4 +362,135 @@ Deno.test({
       await Deno.remove(bin, { recursive: true });
     }
   },
+});
+
+Deno.test("uninstall-scripts restores the replaced scripts byte for byte and removes what install added", async () => {
+  const dir = await fakeCheckout();
+  try {
+    const original = await snapshot(dir);
+    const forced = await install(dir, "--force");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stdout, /replaced +scripts\/m17_performance_check\.sh/);
+    assert.match(forced.stdout, /kept +scenarios\/competitive\/hybrid_production_100k\.toml/);
+    assert.match(forced.stdout, /copied +scenarios\/competitive\/baselines\.toml/);
+    assert.equal((await install(dir, "--force")).code, 0, "a second install keeps the originals");
+    const r = await runCli("m17_check", ["uninstall-scripts", dir], { env: shimEnv() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /restored +scripts\/m17_performance_check\.sh/);
+    assert.match(r.stdout, /removed +deno\.json/);
+    assert.deepEqual(await snapshot(dir), original);
+    const again = await runCli("m17_check", ["uninstall-scripts", dir], { env: shimEnv() });
+    assert.equal(again.code, 3);
+    assert.match(again.stderr, /has no m17 install/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("uninstall-scripts leaves a file changed since the install (and its original)", async () => {
+  const dir = await fakeCheckout();
+  try {
+    assert.equal((await install(dir, "--force")).code, 0);
+    await Deno.writeTextFile(join(dir, CHECK_SHIM), "#!/bin/bash\n# edited by hand\n");
+    const r = await runCli("m17_check", ["uninstall-scripts", dir], { env: shimEnv() });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /left +scripts\/m17_performance_check\.sh +\(changed since/);
+    assert.match(r.stdout, /restored +scripts\/compare_m17_performance\.sh/);
+    assert.equal(await Deno.readTextFile(join(dir, CHECK_SHIM)), "#!/bin/bash\n# edited by hand\n");
+    assert.match(
+      await Deno.readTextFile(join(dir, "scripts/.m17_originals", CHECK_SHIM)),
+      /a local edit: keep me/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("install-scripts merges check and compare tasks into an existing deno.json; uninstall restores it", async () => {
+  const dir = await fakeCheckout();
+  try {
+    const mine = '{\n  "tasks": { "docs": "mdbook build" },\n  "fmt": { "lineWidth": 80 }\n}\n';
+    await Deno.writeTextFile(join(dir, "deno.json"), mine);
+    const merged = await install(dir, "--force");
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.match(merged.stdout, /merged +deno\.json/);
+    const config = JSON.parse(await Deno.readTextFile(join(dir, "deno.json")));
+    assert.equal(config.tasks.docs, "mdbook build");
+    assert.equal(config.fmt.lineWidth, 80);
+    assert.match(config.tasks.check, /scripts\/m17_performance_check\.sh$/);
+    assert.match(config.tasks.compare, /scripts\/compare_m17_performance\.sh$/);
+    assert.equal((await runCli("m17_check", ["uninstall-scripts", dir])).code, 0);
+    assert.equal(await Deno.readTextFile(join(dir, "deno.json")), mine);
+
+    // A check task of their own is replaced only with --force; nothing written without it.
+    const theirs = '{ "tasks": { "check": "cargo check" } }\n';
+    await Deno.remove(join(dir, "scripts"), { recursive: true }); // only deno.json in the way
+    await Deno.writeTextFile(join(dir, "deno.json"), theirs);
+    const before = await snapshot(dir);
+    const plain = await install(dir);
+    assert.equal(plain.code, 3);
+    assert.equal(plain.stderr.trim().split("\n").length, 1, plain.stderr);
+    assert.match(plain.stderr, /deno\.json already has a 'check' task that is not m17's/);
+    assert.deepEqual(await snapshot(dir), before);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("in the fake Engram checkout: a shim started in a subdirectory works at the root with the mode's seed and num_nodes preload", async () => {
+  const dir = await fakeCheckout();
+  try {
+    assert.equal((await install(dir, "--force")).code, 0);
+    const sub = join(dir, "engram-core");
+    let r = await run(join(dir, CHECK_SHIM), ["001", "before", "--competitive", "--dry-run"], {
+      cwd: sub,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /working in the Engram checkout root .* \(started in .*engram-core\)/);
+    assert.match(r.stdout, /^scenario: +Hybrid Production 100K Benchmark \(.*fake-engram.*\)$/m);
+    assert.match(r.stdout, /^seed: +0xABCD1234 \(the mode's seed: the scenario has none\)$/m);
+    assert.match(
+      r.stdout,
+      /^preload: +100,000 memories \(\[data\] num_nodes; the scenario has no preload\)$/m,
+    );
+    r = await run(join(dir, CHECK_SHIM), ["001", "before", "--dry-run"], { cwd: sub });
+    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the mode's seed/m);
+    assert.match(r.stdout, /^preload: +1,000 memories/m);
+
+    // Without the shim, in the subdirectory: one line, exit 3, never the reference server.
+    const direct = await runCli("m17_check", ["001", "before"], { cwd: sub, env: shimEnv() });
+    assert.equal(direct.code, 3, direct.stdout + direct.stderr);
+    assert.equal(direct.stderr.trim().split("\n").length, 1, direct.stderr);
+    assert.match(direct.stderr, /inside the Engram checkout .*: run from its root/);
+    assert.equal(await Deno.stat(join(sub, "tmp")).catch(() => null), null, "nothing written");
+    // --engram-dir walks up too.
+    const up = await runCli(
+      "m17_check",
+      ["001", "--competitive", "--dry-run", "--engram-dir", sub],
+      { env: shimEnv() },
+    );
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /^seed: +0xABCD1234/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("suggested commands are the ones that work where the user is: shim, deno task, the tool's repo", async () => {
+  const dir = await fakeCheckout();
+  try {
+    assert.equal((await install(dir, "--force")).code, 0);
+    let r = await run(join(dir, COMPARE_SHIM), ["003"], { cwd: dir });
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /run: scripts\/m17_performance_check\.sh 003 before$/m);
+    r = await run(join(dir, COMPARE_SHIM), ["003", "--competitive"], {
+      cwd: dir,
+      env: shimEnv({ M17_INVOCATION: "deno-task" }),
+    });
+    assert.match(r.stderr, /run: deno task check 003 before --competitive$/m);
+    r = await runCli("m17_compare", ["003", "--dir", join(dir, "tmp")], { env: shimEnv() });
+    assert.match(r.stderr, /run: deno task check 003 before$/m);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,11 +1,6 @@
 /** Significance: results say why a statistic is unavailable instead of returning a string. */
 import assert from "node:assert/strict";
-import {
-  bootstrapIntervals,
-  noiseFloors,
-  secondsOf,
-  significantlyWorse,
-} from "../../lib/verdict/significance.ts";
+import { bootstrapIntervals, noiseFloors, secondsOf } from "../../lib/verdict/significance.ts";
 import { makeReport, toLegacy } from "../fixtures/make_report.ts";
 import { loaded, run } from "../fixtures/pair.ts";
 
@@ -35,16 +30,10 @@ Deno.test("bootstrapIntervals: intervals for P50/P95/P99/throughput, or why none
     report(1.1, { intervalSeconds: 5 }),
   );
   assert.equal(short.kind, "unavailable");
-  assert.match(short.kind === "unavailable" ? short.reason : "", /^runs shorter than \d+ s/);
-});
-
-Deno.test("significantlyWorse: p-value first, then the interval on the worse side", () => {
-  const m = { before: 1, after: 1.1, delta: 0.1, changePct: 10 };
-  assert.equal(significantlyWorse(m, "higher"), null);
-  assert.equal(significantlyWorse({ ...m, pValue: 0.04, ci: [-5, 5] }, "higher"), true);
-  assert.equal(significantlyWorse({ ...m, ci: [1, 5] }, "higher"), true);
-  assert.equal(significantlyWorse({ ...m, ci: [1, 5] }, "lower"), false);
-  assert.equal(significantlyWorse({ ...m, ci: [-5, -1] }, "lower"), true);
+  assert.match(
+    short.kind === "unavailable" ? short.reason : "",
+    /^runs of 5 s; an interval needs at least 20 s a side$/,
+  );
 });
 
 Deno.test("noiseFloors: none under 3 runs; one floor per noise metric from 3", () => {

@@ -1,12 +1,10 @@
 /**
  * lib/verdict/stats.ts: order statistics, latency buckets, Mann–Whitney p-values against known values
- * and brute force, the moving-block bootstrap (reproducible, covers the true change, narrow
- * without noise, fast enough), and the noise floor.
+ * and brute force, and the noise floor (the change intervals: intervals_test.ts).
  */
 import assert from "node:assert/strict";
 import { Prng } from "../../lib/workload/prng.ts";
 import {
-  bootstrapChangeIntervals,
   bucketIndex,
   bucketValue,
   mannWhitneyGreater,
@@ -14,7 +12,6 @@ import {
   noiseFloor,
   normalUpperTail,
   quantileSorted,
-  type SecondSample,
 } from "../../lib/verdict/stats.ts";
 
 const close = (actual: number, expected: number, tolerance: number, what = "") =>
@@ -122,119 +119,6 @@ Deno.test("mannWhitneyGreater(): the normal approximation agrees with the exact 
   }
   close(normalUpperTail(1.6448536), 0.05, 1e-6, "z(0.95)");
   close(normalUpperTail(-1.959964), 0.975, 1e-6, "z(0.025)");
-});
-
-// ---- bootstrap -----------------------------------------------------------------------------
-
-/**
- * 60 seconds of lognormal latencies around `medianUs` × `scale`, with a per-second load level
- * (`levelNoise`) and `perSecond` samples a second, from seed `seed`.
- */
-function syntheticRun(
-  seed: bigint,
-  o: { scale?: number; levelNoise?: number; perSecond?: number; seconds?: number } = {},
-): SecondSample[] {
-  const rng = new Prng(seed);
-  const scale = o.scale ?? 1;
-  return Array.from({ length: o.seconds ?? 60 }, () => {
-    const level = Math.exp((o.levelNoise ?? 0.05) * rng.nextGaussian());
-    const counts = new Map<number, number>();
-    for (let i = 0; i < (o.perSecond ?? 500); i++) {
-      const us = Math.round(800 * scale * level * Math.exp(0.4 * rng.nextGaussian()));
-      counts.set(us, (counts.get(us) ?? 0) + 1);
-    }
-    const n = o.perSecond ?? 500;
-    return { valuesUs: [...counts.keys()], counts: [...counts.values()], completed: n };
-  });
-}
-
-/** Every second the same: the values 1..1000 µs scaled by `scale`. */
-function noiselessRun(scale: number): SecondSample[] {
-  const values = Array.from({ length: 1000 }, (_, i) => Math.round((1000 + i * 10) * scale));
-  return Array.from({ length: 60 }, () => ({
-    valuesUs: values,
-    counts: values.map(() => 1),
-    completed: 1000,
-  }));
-}
-
-Deno.test("bootstrap: the same seed gives the same intervals, another seed similar ones", () => {
-  const before = syntheticRun(1n);
-  const after = syntheticRun(2n, { scale: 1.1 });
-  const a = bootstrapChangeIntervals(before, after, [50, 95, 99]);
-  const b = bootstrapChangeIntervals(before, after, [50, 95, 99]);
-  assert.deepEqual(a, b);
-  const c = bootstrapChangeIntervals(before, after, [50, 95, 99], { seed: 99n })!;
-  assert.notDeepEqual(a, c);
-  a!.latency.forEach((ci, k) => {
-    close(ci![0], c.latency[k]![0], 1.5, "lower bound, other seed");
-    close(ci![1], c.latency[k]![1], 1.5, "upper bound, other seed");
-  });
-});
-
-Deno.test("bootstrap: the interval contains the true +10% for after = before × 1.10 with noise", () => {
-  const before = syntheticRun(3n);
-  const after = syntheticRun(4n, { scale: 1.1 });
-  const result = bootstrapChangeIntervals(before, after, [50, 95, 99])!;
-  for (const ci of result.latency) {
-    assert.ok(ci![0] < 10 && 10 < ci![1], `[${ci}] misses +10%`);
-    assert.ok(ci![0] > 0, `[${ci}] does not exclude 0`);
-  }
-  // Same completions per second on both sides: no throughput change, no width.
-  assert.deepEqual(result.throughput, [0, 0]);
-});
-
-Deno.test("bootstrap: 95% intervals cover the true change in most of 40 synthetic pairs", () => {
-  let covered = 0;
-  for (let i = 0; i < 40; i++) {
-    const before = syntheticRun(BigInt(1000 + 2 * i), { levelNoise: 0.08, perSecond: 200 });
-    const after = syntheticRun(BigInt(1001 + 2 * i), {
-      scale: 1.1,
-      levelNoise: 0.08,
-      perSecond: 200,
-    });
-    const ci = bootstrapChangeIntervals(before, after, [50], { resamples: 500 })!.latency[0]!;
-    if (ci[0] <= 10 && 10 <= ci[1]) covered++;
-  }
-  // Nominal 95%; the moving-block bootstrap runs a little narrow with 12 blocks a side.
-  assert.ok(covered >= 34, `covered ${covered} of 40`);
-});
-
-Deno.test("bootstrap: without noise the interval is narrow around the change", () => {
-  const result = bootstrapChangeIntervals(noiselessRun(1), noiselessRun(1.1), [50, 95, 99])!;
-  for (const ci of result.latency) {
-    assert.ok(ci![1] - ci![0] < 0.5, `[${ci}] is not narrow`);
-    close((ci![0] + ci![1]) / 2, 10, 0.3, "centre");
-  }
-});
-
-Deno.test("bootstrap: throughput intervals come from per-second completions", () => {
-  const before = noiselessRun(1).map((s, i) => ({ ...s, completed: 1000 + (i % 7) * 20 }));
-  const after = noiselessRun(1).map((s, i) => ({ ...s, completed: 900 + (i % 5) * 20 }));
-  const ci = bootstrapChangeIntervals(before, after, [99])!.throughput!;
-  // Means 1058.3 vs 939.3: about -11%.
-  assert.ok(ci[0] < -11 && -11 < ci[1] && ci[1] < 0, `[${ci}]`);
-});
-
-Deno.test("bootstrap: none for runs shorter than two blocks (10 s)", () => {
-  assert.equal(
-    bootstrapChangeIntervals(syntheticRun(1n, { seconds: 9 }), syntheticRun(2n), [99]),
-    null,
-  );
-  assert.notEqual(
-    bootstrapChangeIntervals(syntheticRun(1n, { seconds: 10 }), syntheticRun(2n), [99]),
-    null,
-  );
-});
-
-Deno.test("bootstrap: 2,000 resamples of two 60-second runs take well under 0.5 s", () => {
-  const before = syntheticRun(5n, { perSecond: 2000 });
-  const after = syntheticRun(6n, { perSecond: 2000, scale: 1.05 });
-  bootstrapChangeIntervals(before, after, [50, 95, 99]); // warm up the JIT
-  const start = performance.now();
-  bootstrapChangeIntervals(before, after, [50, 95, 99]);
-  const ms = performance.now() - start;
-  assert.ok(ms < 250, `took ${ms.toFixed(0)} ms`);
 });
 
 // ---- noise floor ---------------------------------------------------------------------------

@@ -155,6 +155,6 @@ Deno.test("withOverrides() applies and validates command-line overrides", () => 
 Deno.test("loadScenario() reports a missing file in one line", async () => {
   await assert.rejects(
     loadScenario("nope/missing.toml"),
-    /scenario nope\/missing\.toml: cannot read \(no such file\)/,
+    /scenario nope\/missing\.toml: no such file/,
   );
 });

@@ -1,0 +1,107 @@
+/**
+ * compare's output files (`--log`, `--html`, `--export`) in two steps, so that compare writes
+ * nothing before it knows it can finish: `checkOutputs` refuses, before any file is written or
+ * any verdict shown, a target that is not a regular file, a parent that is not a writable
+ * directory, and two outputs aimed at one file; `writeOutputs` then writes every file (each
+ * atomically) and returns one line per file it could not write (a full disk) instead of
+ * throwing.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual, rejects } from "node:assert/strict";
+ * import { checkOutputs, writeOutputs } from "./outputs.ts";
+ * const dir = await Deno.makeTempDir();
+ * const html = { path: `${dir}/c.html`, what: "HTML report", text: "<p>ok</p>" };
+ * await checkOutputs([html]);
+ * await rejects(checkOutputs([{ ...html, path: dir }]), /is a directory, not a file/);
+ * deepStrictEqual(await writeOutputs([html]), { written: [`HTML report: ${dir}/c.html`], failures: [] });
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ * @module
+ */
+import { dirname, resolve } from "node:path";
+import { writeFileAtomic } from "../shared/atomic.ts";
+import { ioReason, UsageError } from "../shared/errors.ts";
+
+/** One file compare will write, rendered before anything is written. */
+export interface PlannedOutput {
+  path: string;
+  /** What it is, for messages: `HTML report`, `Bencher Metric Format export`, `--log`. */
+  what: string;
+  text: string;
+  /** The line said once it is written; `<what>: <path>` when absent. */
+  note?: string;
+}
+
+/** What a path is, in words, when it is not a regular file. */
+function kindOf(info: Deno.FileInfo): string {
+  if (info.isDirectory) return "a directory";
+  if (info.isFile) return "a regular file";
+  if (info.isSymlink) return "a symbolic link";
+  return "a FIFO, socket or device";
+}
+
+/**
+ * `UsageError` (one line) when an output cannot be written: its target exists and is not a
+ * regular file, its nearest existing parent is not a writable directory, or two outputs name
+ * the same file. Writes nothing (the writability probe is created and removed at once).
+ */
+export async function checkOutputs(outputs: PlannedOutput[]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const o of outputs) {
+    const full = resolve(o.path);
+    const other = seen.get(full);
+    if (other) throw new UsageError(`${o.what} ${o.path}: also the target of ${other}`);
+    seen.set(full, o.what);
+    const info = await Deno.stat(o.path).catch(() => null);
+    if (info && !info.isFile) {
+      throw new UsageError(`${o.what} ${o.path}: is ${kindOf(info)}, not a file`);
+    }
+    await checkWritableDir(o, dirname(full));
+  }
+}
+
+/** The nearest existing ancestor of `dir` must be a directory a file can be created in. */
+async function checkWritableDir(o: PlannedOutput, dir: string): Promise<void> {
+  let at = dir;
+  // Bounded by the path's depth: dirname() of the root is the root.
+  for (;;) {
+    const info = await Deno.stat(at).catch(() => null);
+    if (info) {
+      if (!info.isDirectory) {
+        throw new UsageError(`${o.what} ${o.path}: ${at} is ${kindOf(info)}, not a directory`);
+      }
+      break;
+    }
+    if (dirname(at) === at) break;
+    at = dirname(at);
+  }
+  const probe = `${at}/.m17_probe_${Deno.pid}_${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    (await Deno.open(probe, { write: true, createNew: true })).close();
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new UsageError(`${o.what} ${o.path}: cannot write in ${at} (${ioReason(e)})`);
+  }
+}
+
+/** What `writeOutputs` did: a line per file written, and a line per file it could not write. */
+export interface OutputsWritten {
+  written: string[];
+  failures: string[];
+}
+
+/** Writes every output (missing parent directories created); never throws for a failed write. */
+export async function writeOutputs(outputs: PlannedOutput[]): Promise<OutputsWritten> {
+  const done: OutputsWritten = { written: [], failures: [] };
+  for (const o of outputs) {
+    try {
+      await Deno.mkdir(dirname(o.path), { recursive: true });
+      await writeFileAtomic(o.path, o.text);
+      done.written.push(o.note ?? `${o.what}: ${o.path}`);
+    } catch (e) {
+      done.failures.push(`${o.what} ${o.path} could not be written (${ioReason(e)})`);
+    }
+  }
+  return done;
+}
