@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   // ---- statistics, verdict ----
   const comparison = compareRuns({ task: cli.task, mode: cli.mode, before, after, runs, baseline });
   const verdict = decideVerdict(comparison, cli.thresholds, { significance: cli.significance });
-  warnings.push(...noiseFloorWarnings(comparison, cli.thresholds));
+  warnings.push(...noiseFloorWarnings(comparison, cli.thresholds, commands));
   for (const w of warnings) writeOut(Deno.stderr, `m17_compare: warning: ${w}\n`);
   const profiles = await compareRunProfiles(before, after, cli);
 

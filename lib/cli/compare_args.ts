@@ -44,9 +44,10 @@ Options:
   --json                      print the comparison as JSON
   --markdown                  print a Markdown table (for a pull request)
   --significance              a change over the threshold is a regression only when it is
-                              significant (95% interval excludes 0 with one run per side;
-                              one-sided Mann-Whitney p <= 0.05 with repeated runs); otherwise
-                              the verdict is INCONCLUSIVE, exit 4
+                              significantly over it (the whole 95% interval past the threshold
+                              with one run per side; one-sided Mann-Whitney p <= 0.05 against
+                              the threshold with repeated runs); otherwise the verdict is
+                              INCONCLUSIVE, exit 4
   --calibrate                 report the noise floor of >= 3 runs of one phase (one check
                               --runs group, else all its reports) and whether the thresholds
                               are above it; exit 0, or 3 with fewer than 3 runs

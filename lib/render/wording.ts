@@ -14,6 +14,7 @@
  */
 import { match } from "ts-pattern";
 import type { Comparison, CriterionId, Thresholds, Verdict } from "../verdict/types.ts";
+import { compareCommand, type ToolCommands } from "../report/files.ts";
 import {
   METRIC,
   METRIC_IDS,
@@ -311,7 +312,7 @@ export function noiseLines(c: Comparison, t: Thresholds): string[] {
  * Warnings for gated thresholds below the noise floor of a side with at least 3 runs (runs of one
  * build, so their differences are noise).
  */
-export function noiseFloorWarnings(c: Comparison, t: Thresholds): string[] {
+export function noiseFloorWarnings(c: Comparison, t: Thresholds, via: ToolCommands): string[] {
   return (["before", "after"] as const).flatMap((side) => {
     const floors = c.statistics.noise[side];
     return floors === null ? [] : thresholdsBelowNoise(floors, t).map((b) => {
@@ -319,7 +320,7 @@ export function noiseFloorWarnings(c: Comparison, t: Thresholds): string[] {
       return `the ${formatThreshold(b.thresholdPct)}% ${name} threshold is below the noise ` +
         `floor of the ${side} runs: ${name} changed by ${b.floor.p95PairPct.toFixed(1)}% ` +
         `between two runs of the same build (95th percentile over ${b.floor.runs} runs), so a ` +
-        `change that size may be noise (see m17_compare ${c.task} --calibrate)`;
+        `change that size may be noise (see ${compareCommand(c.task, c.mode, via)} --calibrate)`;
     });
   });
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import { EXIT } from "../shared/errors.ts";
+import { cleanLines, oneLine } from "../shared/sanitize.ts";
 import { terminateProcesses } from "./engram.ts";
 import { diagnostics, engramProcesses } from "./system.ts";
 
@@ -29,7 +30,7 @@ function confirmOnTerminal(question: string): boolean {
  * there is no terminal to confirm on.
  */
 export async function runDiag(o: DiagOptions): Promise<number> {
-  console.log((await diagnostics(o.port)).trimEnd());
+  console.log(cleanLines((await diagnostics(o.port)).trimEnd())); // quotes process commands
   if (!o.killLeaked) return EXIT.ok;
 
   const procs = await engramProcesses();
@@ -39,7 +40,7 @@ export async function runDiag(o: DiagOptions): Promise<number> {
     return EXIT.ok;
   }
   console.log(`kill-leaked: ${procs.length} engram process${procs.length === 1 ? "" : "es"}:`);
-  for (const p of procs) console.log(`  pid ${p.pid}  ${p.command}`);
+  for (const p of procs) console.log(`  pid ${p.pid}  ${oneLine(p.command)}`);
   if (!o.yes) {
     if (!Deno.stdin.isTerminal()) {
       console.error(

@@ -29,6 +29,7 @@ import { writeFileAtomic, writeNewFile } from "../shared/atomic.ts";
 import { TOOL_ROOT } from "../paths.ts";
 import { findCheckoutRoot } from "./engram.ts";
 import { messageOf, UsageError } from "../shared/errors.ts";
+import { regularOrMissing } from "../shared/input_file.ts";
 import { PINNED_DENO_VERSION, SHIM_MARKER_LINE, SHIMS, shimText } from "./shim_text.ts";
 
 export { SHIM_MARKER, SHIMS } from "./shim_text.ts";
@@ -100,6 +101,8 @@ const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest(
 const encode = (text: string) => new TextEncoder().encode(text);
 
 async function readOrNull(path: string): Promise<Uint8Array | null> {
+  // A FIFO or device in the checkout is refused in one line, never opened.
+  if (await regularOrMissing(path, "install-scripts:") === "missing") return null;
   try {
     return await Deno.readFile(path);
   } catch (e) {

@@ -140,6 +140,7 @@ export function checkMeasurable(s: Scenario, from: { rate: string; duration: str
  * @example
  * ```ts
  * import { strictEqual } from "node:assert/strict";
+ * import { parseScenario } from "./scenario.ts";
  * const s = parseScenario("[operations]\nstore_weight = 1", "x.toml");
  * strictEqual(withModeSeed(s, "competitive").seed, 0xABCD1234n);
  * strictEqual(withModeSeed(s, "baseline").seed, 0xDEADBEEFn);
@@ -150,8 +151,15 @@ export function withModeSeed(s: Scenario, mode: keyof typeof MODE_SEEDS): Scenar
 }
 
 /**
- * What the run will preload and why, for the run's output: `100,000 memories ([data] num_nodes;
- * the scenario has no preload)`.
+ * What the run will preload and why, for the run's output and `--dry-run`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseScenario } from "./scenario.ts";
+ * const s = parseScenario("[operations]\nstore_weight = 1\n[data]\nnum_nodes = 100_000", "x");
+ * strictEqual(describePreload(s), "100,000 memories ([data] num_nodes; the scenario has no preload)");
+ * ```
  */
 export function describePreload(s: Scenario): string {
   const n = `${s.preload.toLocaleString("en-US")} memories`;

@@ -80,6 +80,11 @@ Deno.test("class 1, check: a scenario or --ref-record that is a FIFO, directory,
       assertRefused(r, pattern, JSON.stringify(args));
       assert.equal(listing(out), null, `${JSON.stringify(args)} created the out dir`);
     }
+    // An out dir that is a FIFO or a device cannot be created: refused, nothing written into it.
+    for (const outDir of [join(dir, "scenario.fifo"), "/dev/null"]) {
+      const r = await bounded("m17_check", ["t1", "--out-dir", outDir], dir);
+      assertRefused(r, /out dir .*: cannot create/, outDir);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -143,6 +148,7 @@ Deno.test("class 1, compare: --before/--after/--baselines/--log and reports in -
         ]);
       }
     }
+    cases.push([["001", "--dir", join(dir, "in.fifo")], /in\.fifo is not a directory/]);
     const before = listing(dir);
     for (const [args, pattern] of cases) {
       assertRefused(await bounded("m17_compare", args, dir), pattern, JSON.stringify(args));

@@ -277,6 +277,30 @@ Deno.test("log: the CLI --log creates, then updates in place, idempotently", asy
     assert.deepEqual(outside(once, "001", "internal"), outside(LOG, "001", "internal"));
     assert.equal((await run()).code, 0);
     assert.equal(await Deno.readTextFile(join(dir, "PERFORMANCE_LOG.md")), once);
+    assert.match(once, /^- Status: ✅ PASS/m);
+    assert.match(
+      once,
+      /^- Measured: the built-in reference server \(not Engram\) 0\.1\.0 by m17 /m,
+    );
+
+    // Not a UTF-8 locale (or --ascii): [OK]/[WARN] on screen and in the log, as the old scripts.
+    const cLocale = { NO_COLOR: "1", LANG: "C", LC_ALL: "", LC_CTYPE: "" };
+    const ascii = await runCli("m17_compare", ["001", "--log", "PERFORMANCE_LOG.md"], {
+      cwd: dir,
+      env: cLocale,
+    });
+    assert.equal(ascii.code, 0, ascii.stderr);
+    assert.match(ascii.stdout, /\[OK\] /);
+    assert.doesNotMatch(ascii.stdout, /[✓⚠✅]/);
+    assert.match(
+      await Deno.readTextFile(join(dir, "PERFORMANCE_LOG.md")),
+      /^- Status: \[OK\] PASS/m,
+    );
+    const utf8 = await runCli("m17_compare", ["001"], { cwd: dir });
+    assert.match(utf8.stdout, /✓ /);
+    const flag = await runCli("m17_compare", ["001", "--ascii"], { cwd: dir });
+    assert.match(flag.stdout, /\[OK\] /);
+    assert.doesNotMatch(flag.stdout, /✓/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

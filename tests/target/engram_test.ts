@@ -4,8 +4,10 @@ import { fileURLToPath } from "node:url";
 import {
   buildEngram,
   type EngramStartOptions,
+  findCheckoutRoot,
   findEngramCheckout,
   gitState,
+  INSTALLED_BY_M17,
   startEngram,
   terminateProcesses,
 } from "../../lib/target/engram.ts";
@@ -257,6 +259,7 @@ Deno.test("startEngram() measures the server it started, with a fresh data dir r
         checkout: dir,
         git_commit: null,
         git_dirty: null,
+        git_dirty_ignores: INSTALLED_BY_M17,
       });
       assert.equal(target.deathReason(), null);
       const health = await fetch(`${target.url}/health`);
@@ -467,6 +470,53 @@ Deno.test("gitState() reads the checkout's commit and whether tracked files chan
     assert.equal((await gitState(dir)).dirty, false, "untracked files do not count");
     await Deno.writeTextFile(join(dir, "Cargo.toml"), "\n", { append: true });
     assert.equal((await gitState(dir)).dirty, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("gitState() ignores the committed m17 shims and deno.json (INSTALLED_BY_M17)", async () => {
+  const dir = await fakeCheckout({ binary: false });
+  try {
+    const git = (...args: string[]) =>
+      new Deno.Command("git", {
+        args: ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+    await Deno.mkdir(join(dir, "scripts"));
+    for (const path of INSTALLED_BY_M17) await Deno.writeTextFile(join(dir, path), "old\n");
+    await git("init", "-q");
+    await git("add", "-A");
+    await git("commit", "-q", "-m", "init");
+    // Installing (or regenerating) the shims changes tracked files: not Engram's code.
+    for (const path of INSTALLED_BY_M17) await Deno.writeTextFile(join(dir, path), "new\n");
+    assert.equal((await gitState(dir)).dirty, false);
+    await Deno.writeTextFile(join(dir, "Cargo.toml"), "\n", { append: true });
+    assert.equal((await gitState(dir)).dirty, true);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("findEngramCheckout() walks up like git: --engram-dir below the root, refusal in a subdirectory", async () => {
+  const dir = await fakeCheckout({ binary: false });
+  try {
+    await Deno.writeTextFile(
+      join(dir, "Cargo.toml"),
+      '[workspace]\nmembers = ["engram-cli", "engram-core"]\n',
+    );
+    const sub = join(dir, "engram-core", "src");
+    await Deno.mkdir(sub, { recursive: true });
+    assert.equal(await findEngramCheckout("/", sub), dir);
+    assert.equal(await findCheckoutRoot(sub), dir);
+    assert.equal(await findEngramCheckout(dir), dir);
+    await assert.rejects(
+      findEngramCheckout(sub),
+      (e: Error) =>
+        e instanceof UsageError && e.message.includes(`inside the Engram checkout ${dir}`) &&
+        !e.message.includes("\n"),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
