@@ -173,8 +173,7 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
       dir: v.dir ?? "tmp/m17_performance",
       thresholds: {
         p99Pct: percent("threshold-p99", v["threshold-p99"]) ?? defaults.p99Pct,
-        throughputPct: percent("threshold-throughput", v["threshold-throughput"]) ??
-          defaults.throughputPct,
+        throughputPct: throughputThreshold(v["threshold-throughput"]) ?? defaults.throughputPct,
       },
       baseline: v.baseline ?? "neo4j",
       baselinesPath: v.baselines ?? defaultBaselinesPath(),
@@ -266,4 +265,19 @@ export function takeOutputArgs(args: string[]): TakenOutputArgs {
 
 function isExportFormat(text: string): text is ExportFormat {
   return (EXPORT_FORMATS as readonly string[]).includes(text);
+}
+
+/**
+ * `--threshold-throughput`: a percentage below 100. A throughput cannot fall by 100% or more,
+ * so such a threshold could never flag a regression: a number that cannot be meant.
+ */
+function throughputThreshold(text: string | undefined): number | undefined {
+  const pct = percent("threshold-throughput", text);
+  if (pct !== undefined && pct >= 100) {
+    throw new UsageError(
+      `--threshold-throughput ${text}: a throughput cannot fall by 100% or more, so this never ` +
+        `flags a regression; use a value below 100 (default 5, competitive 10)`,
+    );
+  }
+  return pct;
 }

@@ -322,6 +322,17 @@ Deno.test("class 4, compare: reports with negative or impossible values are refu
       }
     }
     const goodPath = (await files(false)).after;
+    // A throughput threshold of 100% or more can never flag a regression.
+    for (const pct of ["100", "150%", "1e3"]) {
+      const r = await run(["001", "--threshold-throughput", pct], { tool: COMPARE, cwd: dir });
+      assertRefused(
+        r,
+        pct === "1e3"
+          ? /--threshold-throughput "1e3"/
+          : /a throughput cannot fall by 100% or more.*below 100/,
+        pct,
+      );
+    }
     // An infinite value (1e999 in the JSON text) is no measurement either.
     const text = JSON.stringify(good.before).replace(
       /"p99_latency_ms":[0-9.e+-]+/,

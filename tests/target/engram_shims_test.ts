@@ -488,6 +488,15 @@ Deno.test("suggested commands are the ones that work where the user is: shim, de
       env: shimEnv({ M17_INVOCATION: "deno-task" }),
     });
     assert.match(r.stderr, /run: deno task check 003 before --competitive$/m);
+    // The checkout's own deno.json tasks (issue 18, item 2): deno task compare works there.
+    r = await run(Deno.execPath(), ["task", "--quiet", "compare", "003"], { cwd: dir });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, /run: deno task check 003 before$/m);
+    r = await run(Deno.execPath(), ["task", "--quiet", "check", "003", "after", "--dry-run"], {
+      cwd: join(dir, "engram-core"),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the mode's seed/m);
     r = await runCli("m17_compare", ["003", "--dir", join(dir, "tmp")], { env: shimEnv() });
     assert.match(r.stderr, /run: deno task check 003 before$/m);
   } finally {
