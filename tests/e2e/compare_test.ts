@@ -1187,7 +1187,7 @@ Deno.test("help names exit 4 and the statistics options", async () => {
     const help = (await cli(dir, "--help")).stdout;
     assert.match(
       help,
-      /4 \(inconclusive:\s+over the threshold but not significant; --significance only\)/,
+      /4 \(inconclusive:\s+over the threshold but not\s+significant; --significance only\)/,
     );
     for (const flag of ["--significance", "--calibrate", "--phase before\\|after"]) {
       assert.match(help, new RegExp(`^  ${flag} `, "m"));

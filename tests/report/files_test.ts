@@ -77,6 +77,8 @@ Deno.test("filesFor(): a run's sibling files are never taken for reports", () =>
     serverLog: "001_after_20250101_120000_3_server.log",
     html: "001_after_20250101_120000_3.html",
     claim: "001_after_20250101_120000_3.claim",
+    profileFolded: "001_after_20250101_120000_3_profile.folded",
+    profileSvg: "001_after_20250101_120000_3_profile.svg",
   });
   assert.deepEqual(parseReportName(files.report, "001", "after", "internal"), {
     timestamp: "20250101_120000",
