@@ -9,6 +9,7 @@ import { LatencyHistogram } from "../report/histogram.ts";
 import type { IntervalSummary } from "../report/schema.ts";
 import { OP_KINDS, type OpKind } from "../workload/scenario.ts";
 import type { LoadResult, OpTally } from "./driver.ts";
+import { newTally } from "./tallies.ts";
 
 /** An `OpTally` with its histograms encoded. */
 export interface WireTally extends Omit<OpTally, "response" | "service"> {
@@ -84,14 +85,7 @@ export function mergeResults(parts: LoadResult[], rate: number): LoadResult {
   const errorsByKind: Record<string, number> = {};
   for (const r of parts) addCounts(errorsByKind, r.errorsByKind);
   const perOp = Object.fromEntries(OP_KINDS.map((k) => {
-    const t: OpTally = {
-      count: 0,
-      errors: 0,
-      fallbacks: 0,
-      errorsByKind: {},
-      response: new LatencyHistogram(),
-      service: new LatencyHistogram(),
-    };
+    const t: OpTally = newTally();
     for (const r of parts) {
       const p = r.perOp[k];
       t.count += p.count;

@@ -14,7 +14,8 @@ const LATE_THRESHOLD_MS = 1;
 /** Per-operation tallies: what the report records of one operation kind. */
 export type OpTally = OpMeasurement;
 
-function newTally(): OpTally {
+/** An empty tally: no requests, empty histograms. */
+export function newTally(): OpTally {
   return {
     count: 0,
     errors: 0,
