@@ -102,9 +102,10 @@ export interface SectionContent {
   results: string[];
 }
 
-/** The heading of a task's section. */
-export function sectionHeading(task: string, mode: Mode, name: string): string {
-  return `## Task ${task}: ${name}${mode === "competitive" ? ` ${COMPETITIVE_SUFFIX}` : ""}`;
+/** The heading of a task's section (`## Task 012 (Competitive Scenario)` when it has no name). */
+export function sectionHeading(task: string, mode: Mode, name: string | null): string {
+  const named = name ? `: ${name}` : "";
+  return `## Task ${task}${named}${mode === "competitive" ? ` ${COMPETITIVE_SUFFIX}` : ""}`;
 }
 
 /**
@@ -157,7 +158,7 @@ export function provenanceLine(
 export function sectionContent(
   c: Comparison,
   v: Verdict,
-  name: string,
+  name: string | null,
   ascii = false,
 ): SectionContent {
   const { p50, p95, p99, throughput, errors } = c.metrics;
@@ -275,7 +276,7 @@ export function upsertTaskSection(
   const cr = text.includes("\r\n") ? "\r" : "";
   const lines = text.split("\n");
   const found = findTaskSection(text, c.task, c.mode);
-  const name = taskName ?? found?.name ?? `Task ${c.task}`;
+  const name = taskName ?? found?.name ?? null;
   const content = sectionContent(c, v, name, ascii);
   // An existing heading is kept as written, unless --task-name renames the section.
   if (found && taskName === undefined) content.heading = lines[found.heading].replace(/\r$/, "");

@@ -173,14 +173,14 @@ Deno.test("log: other sections stay byte for byte, and a second run changes noth
   assert.match(once, /^\*\*Status\*\*: Complete \(after measurement needed\)$/m);
 });
 
-Deno.test("log: a new section goes before the Summary, once, named Task <id> by default", async () => {
+Deno.test("log: a new section goes before the Summary, once, headed ## Task <id> without a name by default", async () => {
   const [c, v] = await comparison("007", "internal", IMPROVED);
   const first = upsertTaskSection(LOG, c, v);
   assert.equal(first.created, true);
-  assert.equal(first.heading, "## Task 007: Task 007");
+  assert.equal(first.heading, "## Task 007");
   assert.ok(
     first.text.includes(
-      "\n---\n\n## Task 007: Task 007\n\n**Status**: ✅ PASS\n\nResults:\n- Before: ",
+      "\n---\n\n## Task 007\n\n**Status**: ✅ PASS\n\nResults:\n- Before: ",
     ),
     first.text,
   );
@@ -188,7 +188,7 @@ Deno.test("log: a new section goes before the Summary, once, named Task <id> by 
   assert.ok(first.text.endsWith("\n---\n\n## Summary\n\nCompletion: 1/15 tasks measured\n"));
   const again = upsertTaskSection(first.text, c, v, "Fan Effect");
   assert.equal(again.created, false);
-  assert.equal(again.text, first.text.replace("## Task 007: Task 007", "## Task 007: Fan Effect"));
+  assert.equal(again.text, first.text.replace("## Task 007\n", "## Task 007: Fan Effect\n"));
   // The name given once is kept by later runs.
   assert.equal(upsertTaskSection(again.text, c, v).text, again.text);
 });
@@ -230,7 +230,7 @@ Deno.test("log: file updates are atomic and leave no temporary files", async () 
     const [c, v] = await comparison("001", "internal", IMPROVED);
     assert.equal((await updatePerformanceLog(path, c, v)).created, true);
     const created = await Deno.readTextFile(path);
-    assert.match(created, /^# Milestone 17 Performance Log\n\n---\n\n## Task 001: Task 001\n/);
+    assert.match(created, /^# Milestone 17 Performance Log\n\n---\n\n## Task 001\n/);
     await Deno.writeTextFile(path, LOG);
     await updatePerformanceLog(path, c, v);
     const once = await Deno.readTextFile(path);
