@@ -14,6 +14,7 @@ import { UsageError } from "../shared/errors.ts";
 import { KNOB_LIMITS, type KnobName, validateKnobs } from "../reference/knobs.ts";
 import { parseCpuBurn } from "../reference/cpu_burn.ts";
 import {
+  cpuList,
   type FlagValues,
   integerIn,
   nonNegativeNumber,
@@ -63,6 +64,9 @@ Options:
   --max-in-flight N      cap on concurrent requests; waiting requests keep their due time (default 64)
   --workers N            load generator threads, request i to worker i mod N (default: one per
                          5,000 ops/s, at most one fewer than the cores; printed at the start)
+  --client-cpus LIST     Linux: pin the load generator (all its threads) to CPUs LIST (0-3,6)
+  --server-cpus LIST     Linux: start the server check launches on CPUs LIST (taskset -c); both
+                         default to disjoint CPUs on hosts with 4+ cores; recorded in the report
   --runs N               N independent runs (fresh server and state each), grouped for compare
   --dry-run              print the resolved scenario, op mix, fingerprint and first ops; contact nothing
   --quiet                only warnings and errors on the terminal
@@ -122,6 +126,8 @@ const CHECK_FLAGS = {
   "max-in-flight": { type: "string" },
   "preload-concurrency": { type: "string" },
   workers: { type: "string" },
+  "client-cpus": { type: "string" },
+  "server-cpus": { type: "string" },
   runs: { type: "string" },
   "dry-run": { type: "boolean" },
   quiet: { type: "boolean" },
@@ -195,6 +201,8 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
     preloadConcurrency: integerIn("preload-concurrency", v["preload-concurrency"], 1, 1024) ??
       32,
     workers: integerIn("workers", v.workers, 1, 64),
+    clientCpus: cpuList("client-cpus", v["client-cpus"]),
+    serverCpus: cpuList("server-cpus", v["server-cpus"]),
     quiet: v.quiet ?? false,
     html: v.html ?? false,
     profile: v.profile ?? false,
@@ -214,6 +222,9 @@ function refuseTargetConflicts(v: CheckFlagValues): void {
   }
   if (v["profile-pid"] !== undefined && (v.url === undefined || !v.profile)) {
     throw new UsageError("--profile-pid goes with --url and --profile (other targets are known)");
+  }
+  if (v.url !== undefined && v["server-cpus"] !== undefined) {
+    throw new UsageError("--server-cpus only applies to a server check starts, not to --url");
   }
   const refFlags = Object.keys(v).filter((k) => k.startsWith("ref-"));
   if (v.url !== undefined && refFlags.length > 0) {

@@ -150,3 +150,27 @@ export function seed(flag: string, text: string | undefined): bigint | undefined
   }
   return parsed;
 }
+
+/**
+ * A Linux CPU list (`0-3,6`: CPU numbers from 0 to 1023, ranges ascending), as given with spaces
+ * removed; undefined when the flag is absent.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual, throws } from "node:assert/strict";
+ * strictEqual(cpuList("client-cpus", "0-1, 3"), "0-1,3");
+ * throws(() => cpuList("client-cpus", "3-1"), /--client-cpus "3-1": expected a CPU list/);
+ * ```
+ */
+export function cpuList(flag: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const list = text.replace(/\s+/g, "");
+  const ok = list !== "" && list.split(",").every((part) => {
+    const m = part.match(/^(\d{1,4})(?:-(\d{1,4}))?$/);
+    if (!m) return false;
+    const [lo, hi] = [Number(m[1]), Number(m[2] ?? m[1])];
+    return lo <= hi && hi <= 1023;
+  });
+  if (!ok) throw badValue(flag, text, "a CPU list like 0-3,6 (CPUs 0 to 1023, ranges ascending)");
+  return list;
+}

@@ -131,6 +131,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   percentiles: "Percentiles",
   histogram: "Histograms",
   throughput: "Throughput",
+  timeout: "Timeout",
 };
 
 /** How the plots and tables of a page are made (the report's own `methods` come first). */
@@ -160,10 +161,10 @@ export function definitionsSection(views: RunView[], extra: [string, string][]):
   const dl = (pairs: [string, string][]) =>
     `<dl>${pairs.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${withCode(v)}</dd>`).join("")}</dl>`;
   const methodPairs = (m: MethodNotes): [string, string][] =>
-    (Object.keys(METHOD_LABELS) as (keyof MethodNotes)[]).filter((k) => m[k]).map((k) => [
-      METHOD_LABELS[k],
-      m[k],
-    ]);
+    (Object.keys(METHOD_LABELS) as (keyof MethodNotes)[]).flatMap((k): [string, string][] => {
+      const text = m[k];
+      return text ? [[METHOD_LABELS[k], text]] : [];
+    });
   const out = [`<section id="definitions"><h2>What the numbers mean</h2>`];
   if (methods.length === 0) {
     out.push(note("The reports record no definitions (old load-test reports)."));

@@ -43,6 +43,8 @@ export interface ReportContext {
   extraInvalidReasons: InvalidReason[];
   /** The settings that shape response times besides the workload (compare checks them). */
   settings: { timeoutMs: number; maxInFlight: number };
+  /** The host's mean CPU busy over the run (% of all cores, system samples); null: unknown. */
+  hostCpuPct?: number | null;
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -80,6 +82,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
     arrival: s.arrival.pattern,
     cappedSends: r.cappedSends,
     generatorLagP99Ms: r.generatorLag.percentileUs(99) / 1000,
+    hostCpuPct: c.hostCpuPct,
   });
   const reasons = [...c.extraInvalidReasons, ...window.reasons].map(describeReason);
   const saturated = saturationNote(r, c.settings.timeoutMs);

@@ -15,7 +15,7 @@
  * @module
  */
 import * as hdr from "hdr-histogram-js";
-import type { LatencySummaryMs } from "./schema.ts";
+import type { IntervalSummary, LatencySummaryMs } from "./schema.ts";
 
 type Hdr = hdr.Histogram;
 
@@ -186,4 +186,34 @@ export class IntervalLogWriter {
   get startMs(): number {
     return this.#startMs;
   }
+}
+
+/**
+ * The `.hlog` text of a measured window: StartTime is the window's start (`windowStartEpochMs`),
+ * the instant the interval offsets (`second`) count from, so a log processor places every
+ * interval at its true wall-clock time; intervals in order of their second.
+ *
+ * @example
+ * ```ts
+ * import { equal, match } from "node:assert/strict";
+ * import { intervalLogText } from "./histogram.ts";
+ * const s = { count: 0, errors: 0, p50_ms: 0, p99_ms: 0, completed: 0, histogram: "" };
+ * const text = intervalLogText(1_700_000_001_500, "demo", [
+ *   { ...s, second: 1, max_ms: 2 },
+ *   { ...s, second: 0, max_ms: 1 },
+ * ]);
+ * match(text, /^#\[StartTime: 1700000001\.500 /m);
+ * equal(text.trimEnd().split("\n").slice(-2)[0], "0.000,1.000,1.000,");
+ * ```
+ */
+export function intervalLogText(
+  windowStartEpochMs: number,
+  comment: string,
+  intervals: readonly Pick<IntervalSummary, "second" | "max_ms" | "histogram">[],
+): string {
+  const w = new IntervalLogWriter(windowStartEpochMs, comment);
+  for (const i of [...intervals].sort((a, b) => a.second - b.second)) {
+    w.add(i.second, 1, i.max_ms, i.histogram);
+  }
+  return w.text();
 }

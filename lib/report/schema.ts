@@ -117,6 +117,8 @@ export interface MethodNotes {
   percentiles: string;
   histogram: string;
   throughput: string;
+  /** The timeout rule (absent in reports written before it was stated). */
+  timeout?: string;
 }
 
 /**
@@ -208,7 +210,15 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   /** Facts a reader should know that do not invalidate the run (e.g. sends held by the cap). */
   notes?: string[];
   /** How the load was generated (absent in reports before the HTTP/1.1 engine). */
-  generator?: { workers: number; http_client: "http1-keepalive"; pacer: "sleeping-ticker" };
+  generator?: {
+    workers: number;
+    http_client: "http1-keepalive";
+    pacer: "sleeping-ticker";
+    /** CPUs the load generator was pinned to (`--client-cpus`, or the default on ≥ 4 cores). */
+    client_cpus?: string;
+    /** CPUs the server the tool started was pinned to (`--server-cpus`, or the default). */
+    server_cpus?: string;
+  };
   /** `check --profile`: the server's CPU profile of the measured window, or why there is none. */
   profile?: ProfileRecord;
   methods: MethodNotes;
@@ -227,6 +237,8 @@ export const METHODS: MethodNotes = {
     "HdrHistogram, microseconds, 3 significant digits (±0.1%), auto-resizing: no sample is dropped; base64 V2 compressed encoding",
   throughput:
     "responses received inside the measured window (success or HTTP error) per second of the window; requests never sent, timeouts and failed connections are errors, not throughput; late responses count for latency and errors only",
+  timeout:
+    "a request whose complete response has not arrived timeout-ms after the instant it was due is a timeout, whether it was sent on time, sent late (held by the in-flight cap) or never sent; its response time is the timeout",
 };
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */

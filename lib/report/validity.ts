@@ -25,6 +25,8 @@ import { match } from "ts-pattern";
 
 /** Generator lag P99 above this means the load generator could not keep its schedule. */
 export const GENERATOR_LAG_P99_LIMIT_MS = 10;
+/** Mean host CPU busy (% of all cores) at or above which a lagging generator is blamed on it. */
+export const HOST_CPU_SATURATED_PCT = 90;
 /** Allowed relative shortfall of the achieved send rate. */
 export const RATE_TOLERANCE = 0.01;
 /** Share of measured requests without an answer (timeout, no connection) that makes a run invalid. */
@@ -57,7 +59,8 @@ export type InvalidReason =
   | { kind: "window_interrupted" }
   | { kind: "rate_short"; sent: number; due: number }
   | { kind: "off_schedule"; achievedRate: number; targetRate: number }
-  | { kind: "generator_lag"; lagP99Ms: number }
+  /** `hostCpuPct`: the host's mean CPU busy when it was saturated (≥ 90%), else absent. */
+  | { kind: "generator_lag"; lagP99Ms: number; hostCpuPct?: number }
   | {
     kind: "unanswered";
     timeouts: number;
@@ -103,9 +106,17 @@ export function describeReason(r: InvalidReason): string {
     .with(
       { kind: "generator_lag" },
       (g) =>
-        `the load generator fell behind: schedule lag P99 ${
-          g.lagP99Ms.toFixed(1)
-        } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`,
+        g.hostCpuPct === undefined
+          ? `the load generator fell behind: schedule lag P99 ${
+            g.lagP99Ms.toFixed(1)
+          } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms (host overloaded?)`
+          : `the load generator fell behind while the host's CPU was saturated (${
+            g.hostCpuPct.toFixed(0)
+          }% busy on average): schedule lag P99 ${
+            g.lagP99Ms.toFixed(1)
+          } ms > ${GENERATOR_LAG_P99_LIMIT_MS} ms; pin the generator and the server to ` +
+            `disjoint CPUs (--client-cpus/--server-cpus), run the generator on another host ` +
+            `with --url, or lower the rate`,
     )
     .with({ kind: "unanswered" }, (u) => {
       const missing = u.timeouts + u.refused;
@@ -174,6 +185,8 @@ export interface WindowFacts {
   cappedSends: number;
   /** Schedule lag P99 of sends not held by the in-flight cap. */
   generatorLagP99Ms: number;
+  /** The host's mean CPU busy over the run (% of all cores, from the system samples), if known. */
+  hostCpuPct?: number | null;
 }
 
 /**
@@ -200,7 +213,12 @@ export function windowValidity(f: WindowFacts): { reasons: InvalidReason[]; note
     }
   }
   if (f.generatorLagP99Ms > GENERATOR_LAG_P99_LIMIT_MS) {
-    reasons.push({ kind: "generator_lag", lagP99Ms: f.generatorLagP99Ms });
+    const cpu = f.hostCpuPct ?? null;
+    reasons.push(
+      cpu !== null && cpu >= HOST_CPU_SATURATED_PCT
+        ? { kind: "generator_lag", lagP99Ms: f.generatorLagP99Ms, hostCpuPct: cpu }
+        : { kind: "generator_lag", lagP99Ms: f.generatorLagP99Ms },
+    );
   }
   return { reasons, notes };
 }

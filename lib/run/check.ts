@@ -15,6 +15,7 @@ import { Workload, workloadFingerprint } from "../workload/ops.ts";
 import { prepareScenario } from "../workload/prepare.ts";
 import { ArtifactWriter } from "./artifacts.ts";
 import type { CheckOptions } from "./options.ts";
+import { applyPinning } from "./pin_step.ts";
 import type { FlameGraphRenderer } from "./profile_step.ts";
 import type { RunLog } from "./run_log.ts";
 import {
@@ -85,11 +86,14 @@ export async function runCheck(
   try {
     announce(ctx);
     // ---- target up ----
+    const spec = targetSpec(ctx, engramDir);
+    ctx.cpus = await applyPinning(o, spec.kind !== "url", (line) => log.line(line));
     target = await startTarget({
-      spec: targetSpec(ctx, engramDir),
+      spec,
       serverLog: files.serverLog,
       signal,
       say: (line) => log.line(line),
+      serverCpus: ctx.cpus.server,
     });
     // Nothing ran yet: no report.
     if (signal.aborted) throw new RunError(describeReason(interruption(signal, ctx.stage)));

@@ -16,6 +16,8 @@ export class Dispatcher {
   readonly queue = new PendingQueue();
   /** Resolves the drain's wait when the last request ends. */
   drainWake: (() => void) | null = null;
+  /** Set by the drain's last resort: a request it cancels counts as a timeout, not an abort. */
+  cancelledIsTimeout = false;
 
   constructor(
     readonly sender: Sender,
@@ -39,7 +41,8 @@ export class Dispatcher {
 
   /**
    * A request still waiting for a slot a whole timeout after it was due has timed out: it is
-   * recorded as such and never sent. This bounds the queue (rate × timeout, whatever the run's
+   * recorded as such and never sent (a sent one has the same deadline, due + timeout: the
+   * sender is given its due instant). This bounds the queue (rate × timeout, whatever the run's
    * length) and the run's end (window + timeout) when the server stops answering.
    */
   expire(nowMs: number): void {
@@ -54,7 +57,7 @@ export class Dispatcher {
     this.inFlight++;
     const sentMs = performance.now();
     if (p.measured) this.tallies.recordSend(sentMs, sentMs - p.dueMs, capped);
-    this.sender.send(opOf(p)).then(({ outcome, fallback }) => {
+    this.sender.send(opOf(p), p.dueMs).then(({ outcome, fallback }) => {
       const endMs = performance.now();
       this.inFlight--;
       this.#finish(p, sentMs, endMs, outcome, fallback);
@@ -75,6 +78,9 @@ export class Dispatcher {
     outcome: RequestOutcome,
     fallback: boolean,
   ): void {
+    if (outcome.kind === "aborted" && this.cancelledIsTimeout) {
+      outcome = { kind: "error", error: "timeout" };
+    }
     if (!p.measured) {
       this.tallies.recordWarmup(outcome);
       return;

@@ -5,8 +5,9 @@
  *     omission, so a server stall shows up in full),
  *   - service time: actual send → complete response,
  *   - schedule lag: due instant → actual send.
- * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time, and one
- * still waiting a whole timeout after it was due is a timeout, never sent.
+ * An in-flight cap bounds concurrency; requests waiting for a slot keep their due time. One
+ * timeout rule: a request not answered a whole timeout after it was due is a timeout, whether it
+ * was sent on time, sent late or (still waiting for a slot) never sent.
  *
  * Requests go over the tool's HTTP/1.1 keep-alive client (lib/run/http1.ts, lib/run/sender.ts).
  * Deno's timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer sleeps until each
@@ -204,12 +205,19 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 }
 
 /**
- * Waits for every request to end: each sent one has its own timeout, queued ones expire a
- * timeout after they were due. The deadline (two timeouts and 5 s) is only a safety net; past
- * it the queued measured requests count as timeouts and the rest are cancelled.
+ * Waits for every request to end: each one, sent or queued, times out a timeout after it was
+ * due, so all end within a timeout of the window's end. The deadline (two timeouts plus
+ * `marginMs`) is only a safety net against a sender that misses its own deadline; past it the
+ * queued measured requests count as timeouts and the ones in flight are cancelled and count as
+ * timeouts too (with their time so far as response time). Exported for its test.
  */
-async function drain(d: Dispatcher, timeoutMs: number, interrupted: boolean): Promise<void> {
-  const drainDeadline = performance.now() + timeoutMs * 2 + 5000;
+export async function drain(
+  d: Dispatcher,
+  timeoutMs: number,
+  interrupted: boolean,
+  marginMs = 5000,
+): Promise<void> {
+  const drainDeadline = performance.now() + timeoutMs * 2 + marginMs;
   while (!d.idle && performance.now() < drainDeadline) {
     await Promise.race([
       new Promise<void>((r) => (d.drainWake = r)),
@@ -224,6 +232,7 @@ async function drain(d: Dispatcher, timeoutMs: number, interrupted: boolean): Pr
   for (const p of d.queue.takeAll()) {
     if (p.measured) d.tallies.recordUnanswered(opOf(p).kind);
   }
+  d.cancelledIsTimeout = !interrupted;
   d.sender.abort.abort();
   const until = performance.now() + 2000;
   while (d.inFlight > 0 && performance.now() < until) await sleep(10);

@@ -33,6 +33,10 @@ export interface CheckOptions {
   preloadConcurrency: number;
   /** Worker threads for the load (`--workers`); undefined: chosen from the rate and cores. */
   workers?: number;
+  /** `--client-cpus`: pin the load generator to this CPU list (Linux, taskset). */
+  clientCpus?: string;
+  /** `--server-cpus`: start the server the tool launches on this CPU list (Linux, taskset). */
+  serverCpus?: string;
   quiet: boolean;
   /** `--profile`: record the server's CPU during the measured window (lib/run/profile_step.ts). */
   profile: boolean;

@@ -14,6 +14,11 @@ const immediate = () => new Promise<void>((r) => setImmediate(r));
 
 /** Longest sleep between two wake-ups (progress and queue expiry need them). */
 const MAX_SLEEP_MS = 250;
+/**
+ * Longest run of the loop without a turn of the event loop (a wait shorter than the waker's
+ * spin threshold returns synchronously; a pacer that is behind never waits).
+ */
+export const YIELD_EVERY_MS = 2;
 
 /** One phase to pace and what to do at each step. */
 export interface PacePhase {
@@ -42,6 +47,7 @@ export async function pacePhase(ph: PacePhase): Promise<void> {
   const endOffset = ph.seconds * 1000;
   let nextDue = sched.next();
   let lastSecond = -1;
+  let lastYieldMs = performance.now();
   while (nextDue < endOffset && !ph.signal?.aborted) {
     ph.expire(performance.now());
     const now = performance.now() - startMs;
@@ -59,14 +65,22 @@ export async function pacePhase(ph: PacePhase): Promise<void> {
       ph.dispatched(Math.min(nextDue, endOffset));
     } else {
       // Wake at the next due time, or within 250 ms for progress and queue expiry.
-      await ph.waker.until(startMs + Math.min(nextDue, now + MAX_SLEEP_MS));
+      const wakeMs = startMs + Math.min(nextDue, now + MAX_SLEEP_MS);
+      const slept = wakeMs - performance.now() > 0.1; // a real sleep turns the event loop
+      await ph.waker.until(wakeMs);
+      if (slept) lastYieldMs = performance.now();
     }
     const sec = Math.floor(now / 1000);
     if (sec > lastSecond && ph.onSecond) {
       lastSecond = sec;
       ph.onSecond(sec);
     }
-    // Yield at least once per loop so responses are processed between dispatch bursts.
-    if (now >= nextDue) await immediate();
+    // Behind (the next request is already due) or not yielded for a while: let the event loop
+    // turn (responses, timers) before the next burst, else a saturated pacer starves it.
+    const t = performance.now();
+    if (t - startMs >= nextDue || t - lastYieldMs >= YIELD_EVERY_MS) {
+      await immediate();
+      lastYieldMs = performance.now();
+    }
   }
 }

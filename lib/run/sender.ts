@@ -58,12 +58,17 @@ export class Sender {
     this.abort.signal.addEventListener("abort", () => this.client.abortAll());
   }
 
-  /** Sends `op` (or its fallback) and reads the whole response. Never throws. */
-  async send(op: Op): Promise<SendResult> {
+  /**
+   * Sends `op` (or its fallback) and reads the whole response. Never throws. The one timeout
+   * rule: the response must arrive within `timeoutMs` of the request's due instant `dueMs`
+   * (a `performance.now()` value; default now, for unscheduled requests such as the preload),
+   * however late it was sent.
+   */
+  async send(op: Op, dueMs: number = performance.now()): Promise<SendResult> {
     if (this.abort.signal.aborted) {
       return { outcome: { kind: "aborted" }, fallback: false, serverTimingMs: null };
     }
-    const deadlineMs = performance.now() + this.opts.timeoutMs;
+    const deadlineMs = dueMs + this.opts.timeoutMs;
     let fallback = op.fallbackPath !== undefined && this.rejectedKinds.has(op.kind);
     let res = await this.client.request(
       op.method,

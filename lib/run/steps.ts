@@ -7,7 +7,7 @@
 import { dirname, resolve } from "node:path";
 import { assembleReport } from "../report/assemble.ts";
 import type { RunFiles } from "../report/files.ts";
-import { IntervalLogWriter } from "../report/histogram.ts";
+import { intervalLogText } from "../report/histogram.ts";
 import type { ProfileRecord } from "../report/profile.ts";
 import type { RunReport } from "../report/schema.ts";
 import {
@@ -26,7 +26,7 @@ import { VERSION } from "../shared/version.ts";
 import { findEngramCheckout } from "../target/engram.ts";
 import { healthLost } from "../target/health.ts";
 import type { TargetSpec } from "../target/start.ts";
-import { diagnostics, SystemSampler } from "../target/system.ts";
+import { diagnostics, meanHostCpuPct, SystemSampler } from "../target/system.ts";
 import type { Target } from "../target/target.ts";
 import type { Workload } from "../workload/ops.ts";
 import { describePreload, describeSeedOrigin, type PreparedScenario } from "../workload/prepare.ts";
@@ -60,6 +60,8 @@ export interface RunContext {
   invalid: InvalidReason[];
   /** Draws `--profile`'s flame graph (injected: lib/run may not import lib/render). */
   flameGraph?: FlameGraphRenderer;
+  /** The CPUs pinned before the target started (lib/run/pin_step.ts); absent: none. */
+  cpus?: { client: string | null; server: string | null };
 }
 
 /** Why the warm-up and measured window were skipped (the report is still written). */
@@ -234,10 +236,6 @@ export async function measure(
   const { o, log } = ctx;
   const { scenario } = ctx.prepared;
   const sampler = new SystemSampler(target.process?.pid ?? null);
-  const hlog = new IntervalLogWriter(
-    Date.now(),
-    `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`,
-  );
   let lastPlain = -1;
   const profiling = await beginProfile(
     {
@@ -295,10 +293,15 @@ export async function measure(
           plain && p.phase === "measured",
         );
       },
-      onInterval: (i) => hlog.add(i.second, 1, i.max_ms, i.histogram),
     });
     profile = await endProfile(profiling, `${o.task} ${o.phase}: server CPU (${target.kind})`);
-    return { result, intervalLog: hlog.text(), sampler, profile, workers: engine.workers };
+    // StartTime = the measured window's start, which the intervals' offsets count from.
+    const intervalLog = intervalLogText(
+      result.windowStartEpochMs,
+      `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`,
+      result.intervals,
+    );
+    return { result, intervalLog, sampler, profile, workers: engine.workers };
   } finally {
     if (profile === null && profiling !== null && "abandon" in profiling) await profiling.abandon();
     await sampler.stop();
@@ -360,9 +363,15 @@ export async function writeArtifacts(
     files,
     extraInvalidReasons: ctx.invalid,
     settings: { timeoutMs: o.timeoutMs, maxInFlight: o.maxInFlight },
+    hostCpuPct: meanHostCpuPct(measured.sampler.samples),
   });
   if (measured.profile !== null) report.profile = measured.profile;
-  report.generator = { ...GENERATOR, workers: measured.workers };
+  report.generator = {
+    ...GENERATOR,
+    workers: measured.workers,
+    ...(ctx.cpus?.client ? { client_cpus: ctx.cpus.client } : {}),
+    ...(ctx.cpus?.server ? { server_cpus: ctx.cpus.server } : {}),
+  };
   const sysHeader = [
     `m17 system metrics: task ${report.task}, phase ${report.phase}`,
     `host ${report.host.hostname} ${report.host.os}/${report.host.arch}, ${report.host.cpus} cpus`,

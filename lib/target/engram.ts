@@ -14,7 +14,7 @@ import { messageOf, RunError, UsageError } from "../shared/errors.ts";
 import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
 import { describeStatus, ServerProcess } from "./process.ts";
 import { describeListeners, isAlive, portHolder, portListeners, processGroupOf } from "./system.ts";
-import { sleep, waitHealthy } from "./health.ts";
+import { notEngramMessage, sleep, waitHealthy } from "./health.ts";
 import type { EngramTarget } from "./target.ts";
 
 /** Engram's default HTTP port (also the old script's). */
@@ -211,6 +211,8 @@ export interface EngramStartOptions {
   stopGraceMs?: number;
   /** Run the `--profile` build (lib/target/engram_profile.ts). */
   profile?: boolean;
+  /** Start the server on these CPUs (`taskset -c`, `--server-cpus`); null: anywhere. */
+  cpus?: string | null;
 }
 
 /**
@@ -255,6 +257,7 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
       cwd: opts.dir,
       env: { ENGRAM_DATA_DIR: dataDir },
       logPath: opts.logPath,
+      cpus: opts.cpus,
     });
   } catch (e) {
     await removeData();
@@ -379,6 +382,9 @@ async function waitEngramHealthy(
           quoteTail(proc.tail(), logPath)
         }`,
       );
+    })
+    .with({ kind: "not_engram" }, (w) => {
+      throw new RunError(notEngramMessage(url, w.answer));
     })
     .with({ kind: "exited" }, () => {
       throw new RunError(

@@ -12,7 +12,9 @@ import { oneLine } from "../shared/sanitize.ts";
 export type HealthFailure =
   | { kind: "http"; status: number }
   | { kind: "timeout" }
-  | { kind: "refused" };
+  | { kind: "refused" }
+  /** 200, but not Engram's health JSON (an object with a string `status` or `version`). */
+  | { kind: "not_engram"; answer: string };
 
 /** One `GET /health`: healthy with the `version` it reports, or why not. */
 export type HealthProbe =
@@ -37,10 +39,47 @@ export function describeFailure(f: HealthFailure): string {
       return "timeout";
     case "refused":
       return "connection refused";
+    case "not_engram":
+      return `something other than Engram's health JSON: ${f.answer}`;
   }
 }
 
-/** One `GET <url>/health` answered within `timeoutMs`; a 200 with a JSON `version` names it. */
+/**
+ * Whether a 200 `/health` body is Engram's health JSON: an object with a string `status` or
+ * `version` (Engram and the reference server send `status`, `service`, `version`, `timestamp`).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(isEngramHealth('{"status":"healthy","version":"0.1.0"}'), true);
+ * strictEqual(isEngramHealth("<!doctype html><html></html>"), false);
+ * strictEqual(isEngramHealth("{}"), false);
+ * ```
+ */
+export function isEngramHealth(body: string): boolean {
+  try {
+    const v: unknown = JSON.parse(body);
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+    const o = v as Record<string, unknown>;
+    return typeof o.status === "string" || typeof o.version === "string";
+  } catch {
+    return false;
+  }
+}
+
+/** `HTTP 200, text/html, "<!doctype html>…"`: what a non-Engram `/health` answered, one line. */
+function describeAnswer(status: number, contentType: string | null, body: string): string {
+  const head = oneLine(body.trim(), 60);
+  const excerpt = head === "" ? "empty body" : JSON.stringify(head);
+  return `HTTP ${status}, ${
+    contentType ? oneLine(contentType, 60) : "no content type"
+  }, ${excerpt}`;
+}
+
+/**
+ * One `GET <url>/health` answered within `timeoutMs`; a 200 with Engram's health JSON is healthy
+ * (its `version` names it), a 200 with anything else is `not_engram`.
+ */
 export async function probeHealth(url: string, timeoutMs: number): Promise<HealthProbe> {
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -50,13 +89,13 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     if (res.status !== 200) {
       return { healthy: false, failure: { kind: "http", status: res.status } };
     }
-    try {
-      const v = JSON.parse(text)?.version;
-      // The server's own text: shown and recorded, so no escape sequence or line break survives.
-      return { healthy: true, version: typeof v === "string" ? oneLine(v, 200) : null };
-    } catch {
-      return { healthy: true, version: null };
+    if (!isEngramHealth(text)) {
+      const answer = describeAnswer(res.status, res.headers.get("content-type"), text);
+      return { healthy: false, failure: { kind: "not_engram", answer } };
     }
+    const v = JSON.parse(text).version;
+    // The server's own text: shown and recorded, so no escape sequence or line break survives.
+    return { healthy: true, version: typeof v === "string" ? oneLine(v, 200) : null };
   } catch {
     return { healthy: false, failure: { kind: ac.signal.aborted ? "timeout" : "refused" } };
   } finally {
@@ -69,6 +108,8 @@ export type HealthWait =
   | { kind: "healthy"; version: string | null }
   /** Not healthy by the deadline; `last` is the last probe's failure (`HTTP 503`). */
   | { kind: "timed_out"; last: string }
+  /** It answered 200 with something other than Engram's health JSON: not waited on further. */
+  | { kind: "not_engram"; answer: string }
   /** The server process exited first. */
   | { kind: "exited" }
   /** `signal` aborted first. */
@@ -91,7 +132,7 @@ const PROBE_TIMEOUT_MS = 2000;
 
 /**
  * Polls `GET /health` every 100 ms until it answers 200, the deadline passes, the process exits
- * or `signal` aborts. Bounded by `timeoutMs` (each probe is cut at the deadline).
+ * or `signal` aborts; a 200 that is not Engram's health JSON ends the wait at once. Bounded by `timeoutMs` (each probe is cut at the deadline).
  */
 export async function waitHealthy(url: string, o: WaitHealthyOptions): Promise<HealthWait> {
   const deadline = performance.now() + o.timeoutMs;
@@ -107,6 +148,9 @@ export async function waitHealthy(url: string, o: WaitHealthyOptions): Promise<H
       return { kind: "exited" };
     }
     if (outcome.healthy) return { kind: "healthy", version: outcome.version };
+    if (outcome.failure.kind === "not_engram") {
+      return { kind: "not_engram", answer: outcome.failure.answer };
+    }
     last = describeFailure(outcome.failure);
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - performance.now())), o.signal);
   }
@@ -123,6 +167,9 @@ export function healthyVersion(url: string, wait: HealthWait, timeoutMs: number)
     .with({ kind: "timed_out" }, (w) => {
       throw new RunError(`server at ${url} is not healthy after ${timeoutMs} ms (last: ${w.last})`);
     })
+    .with({ kind: "not_engram" }, (w) => {
+      throw new RunError(notEngramMessage(url, w.answer));
+    })
     .with({ kind: "exited" }, () => {
       throw new RunError(`server at ${url} exited before it became healthy`);
     })
@@ -130,6 +177,15 @@ export function healthyVersion(url: string, wait: HealthWait, timeoutMs: number)
       throw new RunError(`interrupted while waiting for ${url}/health`);
     })
     .exhaustive();
+}
+
+/**
+ * `server at … answers /health with HTTP 200, text/html, "<!doctype…", not Engram's health
+ * JSON: is this an Engram server?`: the one start-up failure line for a non-Engram answer.
+ */
+export function notEngramMessage(url: string, answer: string): string {
+  return `server at ${url} answers /health with ${answer}, not Engram's health JSON ` +
+    `({"status": …, "version": …}): is it an Engram server?`;
 }
 
 /**
@@ -141,6 +197,7 @@ export async function healthLost(url: string, timeoutMs = 2000): Promise<string 
   if (probe.healthy) return null;
   const f = probe.failure;
   if (f.kind === "http") return `server at ${url} answers /health with HTTP ${f.status}`;
+  if (f.kind === "not_engram") return notEngramMessage(url, f.answer);
   return `server at ${url} no longer answers /health (${
     f.kind === "timeout" ? `no answer in ${timeoutMs} ms` : "connection refused"
   })`;

@@ -5,6 +5,7 @@
  * stop them all before the tool exits.
  * @module
  */
+import { pinnedCommand } from "./pin.ts";
 
 /** A started server process. */
 export class ServerProcess {
@@ -22,14 +23,15 @@ export class ServerProcess {
     readonly name: string,
     cmd: string,
     args: string[],
-    opts: { cwd?: string; env?: Record<string, string>; logPath?: string },
+    opts: { cwd?: string; env?: Record<string, string>; logPath?: string; cpus?: string | null },
   ) {
     this.#logFile = opts.logPath
       ? Deno.openSync(opts.logPath, { create: true, append: true, write: true })
       : null;
     try {
-      this.child = new Deno.Command(cmd, {
-        args,
+      const run = pinnedCommand(opts.cpus ?? null, cmd, args);
+      this.child = new Deno.Command(run.cmd, {
+        args: run.args,
         cwd: opts.cwd,
         env: opts.env,
         stdin: "piped",

@@ -101,6 +101,8 @@ export interface ReferenceStartOptions {
   signal?: AbortSignal;
   /** Start it with V8's perf map (`check --profile`). */
   profile?: boolean;
+  /** Start it on these CPUs (`taskset -c`, `--server-cpus`); null: anywhere. */
+  cpus?: string | null;
 }
 
 /** Starts the reference server on a free loopback port and waits until it is healthy. */
@@ -116,7 +118,10 @@ export async function startReference(
     "--exit-with-parent",
     ...knobArgs(knobs),
   ], { perfMap: opts.profile });
-  const proc = new ServerProcess("reference server", cmd, args, { logPath: opts.logPath });
+  const proc = new ServerProcess("reference server", cmd, args, {
+    logPath: opts.logPath,
+    cpus: opts.cpus,
+  });
   let url: string;
   try {
     const m = await proc.waitForLine(

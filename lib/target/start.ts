@@ -46,6 +46,8 @@ export interface StartTargetOptions {
   signal: AbortSignal;
   /** One line of progress for the run's log. */
   say: (line: string) => void;
+  /** Start the server on these CPUs (`--server-cpus`); null or absent: anywhere. */
+  serverCpus?: string | null;
 }
 
 /** Brings the target up and returns it healthy; the caller must `stopTarget` it. */
@@ -86,6 +88,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
         startupTimeoutMs: s.startupTimeoutMs,
         signal: o.signal,
         profile: s.profile,
+        cpus: o.serverCpus,
       });
       const d = t.details;
       const commit = d.git_commit !== null ? d.git_commit.slice(0, 12) : "not a git checkout";
@@ -109,6 +112,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
         logPath: o.serverLog,
         signal: o.signal,
         profile: s.profile,
+        cpus: o.serverCpus,
       });
       say(`target: reference server ${t.version ?? ""} at ${t.url} (pid ${t.process.pid})`);
       return t;

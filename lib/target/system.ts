@@ -20,6 +20,25 @@ export interface SystemSample {
   procThreads: number | null;
 }
 
+/**
+ * The host's mean CPU busy over `samples` (% of all cores), or null without a host CPU sample.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * const at = (hostCpuPct: number | null) => ({
+ *   t: 0, load1: 0, memFreeMb: 0, memTotalMb: 0, hostCpuPct,
+ *   procCpuPct: null, procRssMb: null, procThreads: null,
+ * });
+ * strictEqual(meanHostCpuPct([at(90), at(null), at(100)]), 95);
+ * strictEqual(meanHostCpuPct([at(null)]), null);
+ * ```
+ */
+export function meanHostCpuPct(samples: readonly SystemSample[]): number | null {
+  const v = samples.map((s) => s.hostCpuPct).filter((x): x is number => x !== null);
+  return v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length;
+}
+
 interface CpuTimes {
   busy: number;
   total: number;

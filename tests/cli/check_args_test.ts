@@ -157,3 +157,25 @@ Deno.test("parseCheckArgs refuses bad values in the one wording", () => {
     "unknown option --bogus; see --help",
   );
 });
+
+Deno.test("--client-cpus / --server-cpus: CPU lists in the one wording; --server-cpus not with --url", () => {
+  const o = options(["t", "before"]);
+  assert.equal(o.clientCpus, undefined);
+  assert.equal(o.serverCpus, undefined);
+  const p = options(["t", "--client-cpus", "0", "--server-cpus", "1-3, 5"]);
+  assert.equal(p.clientCpus, "0");
+  assert.equal(p.serverCpus, "1-3,5");
+  for (const bad of ["", "a", "3-1", "0,,1", "1024", "-1"]) {
+    assert.equal(
+      refusal(() => parseCheckArgs(["t", `--client-cpus=${bad}`])),
+      `--client-cpus ${
+        JSON.stringify(bad)
+      }: expected a CPU list like 0-3,6 (CPUs 0 to 1023, ranges ascending)`,
+    );
+  }
+  assert.equal(
+    refusal(() => parseCheckArgs(["t", "--url", "http://127.0.0.1:1", "--server-cpus", "1"])),
+    "--server-cpus only applies to a server check starts, not to --url",
+  );
+  assert.equal(options(["t", "--url", "http://127.0.0.1:1", "--client-cpus", "1"]).clientCpus, "1");
+});

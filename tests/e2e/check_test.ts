@@ -121,6 +121,11 @@ Deno.test("a short run against the reference server writes all five files and a 
   assert.match(log, /Quick Summary/);
   const hlog = await Deno.readTextFile(join(dir, stem + ".hlog"));
   assert.equal(hlog.split("\n").filter((l) => /^\d+\.\d{3},/.test(l)).length, 3);
+  // StartTime is the measured window's start (the offsets count from it): at least the 1-s
+  // warm-up after the run started, and the 3-s window ends before the run did.
+  const startS = Number(/^#\[StartTime: (\d+\.\d{3}) /m.exec(hlog)?.[1]);
+  assert.ok(startS * 1000 >= Date.parse(rep.started_at) + 1000, `${startS} ${rep.started_at}`);
+  assert.ok(startS * 1000 + 3000 <= Date.parse(rep.ended_at) + 1, `${startS} ${rep.ended_at}`);
   const sys = await Deno.readTextFile(join(dir, stem + "_sys.txt"));
   assert.match(sys, /summary \(min \/ mean \/ max\)/);
   const diag = await Deno.readTextFile(join(dir, stem + "_diag.txt"));
@@ -262,4 +267,76 @@ Deno.test("two runs of the same task and phase in the same second get distinct c
   assert.equal(names.length, 2);
   for (const n of names) assert.equal((await readReport(n)).total_operations, 100);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test({
+  name:
+    "--client-cpus / --server-cpus pin the generator and the reference server, printed and recorded",
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const r = await check([
+        "pin",
+        "--reference",
+        "--client-cpus",
+        "0",
+        "--server-cpus",
+        "0",
+        "--duration",
+        "1",
+        "--warmup",
+        "0",
+        "--rate",
+        "200",
+        "--out-dir",
+        dir,
+      ]);
+      // Valid or not (the shared host may make it lag), the report records the pinning.
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
+      assert.match(
+        r.stdout,
+        /CPU pinning \(as asked\): load generator on CPUs 0, server on CPUs 0/,
+      );
+      const [name] = await reports(dir);
+      const g = (await readReport(name)).generator!;
+      assert.equal(g.client_cpus, "0");
+      assert.equal(g.server_cpus, "0");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("without taskset, --client-cpus says pinning is unavailable and the run continues unpinned", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const env: Record<string, string> = { NO_COLOR: "1", PATH: "/nonexistent" };
+    for (const k of ["HOME", "DENO_DIR"]) {
+      const v = Deno.env.get(k);
+      if (v !== undefined) env[k] = v;
+    }
+    const r = await runCli("m17_check", [
+      "nopin",
+      "--reference",
+      "--client-cpus",
+      "0",
+      "--duration",
+      "1",
+      "--warmup",
+      "0",
+      "--rate",
+      "200",
+      "--out-dir",
+      dir,
+    ], { env, clearEnv: true, timeoutMs: 120_000 });
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    assert.match(r.stdout, /^CPU pinning is unavailable: .*: running unpinned$/m);
+    const [name] = await reports(dir);
+    const g = (await readReport(name)).generator!;
+    assert.equal(g.client_cpus, undefined);
+    assert.equal(g.server_cpus, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -57,6 +57,37 @@ Deno.test("a target that is not there or never healthy: exit 1 within the 5 s he
   }
 });
 
+Deno.test("a --url server answering HTML on every path, /health included: exit 1 at once, one line naming the answer, no report", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "m17_rel_html_" });
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () =>
+      new Response("<!doctype html><html><body>Welcome to nginx!</body></html>", {
+        headers: { "content-type": "text/html" },
+      }),
+  );
+  try {
+    const out = join(dir, "out");
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    const r = await run(["t1", "--url", url, ...SHORT, "--out-dir", out]);
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trimEnd().split("\n");
+    assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
+    assert.equal(
+      lines[0],
+      `m17_check: run failed: server at ${url} answers /health with HTTP 200, text/html, ` +
+        `"<!doctype html><html><body>Welcome to nginx!</body></html>", not Engram's health JSON ` +
+        `({"status": …, "version": …}): is it an Engram server?`,
+    );
+    assert.ok(r.ms < 4000, `not waited out to the health deadline: ${r.ms} ms`);
+    assert.ok(!(listing(out) ?? []).some((f) => f.endsWith(".json")), "no report");
+    assertNoLeftovers(out);
+  } finally {
+    await server.shutdown();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("the reference server killed mid-run: the run ends on schedule, report invalid naming the death, exit 1", async () => {
   const dir = await Deno.makeTempDir({ prefix: "m17_rel_killed_" });
   try {

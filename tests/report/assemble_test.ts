@@ -170,3 +170,19 @@ Deno.test("assembleReport(): a saturated server is a valid run with a note, sett
   ]);
   assert.deepEqual(r.settings, { timeout_ms: 10_000, max_in_flight: 64 });
 });
+
+Deno.test("assembleReport(): lag on a saturated host names the saturation and the remedies", () => {
+  const lagging = measurement({ generatorLag: histogram(20_000) });
+  const saturated = assembleReport(lagging, context({ hostCpuPct: 98 }));
+  assert.equal(saturated.valid, false);
+  assert.match(saturated.invalid_reasons.at(-1)!, /while the host's CPU was saturated \(98% busy/);
+  assert.match(
+    saturated.invalid_reasons.at(-1)!,
+    /--client-cpus\/--server-cpus.*--url.*lower the rate/,
+  );
+  const idle = assembleReport(lagging, context({ hostCpuPct: 40 }));
+  assert.equal(
+    idle.invalid_reasons.at(-1),
+    "the load generator fell behind: schedule lag P99 20.0 ms > 10 ms (host overloaded?)",
+  );
+});

@@ -203,3 +203,23 @@ Deno.test("describeReason(): interruptions, dead targets and skipped windows", (
   ];
   for (const [reason, text] of cases) assert.equal(describeReason(reason), text);
 });
+
+Deno.test("windowValidity(): lag while the host's CPU is saturated says so and names the remedies", () => {
+  // Below the threshold (or unknown): the reason and its text are unchanged.
+  for (const hostCpuPct of [89.9, null, undefined]) {
+    assert.deepEqual(
+      windowValidity({ ...PUNCTUAL, generatorLagP99Ms: 12.34, hostCpuPct }).reasons,
+      [{ kind: "generator_lag", lagP99Ms: 12.34 }],
+    );
+  }
+  // Saturation alone, without lag, is no reason.
+  assert.deepEqual(windowValidity({ ...PUNCTUAL, hostCpuPct: 100 }).reasons, []);
+  const { reasons } = windowValidity({ ...PUNCTUAL, generatorLagP99Ms: 96, hostCpuPct: 97.4 });
+  assert.deepEqual(reasons, [{ kind: "generator_lag", lagP99Ms: 96, hostCpuPct: 97.4 }]);
+  assert.equal(
+    describeReason(reasons[0]),
+    "the load generator fell behind while the host's CPU was saturated (97% busy on average): " +
+      "schedule lag P99 96.0 ms > 10 ms; pin the generator and the server to disjoint CPUs " +
+      "(--client-cpus/--server-cpus), run the generator on another host with --url, or lower the rate",
+  );
+});

@@ -150,3 +150,29 @@ Deno.test("achieved rate comes from actual send times: sends held by the in-flig
     await s.server.shutdown();
   }
 });
+
+Deno.test("one timeout rule: a request held by the in-flight cap times out at due + timeout, not send + timeout", async () => {
+  const s = stub(600);
+  try {
+    const w = new Workload(SCENARIO);
+    // Due at 0 and 200 ms, one slot: the first is answered at ~600 ms (within 800); the second
+    // waits for the slot, is sent at ~600 ms and would be answered at ~1200 ms. Its deadline is
+    // due + timeout = 1000 ms; counted from its send it would have been 1400 ms (an answer).
+    const r = await runLoad({
+      warmup: { stream: w.stream("warmup"), seconds: 0 },
+      measured: { stream: w.stream("measured"), seconds: 0.4 },
+      schedule: () => constantSchedule(5),
+      baseUrl: s.url,
+      timeoutMs: 800,
+      maxInFlight: 1,
+    });
+    assert.equal(r.sent, 2);
+    assert.equal(r.cappedSends, 1);
+    assert.deepEqual(r.errorsByKind, { timeout: 1 });
+    // Its response time (due → timeout) is the timeout, not the wait plus the timeout.
+    const max = r.response.summaryMs().max_ms;
+    assert.ok(max >= 795 && max < 950, `response max ${max}`);
+  } finally {
+    await s.server.shutdown();
+  }
+});

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { healthLost, waitHealthy } from "../../lib/target/health.ts";
+import { REFERENCE_VERSION } from "../../lib/reference/api.ts";
+import { startReferenceServer } from "../../lib/reference/server.ts";
+import {
+  healthLost,
+  healthyVersion,
+  isEngramHealth,
+  waitHealthy,
+} from "../../lib/target/health.ts";
 
 /** A /health stub answering `statuses` in turn (the last one forever). */
 function stub(statuses: number[]) {
@@ -69,4 +76,56 @@ Deno.test("healthLost() is null for a healthy server, else says what happened", 
     await healthLost(url),
     `server at ${url} no longer answers /health (connection refused)`,
   );
+});
+
+Deno.test("waitHealthy() stops at once on a 200 that is not Engram's health JSON, naming it", async () => {
+  const bodies: [string, string, string][] = [
+    [
+      "<html><body>hi</body></html>",
+      "text/html",
+      'HTTP 200, text/html, "<html><body>hi</body></html>"',
+    ],
+    ["{}", "application/json", 'HTTP 200, application/json, "{}"'],
+    ["", "text/plain", "HTTP 200, text/plain, empty body"],
+    ["x".repeat(100), "text/plain", `HTTP 200, text/plain, "${"x".repeat(59)}…"`],
+  ];
+  for (const [body, type, answer] of bodies) {
+    let probes = 0;
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+      probes++;
+      return new Response(body, { headers: { "content-type": type } });
+    });
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    try {
+      assert.deepEqual(await waitHealthy(url, { timeoutMs: 5000 }), { kind: "not_engram", answer });
+      assert.equal(probes, 1);
+      assert.match(await healthLost(url) ?? "", /not Engram's health JSON/);
+      assert.throws(
+        () => healthyVersion(url, { kind: "not_engram", answer }, 5000),
+        new RegExp(`^RunError: server at ${url} answers /health with HTTP 200, `),
+      );
+    } finally {
+      await server.shutdown();
+    }
+  }
+});
+
+Deno.test("Engram's and the reference server's health JSON are accepted", async () => {
+  assert.ok(isEngramHealth(JSON.stringify({
+    status: "healthy",
+    service: "engram",
+    version: "0.1.0",
+    timestamp: "2026-12-01T08:00:00+00:00",
+  })));
+  assert.ok(isEngramHealth('{"status":"degraded"}'));
+  assert.ok(!isEngramHealth("[1]"));
+  assert.ok(!isEngramHealth("null"));
+  assert.ok(!isEngramHealth('{"version": 3}'));
+  const ref = await startReferenceServer({ port: 0, dim: 4 });
+  try {
+    const r = await waitHealthy(ref.url, { timeoutMs: 5000 });
+    assert.deepEqual(r, { kind: "healthy", version: REFERENCE_VERSION });
+  } finally {
+    await ref.close();
+  }
 });

@@ -1,0 +1,108 @@
+/**
+ * CPU pinning on a shared host (Linux `taskset`): the load generator (this process and all its
+ * threads) and the server the tool starts on disjoint CPUs, so that neither takes the other's
+ * core. Asked with `--client-cpus` / `--server-cpus`; by default only on hosts with 4 or more
+ * cores and only when the tool starts the server. Elsewhere: one line, the run continues.
+ * @module
+ */
+
+/** What to pin, before knowing whether the host can. */
+export interface PinRequest {
+  clientCpus?: string;
+  serverCpus?: string;
+  /** The host's logical CPUs. */
+  cores: number;
+  /** Whether the tool starts the server (Engram or the reference server; not `--url`). */
+  startsServer: boolean;
+}
+
+/** The CPU lists to apply: from the flags, or the default for a host with ≥ 4 cores. */
+export type PinPlan =
+  | { kind: "none" }
+  | { kind: "pin"; client: string | null; server: string | null; source: "flags" | "default" };
+
+/**
+ * The plan: the flags as given; without them, on ≥ 4 cores with a server the tool starts, the
+ * generator gets the last quarter of the CPUs (at least one) and the server the rest.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * deepStrictEqual(planPinning({ cores: 2, startsServer: true }), { kind: "none" });
+ * deepStrictEqual(planPinning({ cores: 8, startsServer: true }), {
+ *   kind: "pin", client: "6-7", server: "0-5", source: "default",
+ * });
+ * ```
+ */
+export function planPinning(r: PinRequest): PinPlan {
+  if (r.clientCpus !== undefined || r.serverCpus !== undefined) {
+    return {
+      kind: "pin",
+      client: r.clientCpus ?? null,
+      server: r.startsServer ? r.serverCpus ?? null : null,
+      source: "flags",
+    };
+  }
+  if (r.cores < 4 || !r.startsServer) return { kind: "none" };
+  const clientCount = Math.max(1, Math.floor(r.cores / 4));
+  const first = r.cores - clientCount;
+  const range = (lo: number, hi: number) => lo === hi ? `${lo}` : `${lo}-${hi}`;
+  return {
+    kind: "pin",
+    client: range(first, r.cores - 1),
+    server: range(0, first - 1),
+    source: "default",
+  };
+}
+
+/** Whether `taskset` can pin here: null when it can, else why not (one line). */
+export async function pinningUnavailable(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return `CPU pinning is unavailable on ${Deno.build.os}`;
+  try {
+    const r = await new Deno.Command("taskset", { args: ["-V"], stdout: "null", stderr: "null" })
+      .output();
+    return r.success ? null : "CPU pinning is unavailable: taskset -V failed";
+  } catch {
+    return "CPU pinning is unavailable: taskset is not installed (util-linux)";
+  }
+}
+
+/**
+ * Pins this process and all its threads (`taskset -a -p -c LIST <pid>`); threads started later
+ * (the load workers) inherit it. Null on success, else taskset's own one-line complaint.
+ */
+export async function pinSelf(cpus: string): Promise<string | null> {
+  try {
+    const r = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", cpus, String(Deno.pid)],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (r.success) return null;
+    const why = new TextDecoder().decode(r.stderr).trim().split("\n")[0] ?? "";
+    return `taskset -a -p -c ${cpus} failed: ${why.slice(0, 200)}`;
+  } catch (e) {
+    return `taskset -a -p -c ${cpus} failed: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/**
+ * `cmd args` started on `cpus` (`taskset -c LIST cmd args`; taskset execs, so the pid is the
+ * server's); unchanged when `cpus` is null.
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * deepStrictEqual(pinnedCommand("0-1", "engram", ["start"]), {
+ *   cmd: "taskset", args: ["-c", "0-1", "engram", "start"],
+ * });
+ * deepStrictEqual(pinnedCommand(null, "engram", []), { cmd: "engram", args: [] });
+ * ```
+ */
+export function pinnedCommand(
+  cpus: string | null,
+  cmd: string,
+  args: string[],
+): { cmd: string; args: string[] } {
+  return cpus === null ? { cmd, args } : { cmd: "taskset", args: ["-c", cpus, cmd, ...args] };
+}
