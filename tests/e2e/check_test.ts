@@ -265,7 +265,7 @@ Deno.test("two runs of the same task and phase in the same second get distinct c
   assert.equal(b.code, 0, b.stderr);
   const names = await reports(dir);
   assert.equal(names.length, 2);
-  for (const n of names) assert.equal((await readReport(n)).total_operations, 100);
+  for (const n of names) assert.equal((await readReport(n)).total_operations, 200);
   await Deno.remove(dir, { recursive: true });
 });
 
