@@ -125,7 +125,9 @@ Deno.test("the reference server killed mid-run: the run ends on schedule, report
       ),
       report.invalid_reasons.join("; "),
     );
-    assert.ok((report.errors_by_kind.connection ?? 0) > 0, JSON.stringify(report.errors_by_kind));
+    const noAnswer = (report.errors_by_kind.connect_failed ?? 0) +
+      (report.errors_by_kind.connection_closed ?? 0);
+    assert.ok(noAnswer > 0, JSON.stringify(report.errors_by_kind));
     assert.match(r.stderr, /RUN INVALID: .*killed by SIGKILL/);
     assertNoLeftovers(dir);
     await assertGone(pid);
@@ -157,7 +159,7 @@ Deno.test("a --url server that dies after N requests: on schedule, report invali
   }
 });
 
-Deno.test("never answering or answering after the timeout: timeouts counted, ends on schedule + timeout + margin, invalid, exit 1", async () => {
+Deno.test("never answering or answering after the timeout: a saturated server is a valid measurement (timeouts counted, censoring noted), ends on schedule + timeout + margin, exit 0", async () => {
   const dir = await Deno.makeTempDir({ prefix: "m17_rel_timeout_" });
   const hang = await startFaulty("hang");
   const slow = await startFaulty("slow", ["--delay-ms", "600"]);
@@ -190,17 +192,18 @@ Deno.test("never answering or answering after the timeout: timeouts counted, end
       const windowStart = performance.now();
       const r = await child.done();
       const tail = performance.now() - windowStart;
-      assert.equal(r.code, 1, `${name}: ${r.stderr}`);
+      assert.equal(r.code, 0, `${name}: ${r.stderr}`);
       // Window 2 s + timeout 0.2 s + artifacts and diagnostics.
       assert.ok(tail < 2000 + 200 + 2500, `${name}: ended ${tail} ms after the window started`);
       const { report } = await onlyReport(out);
       const n = 2 * rate;
       assert.deepEqual(report.errors_by_kind, { timeout: n }, name);
       assert.equal(report.total_operations, n);
-      assert.equal(report.valid, false);
-      const reason = `${n} of ${n} requests (100.0%) got no answer (${n} timed out after 200 ms, ` +
-        "0 could not connect): over 1%, the percentiles are not response times";
-      assert.ok(report.invalid_reasons.includes(reason), `${name}: ${report.invalid_reasons}`);
+      // The server was slow, the instrument did not fail: valid, with the saturation named.
+      assert.equal(report.valid, true, `${name}: ${report.invalid_reasons}`);
+      const note = "server saturated, 100% of requests timed out after 200 ms; " +
+        "percentiles are censored at the timeout";
+      assert.ok((report.notes ?? []).includes(note), `${name}: ${report.notes}`);
       assertNoLeftovers(out);
     }));
   } finally {
@@ -226,7 +229,8 @@ Deno.test("a storm of 500s is measured (valid, errors by kind http_500, exit 0) 
     assert.equal(afterReport.valid, true, afterReport.invalid_reasons.join("; "));
     assert.deepEqual(afterReport.errors_by_kind, { http_500: 200 });
     assert.equal(afterReport.total_errors, 200);
-    const cmp = await run(["t5", "--dir", dir], { tool: COMPARE });
+    // Two servers on two ports: the difference under test is the server, so compare is forced.
+    const cmp = await run(["t5", "--dir", dir, "--force"], { tool: COMPARE });
     assert.equal(cmp.code, 1, cmp.stdout + cmp.stderr);
     assert.match(cmp.stdout, /REGRESSION/);
     assert.match(cmp.stdout, /0 → 200|errors/i);

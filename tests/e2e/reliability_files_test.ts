@@ -83,7 +83,7 @@ Deno.test("two checks started in the same second with their names taken: distinc
     for (const n of fresh) {
       assert.match(n, /^same_before_\d{8}_\d{6}_\d+\.json$/);
       const r = JSON.parse(await Deno.readTextFile(join(out, n)));
-      assert.equal(r.total_operations, 100);
+      assert.equal(r.total_operations, 200);
       assert.ok(r.files.report.endsWith(n), "the report names itself");
     }
     assert.ok(!listing(out)!.some((n) => n.endsWith(".claim") || n.endsWith(".tmp")));

@@ -343,6 +343,9 @@ Deno.test("m17_compare --html: an unwritable path is one clear line, exit 3", as
     const r = await compareCli(dir, ["001", "--html", "file/x.html"]);
     assert.equal(r.code, 3);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /^m17_compare: HTML report file\/x\.html: .+ is a regular file, not a directory\n$/);
+    assert.match(
+      r.stderr,
+      /^m17_compare: HTML report file\/x\.html: .+ is a regular file, not a directory\n$/,
+    );
   });
 });
