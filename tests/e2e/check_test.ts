@@ -254,7 +254,7 @@ Deno.test("two runs of the same task and phase in the same second get distinct c
     "--duration",
     "1",
     "--warmup",
-    "0",
+    "1", // two tools and two servers start at once on a 2-core host: let them settle first
     "--rate",
     "200", // the smallest measurable run (200 requests, lib/workload/prepare.ts)
     "--out-dir",
