@@ -147,7 +147,9 @@ export function checkMeasurable(s: Scenario, from: { rate: string; duration: str
  * ```
  */
 export function withModeSeed(s: Scenario, mode: keyof typeof MODE_SEEDS): Scenario {
-  return s.origins.seed === "mode" ? { ...s, seed: MODE_SEEDS[mode] } : s;
+  return s.origins.seed.from === "mode"
+    ? { ...s, seed: MODE_SEEDS[mode], origins: { ...s.origins, seed: { from: "mode", mode } } }
+    : s;
 }
 
 /**
@@ -163,7 +165,7 @@ export function withModeSeed(s: Scenario, mode: keyof typeof MODE_SEEDS): Scenar
  */
 export function describePreload(s: Scenario): string {
   const n = `${s.preload.toLocaleString("en-US")} memories`;
-  switch (s.origins.preload) {
+  switch (s.origins.preload.from) {
     case "num_nodes":
       return `${n} ([data] num_nodes; the scenario has no preload)`;
     case "scenario":
@@ -173,14 +175,25 @@ export function describePreload(s: Scenario): string {
   }
 }
 
-/** Where the seed came from, for the run's output: `(the competitive mode's seed; …)`. */
+/**
+ * Where the seed came from, for the run's output and `--dry-run`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseScenario } from "./scenario.ts";
+ * const s = withModeSeed(parseScenario("[operations]\nstore_weight = 1", "x"), "competitive");
+ * strictEqual(describeSeedOrigin(s), "the competitive mode's seed: the scenario has none");
+ * ```
+ */
 export function describeSeedOrigin(s: Scenario): string {
-  switch (s.origins.seed) {
+  const o = s.origins.seed;
+  switch (o.from) {
     case "scenario":
       return "from the scenario";
     case "flag":
       return "from --seed";
     case "mode":
-      return "the mode's seed: the scenario has none";
+      return `the ${o.mode} mode's seed: the scenario has none`;
   }
 }

@@ -91,13 +91,26 @@ export interface Scenario {
 }
 
 /**
- * Where a scenario's seed and preload came from: the file's own key, `--seed`, the mode's seed
- * (the file has none: baseline 0xDEADBEEF, competitive 0xABCD1234, as the old scripts passed),
- * or `[data] num_nodes` (the file has no `preload`).
+ * Where a scenario's seed came from: the file's own `seed`, `--seed`, or the mode's seed (the file
+ * has none: baseline 0xDEADBEEF, competitive 0xABCD1234, as the old scripts passed). Recorded as
+ * is in the report (`scenario.seed_source`, e.g. `{"from": "mode", "mode": "competitive"}`).
  */
+export type SeedOrigin =
+  | { from: "scenario" }
+  | { from: "flag" }
+  | { from: "mode"; mode: keyof typeof MODE_SEEDS };
+
+/**
+ * Where a scenario's preload count came from: `[data] preload`, `[data] num_nodes` (the file has
+ * no `preload`, as Engram's competitive scenario), or neither (0). Recorded as is in the report
+ * (`scenario.preload_source`, e.g. `{"from": "num_nodes"}`).
+ */
+export type PreloadOrigin = { from: "scenario" } | { from: "num_nodes" } | { from: "none" };
+
+/** Where a scenario's seed and preload came from. */
 export interface ScenarioOrigins {
-  seed: "scenario" | "flag" | "mode";
-  preload: "scenario" | "num_nodes" | "none";
+  seed: SeedOrigin;
+  preload: PreloadOrigin;
 }
 
 /** The seed of each mode when the scenario has none (the old scripts' `--seed` values). */
@@ -216,11 +229,11 @@ export function parseScenario(text: string, where: string): Scenario {
     : v.int(data, "data.num_nodes", 0, { min: 0, max: LIMITS.maxPreload });
   v.bool(chaos, "chaos.enabled", false);
   // No `preload`: the dataset is `num_nodes` memories, as the specification's 100K scenario says.
-  const preloadOrigin: ScenarioOrigins["preload"] = data.preload !== undefined
-    ? "scenario"
+  const preloadOrigin: PreloadOrigin = data.preload !== undefined
+    ? { from: "scenario" }
     : numNodes
-    ? "num_nodes"
-    : "none";
+    ? { from: "num_nodes" }
+    : { from: "none" };
   const preload = v.int(data, "data.preload", numNodes ?? 0, { min: 0, max: LIMITS.maxPreload });
   const memorySpaces = v.int(data, "data.memory_spaces", 1, { min: 1, max: LIMITS.maxSpaces });
   const distribution = readDistribution(v, data, where);
@@ -279,7 +292,10 @@ export function parseScenario(text: string, where: string): Scenario {
     searchLimit: v.int(ops, "operations.search_limit", 10, { min: 1, max: 1000 }),
     preload,
     numNodes,
-    origins: { seed: seedRaw === undefined ? "mode" : "scenario", preload: preloadOrigin },
+    origins: {
+      seed: seedRaw === undefined ? { from: "mode", mode: "baseline" } : { from: "scenario" },
+      preload: preloadOrigin,
+    },
     embeddingDim,
     memorySpaces,
     distribution,
@@ -419,7 +435,7 @@ export function withOverrides(
   const out: Scenario = { ...s };
   if (o.seed !== undefined) {
     out.seed = o.seed;
-    out.origins = { ...out.origins, seed: "flag" };
+    out.origins = { ...out.origins, seed: { from: "flag" } };
   }
   if (o.rate !== undefined) {
     if (!(o.rate > 0 && o.rate <= LIMITS.maxRate)) {

@@ -448,13 +448,16 @@ Deno.test("in the fake Engram checkout: a shim started in a subdirectory works a
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /working in the Engram checkout root .* \(started in .*engram-core\)/);
     assert.match(r.stdout, /^scenario: +Hybrid Production 100K Benchmark \(.*fake-engram.*\)$/m);
-    assert.match(r.stdout, /^seed: +0xABCD1234 \(the mode's seed: the scenario has none\)$/m);
+    assert.match(
+      r.stdout,
+      /^seed: +0xABCD1234 \(the competitive mode's seed: the scenario has none\)$/m,
+    );
     assert.match(
       r.stdout,
       /^preload: +100,000 memories \(\[data\] num_nodes; the scenario has no preload\)$/m,
     );
     r = await run(join(dir, CHECK_SHIM), ["001", "before", "--dry-run"], { cwd: sub });
-    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the mode's seed/m);
+    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the baseline mode's seed/m);
     assert.match(r.stdout, /^preload: +1,000 memories/m);
 
     // Without the shim, in the subdirectory: one line, exit 3, never the reference server.
@@ -496,7 +499,7 @@ Deno.test("suggested commands are the ones that work where the user is: shim, de
       cwd: join(dir, "engram-core"),
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the mode's seed/m);
+    assert.match(r.stdout, /^seed: +0xDEADBEEF \(the baseline mode's seed/m);
     r = await runCli("m17_compare", ["003", "--dir", join(dir, "tmp")], { env: shimEnv() });
     assert.match(r.stderr, /run: deno task check 003 before$/m);
   } finally {

@@ -23,7 +23,10 @@ const OPS = "[operations]\nstore_weight = 1\n";
 
 Deno.test("parseScenario() records where seed and preload come from", () => {
   const bare = parseScenario(OPS, "x.toml");
-  assert.deepEqual(bare.origins, { seed: "mode", preload: "none" });
+  assert.deepEqual(bare.origins, {
+    seed: { from: "mode", mode: "baseline" },
+    preload: { from: "none" },
+  });
   assert.equal(bare.seed, MODE_SEEDS.baseline);
   assert.equal(bare.preload, 0);
   assert.equal(bare.numNodes, null);
@@ -31,20 +34,26 @@ Deno.test("parseScenario() records where seed and preload come from", () => {
   const nodes = parseScenario(`${OPS}[data]\nnum_nodes = 100_000\n`, "x.toml");
   assert.equal(nodes.preload, 100_000);
   assert.equal(nodes.numNodes, 100_000);
-  assert.equal(nodes.origins.preload, "num_nodes");
+  assert.deepEqual(nodes.origins.preload, { from: "num_nodes" });
 
   const both = parseScenario(`seed = 7\n${OPS}[data]\nnum_nodes = 10\npreload = 3\n`, "x.toml");
   assert.equal(both.preload, 3, "an explicit preload wins over num_nodes");
-  assert.deepEqual(both.origins, { seed: "scenario", preload: "scenario" });
+  assert.deepEqual(both.origins, { seed: { from: "scenario" }, preload: { from: "scenario" } });
   assert.throws(() => parseScenario(`${OPS}[data]\nnum_nodes = -1\n`, "x.toml"), /num_nodes/);
 });
 
 Deno.test("withModeSeed() applies the mode's seed only when the scenario has none", () => {
   const bare = parseScenario(OPS, "x.toml");
   assert.equal(withModeSeed(bare, "competitive").seed, 0xABCD1234n);
+  assert.deepEqual(withModeSeed(bare, "competitive").origins.seed, {
+    from: "mode",
+    mode: "competitive",
+  });
   assert.equal(withModeSeed(bare, "baseline").seed, 0xDEADBEEFn);
+  assert.deepEqual(withModeSeed(bare, "baseline").origins.seed, { from: "mode", mode: "baseline" });
   const own = parseScenario(`seed = "0x42"\n${OPS}`, "x.toml");
   assert.equal(withModeSeed(own, "competitive").seed, 0x42n);
+  assert.deepEqual(withModeSeed(own, "competitive").origins.seed, { from: "scenario" });
   // The seed changes the request stream, so the fingerprint differs by mode.
   assert.notEqual(
     workloadFingerprint(withModeSeed(bare, "competitive")),
@@ -64,7 +73,10 @@ Deno.test("prepareScenario() in the fake Engram checkout: Engram's competitive s
     describePreload(comp.scenario),
     "100,000 memories ([data] num_nodes; the scenario has no preload)",
   );
-  assert.equal(describeSeedOrigin(comp.scenario), "the mode's seed: the scenario has none");
+  assert.equal(
+    describeSeedOrigin(comp.scenario),
+    "the competitive mode's seed: the scenario has none",
+  );
 
   const base = await prepareScenario({ competitive: false, scenarioDir: FAKE_ENGRAM });
   assert.equal(base.scenario.seed, 0xDEADBEEFn);
@@ -73,6 +85,7 @@ Deno.test("prepareScenario() in the fake Engram checkout: Engram's competitive s
   const flag = await prepareScenario({ competitive: true, scenarioDir: FAKE_ENGRAM, seed: 9n });
   assert.equal(flag.scenario.seed, 9n);
   assert.equal(describeSeedOrigin(flag.scenario), "from --seed");
+  assert.deepEqual(flag.scenario.origins.seed, { from: "flag" });
 });
 
 Deno.test("resolveScenarioPath() looks in the checkout's scenarios/ before the tool's own", async () => {
