@@ -96,6 +96,8 @@ export async function main(argv: string[]): Promise<number> {
       warnings,
       profileSection: profiles?.htmlSection,
     }),
+    // The differential flame graph is one of compare's outputs like the others.
+    ...(profiles?.files ?? []),
   ];
   await checkOutputs(outputs);
   const text = cli.output === "json"
@@ -105,12 +107,13 @@ export async function main(argv: string[]): Promise<number> {
     : renderTerminal(comparison, verdict, styleFor(cli), {
       afterTable: compareSparklineLines(before, after, isUnicodeTerminal(terminalEnv())),
       commands,
+      profile: profiles?.step,
     }) + (profiles && verdict.kind !== "pass" ? `\n${profiles.terminal}` : "");
   writeOut(Deno.stdout, ascii && cli.output !== "json" ? asciiGlyphs(text) : text);
 
   // ---- files, once the verdict is shown: a log entry never outlives an unshown verdict ----
   const done = await writeOutputs(outputs);
-  const logNote = [...done.written, ...(profiles?.written ?? [])].map((l) => `${l}\n`).join("");
+  const logNote = done.written.map((l) => `${l}\n`).join("");
   // The log note follows the report on a terminal; it must not corrupt JSON or Markdown output.
   if (logNote && cli.output === "terminal") writeOut(Deno.stdout, `\n${logNote}`);
   else if (logNote) writeOut(Deno.stderr, logNote);

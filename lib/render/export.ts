@@ -181,11 +181,16 @@ export const EXPORT_NAMES: Record<ExportFormat, string> = {
 // ---------------------------------------------------------------------------------------------
 // Writing the files
 
-/** What `writeOutputFiles` needs: the flags, the results directory and the comparison. */
-export interface OutputFilesInput extends CompareHtmlInput {
+/** What `renderOutputFiles` needs: the flags, the results directory and the comparison. */
+export interface OutputFilesInput extends Omit<CompareHtmlInput, "profileSection"> {
   outputs: OutputArgs;
   /** Results directory: where `--html` without a file name writes. */
   dir: string;
+  /**
+   * The profile section of the HTML page written to `htmlPath` (its links are relative to the
+   * page's directory), when the runs were profiled.
+   */
+  profileSection?: (htmlPath: string) => string;
 }
 
 /**
@@ -198,7 +203,12 @@ export function renderOutputFiles(input: OutputFilesInput): PlannedOutput[] {
   const { html, exports } = input.outputs;
   if (html !== null) {
     const path = html === true ? compareHtmlPath(input.dir, c.task, c.mode) : html;
-    files.push({ path, text: renderCompareHtml(input), what: "HTML report" });
+    const profileSection = input.profileSection?.(path);
+    files.push({
+      path,
+      text: renderCompareHtml({ ...input, profileSection }),
+      what: "HTML report",
+    });
   }
   for (const e of exports) {
     files.push({ path: e.path, text: renderExport(e.format, c), what: EXPORT_NAMES[e.format] });

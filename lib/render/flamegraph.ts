@@ -65,9 +65,25 @@ function place(root: FrameNode, minSamples: number): Placed[] {
   return out;
 }
 
-/** XML text escaping for element content and attribute values. */
+// Characters XML 1.0 does not allow at all (C0 controls but tab, LF and CR; lone surrogates;
+// U+FFFE, U+FFFF): one of them makes a standalone SVG a parse error, so each becomes U+FFFD.
+const NOT_XML =
+  // deno-lint-ignore no-control-regex
+  /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * XML text escaping for element content and attribute values: markup characters as entities,
+ * characters XML cannot carry as U+FFFD.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { escapeXml } from "./flamegraph.ts";
+ * strictEqual(escapeXml("<T as Tr>::f\x1b[31m"), "&lt;T as Tr&gt;::f\ufffd[31m");
+ * ```
+ */
 export function escapeXml(s: string): string {
-  return s.replace(
+  return s.replace(NOT_XML, "\ufffd").replace(
     /[&<>"']/g,
     (c) =>
       c === "&"

@@ -13,7 +13,9 @@
  * ```
  * @module
  */
-import type { Thresholds } from "../verdict/types.ts";
+import type { ChangeBound, MetricChange, Thresholds } from "../verdict/types.ts";
+import { changeBound } from "../verdict/compare.ts";
+import { lowerBoundMark } from "../report/censoring.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Colour
@@ -67,6 +69,42 @@ export function formatChange(pct: number | null, decimals = 1): string {
   return `${pct > 0 ? "+" : ""}${fixed}%`;
 }
 
+/**
+ * A change given its bound (README, "What the numbers mean"): `≥+400.0%` when only the after
+ * value is a lower bound (censored at the timeout), `≤-80.0%` when only the before value is,
+ * `censored` when both are (the change is unknown), else as `formatChange`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { formatBoundedChange } from "./format.ts";
+ * strictEqual(formatBoundedChange(400, "lower"), "≥+400.0%");
+ * strictEqual(formatBoundedChange(0, "unknown"), "censored");
+ * strictEqual(formatBoundedChange(null, "lower"), "N/A");
+ * ```
+ */
+export function formatBoundedChange(pct: number | null, bound: ChangeBound, decimals = 1): string {
+  if (pct === null) return "N/A";
+  const text = formatChange(pct, decimals);
+  return bound === "lower"
+    ? `≥${text}`
+    : bound === "upper"
+    ? `≤${text}`
+    : bound === "unknown"
+    ? "censored"
+    : text;
+}
+
+/** A metric's change, marked by its bound (`formatBoundedChange`). */
+export function formatMetricChange(m: MetricChange, decimals = 1): string {
+  return formatBoundedChange(m.changePct, changeBound(m), decimals);
+}
+
+/** One side's value of a metric, `≥` first when it is a lower bound (`≥10000.000`). */
+export function markLowerBound(m: MetricChange, side: "before" | "after", text: string): string {
+  return `${lowerBoundMark(m.censored?.[side] ?? false)}${text}`;
+}
+
 /** A confidence interval of a change: `[+2.1%, +12.9%]`. */
 export function formatInterval(ci: readonly [number, number]): string {
   return `[${formatChange(ci[0])}, ${formatChange(ci[1])}]`;
@@ -99,9 +137,65 @@ export function formatRatioPct(ratio: number): string {
   return `${(ratio * 100).toFixed(2)}%`;
 }
 
-/** Engram's gap to a baseline in words (`12.5% faster`, `3.0% slower`). */
+/**
+ * Engram's gap to a competitor's P99 in words. Faster, as the specification writes it: the share
+ * of the competitor's P99 saved (`61.2% faster`). Slower: the extra time as a share of the
+ * competitor's P99 (`30.0% slower`) below twice its P99, from there the ratio (`7.1× slower`:
+ * Engram's P99 is 7.1 times the competitor's), never `613.2% slower`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(positionWords(61.2), "61.2% faster");
+ * strictEqual(positionWords(-30), "30.0% slower");
+ * strictEqual(positionWords((27.96 - 199.4) / 27.96 * 100), "7.1× slower");
+ * ```
+ */
 export function positionWords(gapPct: number): string {
-  return `${Math.abs(gapPct).toFixed(1)}% ${gapPct >= 0 ? "faster" : "slower"}`;
+  if (gapPct >= 0) return `${gapPct.toFixed(1)}% faster`;
+  const ratio = 1 - gapPct / 100;
+  return ratio >= 2 ? `${ratio.toFixed(1)}× slower` : `${(-gapPct).toFixed(1)}% slower`;
+}
+
+/**
+ * The summary's `- vs Neo4j: …` bullet. Faster, the specification's form:
+ * `- vs Neo4j: 61.2% (baseline: 27.96ms)`. Slower, which the specification has no example of and
+ * whose signed gap read as `-613.2%`, in plain words: `- vs Neo4j: P99 199.4ms vs Neo4j's
+ * published 27.96ms: 7.1× slower (indicative: different workload)`. `source` (the log's form)
+ * adds where the competitor's figure comes from.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * const baseline = { displayName: "Neo4j", p99Ms: 27.96 };
+ * strictEqual(
+ *   competitorBullet({ baseline, engramP99Ms: 10.85, gapPct: 61.2 }),
+ *   "- vs Neo4j: 61.2% (baseline: 27.96ms)",
+ * );
+ * strictEqual(
+ *   competitorBullet({ baseline, engramP99Ms: 199.4, gapPct: -613.2 }),
+ *   "- vs Neo4j: P99 199.4ms vs Neo4j's published 27.96ms: 7.1× slower (indicative: different workload)",
+ * );
+ * ```
+ */
+export function competitorBullet(
+  pos: {
+    baseline: { displayName: string; p99Ms: number };
+    engramP99Ms: number;
+    gapPct: number;
+  },
+  source?: string,
+): string {
+  const name = pos.baseline.displayName;
+  const theirs = `${formatMs(pos.baseline.p99Ms)}ms`;
+  if (pos.gapPct >= 0) {
+    return `- vs ${name}: ${pos.gapPct.toFixed(1)}% (baseline: ${theirs}${
+      source === undefined ? "" : `; ${source}; indicative only`
+    })`;
+  }
+  return `- vs ${name}: P99 ${formatMs(pos.engramP99Ms)}ms vs ${name}'s published ${theirs}: ${
+    positionWords(pos.gapPct)
+  } (${source === undefined ? "" : `${source}; `}indicative: different workload)`;
 }
 
 // ---------------------------------------------------------------------------------------------

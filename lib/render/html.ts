@@ -37,20 +37,24 @@ import { escapeHtml as esc } from "./plot.ts";
 import {
   formatChange,
   formatInterval,
+  formatMetricChange,
   formatMs,
   formatOps,
   formatPointsChange,
   formatPValue,
   formatRatioPct,
   formatThreshold,
+  markLowerBound,
   positionWords,
   signedInt,
 } from "./format.ts";
 import {
   commitLine,
+  differenceLines,
   noiseLines,
   perRunLines,
   regressionLines,
+  resolutionLine,
   shownMetrics,
   successLine,
 } from "./wording.ts";
@@ -77,15 +81,20 @@ function uncertaintyText(m: MetricChange): string {
   return parts.length > 0 ? parts.join(" ") : DASH;
 }
 
-function msCell(v: number | null): string {
-  return v === null ? DASH : v.toFixed(3);
+/** Both latency cells of a change, a value censored at the timeout marked `≥` (a lower bound). */
+function msCells(m: MetricChange): [string, string] {
+  const one = (side: "before" | "after") => {
+    const v = m[side];
+    return v === null ? DASH : markLowerBound(m, side, v.toFixed(3));
+  };
+  return [one("before"), one("after")];
 }
 
 /** Before, after and change cells of a headline metric, laid out by its unit. */
 function metricCells(id: MetricId, m: MetricChange): [string, string, string] {
   const cell = (v: number | null, f: (v: number) => string) => v === null ? DASH : f(v);
   return match(METRIC[id].unit)
-    .with("ms", () => [msCell(m.before), msCell(m.after), formatChange(m.changePct)])
+    .with("ms", () => [...msCells(m), formatMetricChange(m)])
     .with("ops/s", () => [
       cell(m.before, formatOps),
       cell(m.after, formatOps),
@@ -108,6 +117,10 @@ export const COMPARE_DEFINITIONS: [string, string][] = [
   [
     "Change",
     "(after − before) / before × 100, in percent; N/A when before is below 0.001. Error rate changes are in percentage points (pp).",
+  ],
+  [
+    "≥ (lower bound)",
+    "a latency percentile whose rank falls among the requests that timed out is censored at the timeout: the true value is at least the one shown (≥10000.000). Its change is then a bound too: ≥+400.0% when only the after value is censored, ≤-80.0% when only the before value is, censored when both are (unknown).",
   ],
   [
     "P99 criterion",
@@ -162,7 +175,7 @@ function verdictSection(c: Comparison, v: Verdict): string {
       .exhaustive();
   const observed = (id: CriterionId) =>
     match(id)
-      .with("p99", () => formatChange(c.metrics.p99.changePct))
+      .with("p99", () => formatMetricChange(c.metrics.p99))
       .with("throughput", () => formatChange(c.metrics.throughput.changePct))
       .with(
         "errors",
@@ -190,7 +203,7 @@ function verdictSection(c: Comparison, v: Verdict): string {
         `A regression is P99 latency up by more than ${formatThreshold(t.p99Pct)}%, ` +
           `throughput down by more than ${formatThreshold(t.throughputPct)}%, or any increase ` +
           `in errors${c.mode === "competitive" ? ", or an after P99 above the baseline's" : ""}.` +
-          ruleWords,
+          ruleWords + ` ${resolutionLine()}.`,
       )
     }</p>` +
     table(["Criterion", "Rule", "Observed", "Result"], rows, 99) +
@@ -206,14 +219,16 @@ function headlineSection(c: Comparison, v: Verdict): string {
     const m = c.serviceP99Ms;
     rows.push([
       'P99 service time (ms) <span class="muted">(context, not judged)</span>',
-      ...[msCell(m.before), msCell(m.after), formatChange(m.changePct), uncertaintyText(m)].map(
-        esc,
-      ),
+      ...[...msCells(m), formatMetricChange(m), uncertaintyText(m)].map(esc),
     ]);
   }
   const perRun = perRunLines(c);
   const notes = noiseLines(c, v.thresholds);
+  const differences = differenceLines(c);
   return `<section id="headline"><h2>Headline numbers</h2>` +
+    (differences.length > 0
+      ? `<ul class="differences">${differences.map((l) => `<li>${esc(l)}</li>`).join("")}</ul>`
+      : "") +
     table(["Metric", "Before", "After", "Change", "95% CI / p-value"], rows) +
     notes.map(note).join("") +
     (perRun.length > 0
@@ -230,9 +245,8 @@ function operationsSection(c: Comparison, views: RunView[]): string {
     esc(op.kind),
     String(op.countBefore),
     String(op.countAfter),
-    esc(msCell(op.p99Ms.before)),
-    esc(msCell(op.p99Ms.after)),
-    esc(formatChange(op.p99Ms.changePct)),
+    ...msCells(op.p99Ms).map(esc),
+    esc(formatMetricChange(op.p99Ms)),
     esc(uncertaintyText(op.p99Ms)),
   ]);
   return `<section id="operations"><h2>P99 per operation</h2>${legend(views)}` +

@@ -132,6 +132,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   histogram: "Histograms",
   throughput: "Throughput",
   timeout: "Timeout",
+  censoring: "Censored percentiles (≥)",
 };
 
 /** How the plots and tables of a page are made (the report's own `methods` come first). */

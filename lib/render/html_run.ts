@@ -18,17 +18,22 @@ import {
   table,
 } from "./html_parts.ts";
 import { operationsChart, perSecondSection, spectrumSection } from "./html_plots.ts";
+import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 
 function runHeadlineSection(r: RunReport): string {
   const row = (label: string, value: string) => [esc(label), esc(value)];
   const s = r.response_time;
+  // A percentile whose rank falls among the timed-out requests is a lower bound: `≥`.
+  const censoring = runCensoring(r);
+  const rt = (ms: number, p: number) =>
+    `${lowerBoundMark(isLowerBound(censoring, p))}${ms.toFixed(3)}`;
   return `<section id="headline"><h2>Headline numbers</h2>` + table(["Metric", "Value"], [
-    row(METRIC.p50.label, s.p50_ms.toFixed(3)),
-    row("P90 latency (ms)", s.p90_ms.toFixed(3)),
-    row(METRIC.p95.label, s.p95_ms.toFixed(3)),
-    row(METRIC.p99.label, s.p99_ms.toFixed(3)),
-    row(METRIC.p999.label, s.p999_ms.toFixed(3)),
-    row("Max latency (ms)", s.max_ms.toFixed(3)),
+    row(METRIC.p50.label, rt(s.p50_ms, 50)),
+    row("P90 latency (ms)", rt(s.p90_ms, 90)),
+    row(METRIC.p95.label, rt(s.p95_ms, 95)),
+    row(METRIC.p99.label, rt(s.p99_ms, 99)),
+    row(METRIC.p999.label, rt(s.p999_ms, 99.9)),
+    row("Max latency (ms)", rt(s.max_ms, 100)),
     row(METRIC.throughput.label, formatOps(r.overall_throughput)),
     row("Target / achieved rate (ops/s)", `${r.target_rate} / ${formatOps(r.achieved_rate)}`),
     row("Operations", String(r.total_operations)),

@@ -17,6 +17,8 @@ import { match } from "ts-pattern";
 import type { Comparison, MetricChange, NoiseFloors, Verdict } from "../verdict/types.ts";
 import { METRIC, METRIC_IDS, NOISE_METRICS, RUN_METRICS } from "../verdict/metrics.ts";
 import { exitCodeOf } from "../verdict/verdict.ts";
+import { changeBound } from "../verdict/compare.ts";
+import { RESOLUTION_PCT } from "../report/histogram.ts";
 import { ALPHA, type Calibration, CONFIDENCE } from "../verdict/significance.ts";
 import { SUB_BUCKETS } from "../verdict/stats.ts";
 import {
@@ -27,7 +29,12 @@ import {
 } from "../verdict/intervals.ts";
 import { VERSION } from "../shared/version.ts";
 
-/** One metric change as JSON (snake_case keys, null for a missing interval or p-value). */
+/**
+ * One metric change as JSON (snake_case keys, null for a missing interval or p-value).
+ * `lower_bound` says which sides are lower bounds (percentiles censored at the timeout) and
+ * `change_bound` what the change is then: "exact", "lower" (at least), "upper" (at most) or
+ * "unknown" (both sides censored).
+ */
 export function metricJson(m: MetricChange) {
   return {
     before: m.before,
@@ -36,6 +43,8 @@ export function metricJson(m: MetricChange) {
     change_pct: m.changePct,
     ci: m.ci ?? null,
     p_value: m.pValue ?? null,
+    lower_bound: { before: m.censored?.before ?? false, after: m.censored?.after ?? false },
+    change_bound: changeBound(m),
   };
 }
 
@@ -112,7 +121,12 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
     task: c.task,
     mode: c.mode,
     inputs: { before: input(c.before), after: input(c.after) },
-    thresholds: { p99_pct: v.thresholds.p99Pct, throughput_pct: v.thresholds.throughputPct },
+    differences: c.differences.map((d) => ({ what: d.what, before: d.before, after: d.after })),
+    thresholds: {
+      p99_pct: v.thresholds.p99Pct,
+      throughput_pct: v.thresholds.throughputPct,
+      latency_resolution_pct: RESOLUTION_PCT,
+    },
     metrics: Object.fromEntries(
       METRIC_IDS.map((id) => [METRIC[id].key, metricJson(c.metrics[id])]),
     ),

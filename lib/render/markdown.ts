@@ -5,15 +5,17 @@
  */
 import type { Comparison, Verdict } from "../verdict/types.ts";
 import { VERSION } from "../shared/version.ts";
-import { positionWords } from "./format.ts";
+import { positionWords, thresholdWords } from "./format.ts";
 import { statsHeading, tableRows } from "./terminal.ts";
 import {
   commitLine,
+  differenceLines,
   headerLine,
   noiseLines,
   notJudgedLines,
   perRunLines,
   regressionLines,
+  resolutionLine,
   successLine,
 } from "./wording.ts";
 
@@ -21,9 +23,11 @@ import {
 export function renderMarkdown(c: Comparison, v: Verdict): string {
   const cell = (s: string) => s.replaceAll("|", "\\|");
   const heading = statsHeading(c);
+  const differences = differenceLines(c);
   const out = [
     `### ${headerLine(c).replaceAll("=", "").trim()}`,
     "",
+    ...(differences.length > 0 ? [...differences.map((l) => `- ${cell(l)}`), ""] : []),
     heading === null
       ? "| Metric | Before | After | Change |"
       : `| Metric | Before | After | Change | ${heading} |`,
@@ -57,6 +61,8 @@ export function renderMarkdown(c: Comparison, v: Verdict): string {
     ? [`**${successLine(c, v.thresholds)}**`]
     : regressionLines(c, v).map((l) => `- **${l}**`);
   out.push(
+    `_Thresholds: ${thresholdWords(v.thresholds)}. ${resolutionLine()}._`,
+    "",
     ...[...notJudgedLines(v), ...noiseLines(c, v.thresholds)].map((l) => `_${l}_`),
     ...verdict,
     "",

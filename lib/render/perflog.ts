@@ -27,7 +27,14 @@ import type { Mode } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
 import type { PlannedOutput } from "./outputs.ts";
-import { asciiGlyphs, formatChange, formatMs, positionWords, thresholdWords } from "./format.ts";
+import {
+  asciiGlyphs,
+  competitorBullet,
+  formatChange,
+  formatMs,
+  positionWords,
+  thresholdWords,
+} from "./format.ts";
 import { failedSummary } from "./wording.ts";
 
 const COMPETITIVE_SUFFIX = "(Competitive Scenario)";
@@ -199,14 +206,7 @@ export function sectionContent(
     `- Files: \`${c.before.path}\`, \`${c.after.path}\``,
   ];
   results.push(provenanceLine(c.before, c.after));
-  if (pos) {
-    results.push(
-      `- vs ${pos.baseline.displayName}: ${pos.gapPct.toFixed(1)}% (baseline: ${
-        formatMs(pos.baseline.p99Ms)
-      }ms; ` +
-        `${pos.baseline.source}; indicative only)`,
-    );
-  }
+  if (pos) results.push(competitorBullet(pos, pos.baseline.source));
   const glyphs = ascii ? asciiGlyphs : (s: string) => s;
   return {
     heading: sectionHeading(c.task, c.mode, name),

@@ -4,6 +4,7 @@
  * set of rows (verdict/profile_diff.ts) feeds all four.
  * @module
  */
+import { dirname, relative, resolve, sep } from "node:path";
 import { match } from "ts-pattern";
 import {
   type FunctionShareChange,
@@ -11,6 +12,7 @@ import {
   tooFewSamplesReason,
 } from "../verdict/profile_diff.ts";
 import { escapeXml } from "./flamegraph.ts";
+import { oneLine } from "../shared/sanitize.ts";
 
 /** How the profiles were recorded, for the heading line. */
 export interface ProfileSource {
@@ -23,8 +25,20 @@ export function formatPp(delta: number): string {
   return `${delta >= 0 ? "+" : "−"}${Math.abs(delta).toFixed(1)} pp`;
 }
 
-/** A long name cut in the middle so both the crate and the function stay readable. */
-export function shortName(name: string, max = 60): string {
+/**
+ * A function name as printed: control characters and escape sequences gone (the name comes from
+ * the profiled binary's symbols), cut in the middle when long so both the crate and the
+ * function stay readable.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { shortName } from "./profile_table.ts";
+ * strictEqual(shortName("spread\x1b[2J\x1b[31m!"), "spread!");
+ * ```
+ */
+export function shortName(raw: string, max = 60): string {
+  const name = oneLine(raw, Infinity);
   if (name.length <= max) return name;
   const head = Math.ceil((max - 1) / 2);
   return `${name.slice(0, head)}…${name.slice(name.length - (max - 1 - head))}`;
@@ -134,13 +148,32 @@ export function profileComparisonJson(c: ProfileComparison, src: ProfileSource) 
 }
 
 /**
+ * The `href` of `target` in a page written to `page`: the path relative to the page's directory,
+ * each segment percent-encoded, so the link works wherever `--html FILE` put the page (as long
+ * as the two files keep their places).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { relativeHref } from "./profile_table.ts";
+ * strictEqual(relativeHref("out/r/001_compare.html", "out/r/001_profile_diff.svg"), "001_profile_diff.svg");
+ * strictEqual(relativeHref("/srv/pages/c.html", "/data/m17 #1/x.svg"), "../../data/m17%20%231/x.svg");
+ * ```
+ */
+export function relativeHref(page: string, target: string): string {
+  const rel = relative(dirname(resolve(page)), resolve(target));
+  return rel.split(sep).map(encodeURIComponent).join("/");
+}
+
+/**
  * The HTML section: heading, table, the differential flame graph drawn inline (tooltips only:
- * the page allows no scripts) and a link to the interactive `<task>_profile_diff.svg`.
+ * the page allows no scripts) and a link (`href`, relative to the page) to the interactive
+ * `<task>_profile_diff.svg`.
  */
 export function profileHtmlSection(
   c: ProfileComparison,
   src: ProfileSource,
-  diffSvg: { inline: string; fileName: string } | null,
+  diffSvg: { inline: string; href: string } | null,
 ): string {
   const body = match(c)
     .with({ kind: "too_few_samples" }, (t) => `<p>${escapeXml(tooFewSamplesReason(t))}</p>`)
@@ -159,8 +192,8 @@ export function profileHtmlSection(
     )
     .exhaustive();
   const graph = diffSvg === null ? "" : `\n<div class="flame">${diffSvg.inline}</div>\n<p>` +
-    `Interactive (zoom, search): <a href="${escapeXml(diffSvg.fileName)}">${
-      escapeXml(diffSvg.fileName)
+    `Interactive (zoom, search): <a id="profile-diff-link" href="${escapeXml(diffSvg.href)}">${
+      escapeXml(decodeURIComponent(diffSvg.href))
     }</a></p>`;
   return `<section id="profile"><h2>Server CPU profile</h2>\n${body}${graph}</section>\n`;
 }

@@ -7,6 +7,7 @@
 import { basename } from "node:path";
 import { match } from "ts-pattern";
 import type { Comparison, MetricChange, Verdict } from "../verdict/types.ts";
+import type { Phase } from "../report/schema.ts";
 import { METRIC, type MetricId, type Worse } from "../verdict/metrics.ts";
 import {
   checkCommand,
@@ -18,10 +19,12 @@ import { CONFIDENCE, SUGGESTED_RUNS } from "../verdict/significance.ts";
 import {
   formatChange,
   formatInterval,
+  formatMetricChange,
   formatMs,
   formatPointsChange,
   formatPValue,
   formatRatioPct,
+  markLowerBound,
   PLAIN,
   positionWords,
   signedInt,
@@ -30,12 +33,14 @@ import {
 } from "./format.ts";
 import {
   commitLine,
+  differenceLines,
   headerLine,
   noiseLines,
   notJudgedLines,
   perRunLines,
   positioningLines,
   regressionLines,
+  resolutionLine,
   saturationLines,
   shownMetrics,
   successLine,
@@ -76,12 +81,13 @@ function movesWorse(worse: Worse, change: number | null): boolean {
   return worse === "higher" ? (change ?? 0) > 0 : (change ?? 0) < 0;
 }
 
+/** A latency row; a value censored at the timeout is marked as a lower bound (`≥10000.000`). */
 function msRow(label: string, m: MetricChange): Row {
   return {
     label,
-    before: m.before === null ? dash : m.before.toFixed(3),
-    after: m.after === null ? dash : m.after.toFixed(3),
-    change: formatChange(m.changePct),
+    before: m.before === null ? dash : markLowerBound(m, "before", m.before.toFixed(3)),
+    after: m.after === null ? dash : markLowerBound(m, "after", m.after.toFixed(3)),
+    change: formatMetricChange(m),
     stats: statsCell(m),
     worse: movesWorse("higher", m.changePct),
   };
@@ -155,7 +161,53 @@ function tableLines(c: Comparison, style: Style): string[] {
   ];
 }
 
-function nextStepLines(c: Comparison, v: Verdict, via: ToolCommands): string[] {
+/**
+ * What the runs' CPU profiles (`check --profile`) offer as the first step after a regression:
+ * the profiles were compared (the table follows the report; the differential flame graph is the
+ * file named), or the phases whose profile must be recorded (again) for compare to name the
+ * functions (not profiled, unreadable, or too few samples).
+ */
+export type ProfileStep =
+  | { readonly kind: "compared"; readonly diffSvg: string }
+  | { readonly kind: "profile_again"; readonly phases: readonly Phase[] };
+
+/** Neither run profiled (or both need it again): profile both. */
+export const PROFILE_BOTH: ProfileStep = { kind: "profile_again", phases: ["before", "after"] };
+
+/** Step 1 after a regression: where the CPU went, or the commands that will say. */
+function profileStepLines(c: Comparison, step: ProfileStep, via: ToolCommands): string[] {
+  const compare = compareCommand(c.task, c.mode, via);
+  const check = (phase: Phase) => `${checkCommand(c.task, phase, c.mode, via)} --profile`;
+  return match(step)
+    .with({ kind: "compared" }, (s) => [
+      "  1. See where the server's CPU went: the profile table below and the differential",
+      `     flame graph ${s.diffSvg} (red: self share grew)`,
+    ])
+    .with({ kind: "profile_again" }, (s) => {
+      const [before, after] = [s.phases.includes("before"), s.phases.includes("after")];
+      if (before && after) {
+        return [
+          "  1. Profile both builds, then compare names the functions that grew:",
+          `     on the before build: ${check("before")}`,
+          `     on this build: ${check("after")} && ${compare}`,
+        ];
+      }
+      return after
+        ? [`  1. Profile this build (the before run is profiled): ${check("after")} && ${compare}`]
+        : [
+          "  1. Profile the before build too (the after run is profiled):",
+          `     on the before build: ${check("before")}, then ${compare}`,
+        ];
+    })
+    .exhaustive();
+}
+
+function nextStepLines(
+  c: Comparison,
+  v: Verdict,
+  via: ToolCommands,
+  profile: ProfileStep,
+): string[] {
   const compare = compareCommand(c.task, c.mode, via);
   if (v.kind === "inconclusive") {
     const runs = Math.max(SUGGESTED_RUNS, 2 * c.statistics.runs.after.paths.length);
@@ -168,25 +220,29 @@ function nextStepLines(c: Comparison, v: Verdict, via: ToolCommands): string[] {
   return [
     "Action required: investigate and fix the regression before completing the task",
     "Suggested steps:",
-    "  1. Profile with: cargo flamegraph --bin engram",
+    ...profileStepLines(c, profile, via),
     `  2. Check diagnostics: cat ${c.after.files.diag}`,
     `  3. Review system stats: cat ${c.after.files.sys}`,
     `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
   ];
 }
 
-/** The full terminal report; `extra.afterTable` lines (the P99 sparklines) go under the table. */
+/**
+ * The full terminal report; `extra.afterTable` lines (the P99 sparklines) go under the table;
+ * `extra.profile` is what the profiles offer after a regression (default: neither run profiled).
+ */
 export function renderTerminal(
   c: Comparison,
   v: Verdict,
   style: Style = PLAIN,
-  extra: { afterTable?: string[]; commands?: ToolCommands } = {},
+  extra: { afterTable?: string[]; commands?: ToolCommands; profile?: ProfileStep } = {},
 ): string {
   const more = (n: number) => n > 1 ? ` and ${n - 1} more run${n > 2 ? "s" : ""} of its group` : "";
   const out: string[] = [
     style.bold(headerLine(c)),
     `Before: ${basename(c.before.path)}${more(c.statistics.runs.before.paths.length)}`,
     `After:  ${basename(c.after.path)}${more(c.statistics.runs.after.paths.length)}`,
+    ...differenceLines(c),
     "",
     ...tableLines(c, style),
   ];
@@ -206,7 +262,10 @@ export function renderTerminal(
 
   const pct = thresholdWords(v.thresholds) +
     (v.rule === "significance" ? " threshold, significant changes only" : " threshold");
+  // The resolution goes right above the thresholds line: the specification's block (that line,
+  // a blank line, the verdict) stays as it is.
   out.push(
+    resolutionLine(),
     c.mode === "competitive"
       ? `Checking for competitive regressions (>${pct})...`
       : `Checking for internal regressions (>${pct})...`,
@@ -246,6 +305,9 @@ export function renderTerminal(
     .exhaustive();
   out.push("", "Summary for PERFORMANCE_LOG.md:", ...summaryLines(c, v), "");
   out.push("Commit message line:", commitLine(c, v));
-  if (v.kind !== "pass") out.push("", ...nextStepLines(c, v, extra.commands ?? DENO_TASK_COMMANDS));
+  if (v.kind !== "pass") {
+    const profile = extra.profile ?? PROFILE_BOTH;
+    out.push("", ...nextStepLines(c, v, extra.commands ?? DENO_TASK_COMMANDS, profile));
+  }
   return out.join("\n") + "\n";
 }

@@ -32,13 +32,18 @@ import {
   thresholdsBelowNoise,
   unreachableSignificance,
 } from "../verdict/significance.ts";
+import { changeBound } from "../verdict/compare.ts";
+import { RESOLUTION_PCT, SIGNIFICANT_DIGITS } from "../report/histogram.ts";
 import {
+  competitorBullet,
   formatChange,
   formatInterval,
+  formatMetricChange,
   formatMs,
   formatOps,
   formatPValue,
   formatThreshold,
+  markLowerBound,
   positionWords,
   thresholdWords,
 } from "./format.ts";
@@ -46,6 +51,25 @@ import {
 /** The headline metrics a table shows: each one either run has (old reports have no P99.9). */
 export function shownMetrics(c: Comparison): MetricId[] {
   return METRIC_IDS.filter((id) => c.metrics[id].before !== null || c.metrics[id].after !== null);
+}
+
+/**
+ * What differs as the change under test, one line each (`Engram: 5d54816aa11b (v0.1.0) →
+ * 7e1f0c2d9a10 (v0.1.0, uncommitted changes)`, `Reference knobs: none → --ref-latency-ms 2`);
+ * none when nothing differs. Every rendering prints these lines above the table.
+ */
+export function differenceLines(c: Comparison): string[] {
+  return c.differences.map((d) => `${d.what}: ${d.before} → ${d.after}`);
+}
+
+/**
+ * The latency resolution, stated with the thresholds, from the histogram's significant digits:
+ * `Resolution: latencies are recorded to ±0.1% (HdrHistogram, 3 significant digits)`.
+ */
+export function resolutionLine(): string {
+  return `Resolution: latencies are recorded to ±${
+    Number(RESOLUTION_PCT.toPrecision(2))
+  }% (HdrHistogram, ${SIGNIFICANT_DIGITS} significant digits)`;
 }
 
 /** The report heading (`=== Performance Comparison: Task 001 ===`). */
@@ -76,10 +100,11 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
   return ids.map((id) =>
     `${prefix}: ` + match(id)
       .with("p99", () =>
-        `P99 latency increased by ${formatChange(p99.changePct).slice(1)} ` +
-        `(${formatMs(p99.before!)}ms → ${formatMs(p99.after!)}ms; threshold: +${
-          formatThreshold(t.p99Pct)
-        }%)`)
+        `P99 latency increased by ${boundWords(changeBound(p99))}${
+          formatChange(p99.changePct).slice(1)
+        } (${markLowerBound(p99, "before", formatMs(p99.before!))}ms → ${
+          markLowerBound(p99, "after", formatMs(p99.after!))
+        }ms; threshold: +${formatThreshold(t.p99Pct)}%)`)
       .with("throughput", () =>
         `Throughput decreased by ${formatChange(throughput.changePct).slice(1)} ` +
         `(${formatOps(throughput.before!)} → ${formatOps(throughput.after!)} ops/s; ` +
@@ -94,6 +119,16 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
       .exhaustive() +
     sureness(id)
   );
+}
+
+/** `at least ` / `at most ` before a change that is a bound (censored percentiles). */
+function boundWords(bound: ReturnType<typeof changeBound>): string {
+  return match(bound)
+    .with("lower", () => "at least ")
+    .with("upper", () => "at most ")
+    .with("unknown", () => "an unknown amount (both sides censored), nominally ")
+    .with("exact", () => "")
+    .exhaustive();
 }
 
 /** The statistic behind a standing, in words (`95% interval [...]`, `p = 0.004 …`). */
@@ -162,8 +197,9 @@ export function notJudgedLines(v: Verdict): string[] {
 /** `Summary for PERFORMANCE_LOG.md:` block (without the heading). */
 export function summaryLines(c: Comparison, v: Verdict): string[] {
   const { p50, p95, p99, throughput } = c.metrics;
+  const ms = (m: typeof p50, s: "before" | "after") => markLowerBound(m, s, formatMs(m[s]!));
   const side = (s: "before" | "after") =>
-    `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
+    `P50=${ms(p50, s)}ms, P95=${ms(p95, s)}ms, P99=${ms(p99, s)}ms, ` +
     `${formatOps(throughput[s]!)} ops/s`;
   const pct = thresholdWords(v.thresholds);
   const status = match(v)
@@ -185,19 +221,12 @@ export function summaryLines(c: Comparison, v: Verdict): string[] {
   const lines = [
     `- Before: ${side("before")}`,
     `- After:  ${side("after")}`,
-    `- Change: ${formatChange(p99.changePct)} P99 latency, ${
+    `- Change: ${formatMetricChange(p99)} P99 latency, ${
       formatChange(throughput.changePct)
     } throughput`,
     `- Status: ${status}`,
   ];
-  const pos = c.positioning;
-  if (pos) {
-    lines.push(
-      `- vs ${pos.baseline.displayName}: ${pos.gapPct.toFixed(1)}% (baseline: ${
-        formatMs(pos.baseline.p99Ms)
-      }ms)`,
-    );
-  }
+  if (c.positioning) lines.push(competitorBullet(c.positioning));
   return lines;
 }
 
@@ -206,7 +235,7 @@ export function failedSummary(c: Comparison, failed: CriterionId[], decimals = 1
   const { p99, throughput, errors } = c.metrics;
   return failed.map((id) =>
     match(id)
-      .with("p99", () => `P99 ${formatChange(p99.changePct, decimals)}`)
+      .with("p99", () => `P99 ${formatMetricChange(p99, decimals)}`)
       .with("throughput", () => `throughput ${formatChange(throughput.changePct, decimals)}`)
       .with("errors", () => `errors ${errors.before} → ${errors.after}`)
       .with("baseline", () =>
@@ -224,7 +253,7 @@ export function commitLine(c: Comparison, v: Verdict): string {
     .with("regression", "competitive_regression", () => `exceeds ${pct} target`)
     .with("inconclusive", () => `exceeds ${pct} target, not significant`)
     .exhaustive();
-  const changes = `P99 latency ${formatChange(p99.changePct)}, throughput ${
+  const changes = `P99 latency ${formatMetricChange(p99)}, throughput ${
     formatChange(throughput.changePct)
   }`;
   const pos = c.positioning;
@@ -338,9 +367,7 @@ export function positioningLines(c: Comparison): string[] {
     `${"-".repeat(20)} ${"-".repeat(10)}`,
     pos.engramP99Ms < 0.001
       ? `${"P99 latency".padEnd(20)} ${"N/A".padStart(6)}`
-      : `${"P99 latency".padEnd(20)} ${Math.abs(pos.gapPct).toFixed(1).padStart(6)}% ${
-        pos.gapPct >= 0 ? "faster" : "slower"
-      }`,
+      : `${"P99 latency".padEnd(20)} ${positionWords(pos.gapPct).padStart(14)}`,
     `${`${name} P99`.padEnd(20)} ${b.p99Ms.toFixed(2).padStart(6)}ms (baseline)`,
     `${"Engram P99".padEnd(20)} ${pos.engramP99Ms.toFixed(2).padStart(6)}ms (Engram)`,
     `${name} baseline source: ${origin}. ${b.caveat ?? "Indicative only: different workload."}`,

@@ -19,13 +19,22 @@ import type { IntervalSummary, LatencySummaryMs } from "./schema.ts";
 
 type Hdr = hdr.Histogram;
 
+/** Significant decimal digits every latency histogram keeps (HdrHistogram's precision). */
+export const SIGNIFICANT_DIGITS = 3;
+
+/**
+ * The relative resolution of a recorded latency in percent, from `SIGNIFICANT_DIGITS`: 3 digits
+ * keep every value within ±0.1% (10^−3).
+ */
+export const RESOLUTION_PCT = 100 * 10 ** -SIGNIFICANT_DIGITS;
+
 function build(): Hdr {
   return hdr.build({
     bitBucketSize: 64,
     autoResize: true,
     lowestDiscernibleValue: 1,
     highestTrackableValue: 2,
-    numberOfSignificantValueDigits: 3,
+    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
     useWebAssembly: false,
   });
 }

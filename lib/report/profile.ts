@@ -8,6 +8,7 @@
  * @module
  */
 import { demangle } from "./demangle.ts";
+import { oneLine } from "../shared/sanitize.ts";
 
 /** Collapsed stacks: `frames.join(";")` (root first, thread name at depth 0) → samples. */
 export interface FoldedProfile {
@@ -36,9 +37,14 @@ export function profileOf(stacks: Iterable<readonly [readonly string[], number]>
   return { stacks: map, samples };
 }
 
-/** `;` separates frames in the folded format and a trailing space-number is the count. */
+/**
+ * `;` separates frames in the folded format and a trailing space-number is the count. A name
+ * comes from the profiled binary's symbols (or a folded file): escape sequences and control
+ * characters are removed here, where every profile is built, so no printed table, flame graph
+ * or folded file carries them.
+ */
 function cleanFrame(frame: string): string {
-  return frame.replaceAll(";", ":").replaceAll("\n", " ").trim() || "[unknown]";
+  return oneLine(frame.replaceAll(";", ":"), Infinity).trim() || "[unknown]";
 }
 
 /**
@@ -154,7 +160,7 @@ export function parseFolded(text: string): FoldedProfile | string {
     const line = lines[i].trimEnd();
     if (line === "") continue;
     const m = /^(.*\S)\s+(\d+)$/.exec(line);
-    if (!m) return `line ${i + 1} is not "frame;frame count": ${line.slice(0, 80)}`;
+    if (!m) return `line ${i + 1} is not "frame;frame count": ${oneLine(line, 80)}`;
     stacks.push([m[1].split(";"), Number(m[2])]);
   }
   return profileOf(stacks);

@@ -7,7 +7,7 @@
  * percentiles come from the merged histogram of all response times, not a max of per-op values.
  * @module
  */
-import type { OpKind } from "../workload/scenario.ts";
+import type { OpKind, PreloadOrigin, SeedOrigin } from "../workload/scenario.ts";
 import type { ProfileRecord } from "./profile.ts";
 
 /** Current schema version; compare refuses versions it does not know. */
@@ -119,6 +119,8 @@ export interface MethodNotes {
   throughput: string;
   /** The timeout rule (absent in reports written before it was stated). */
   timeout?: string;
+  /** Which percentiles are lower bounds when requests timed out (absent in older reports). */
+  censoring?: string;
 }
 
 /**
@@ -143,11 +145,23 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
     name: string;
     sha256: string;
     seed: string;
+    /**
+     * Where `seed` came from: `{"from": "scenario"}`, `{"from": "flag"}` (`--seed`) or
+     * `{"from": "mode", "mode": "baseline" | "competitive"}` (the scenario has none). Absent in
+     * reports written before issue 18.
+     */
+    seed_source?: SeedOrigin;
     rate: number;
     arrival: string;
     duration_seconds: number;
     warmup_seconds: number;
     preload: number;
+    /**
+     * Where `preload` came from: `{"from": "scenario"}` (`[data] preload`), `{"from": "num_nodes"}`
+     * (`[data] num_nodes`, no `preload`) or `{"from": "none"}` (neither: 0). Absent in reports
+     * written before issue 18.
+     */
+    preload_source?: PreloadOrigin;
     embedding_dim: number;
   };
   workload_fingerprint: string;
@@ -239,6 +253,8 @@ export const METHODS: MethodNotes = {
     "responses received inside the measured window (success or HTTP error) per second of the window; requests never sent, timeouts and failed connections are errors, not throughput; late responses count for latency and errors only",
   timeout:
     "a request whose complete response has not arrived timeout-ms after the instant it was due is a timeout, whether it was sent on time, sent late (held by the in-flight cap) or never sent; its response time is the timeout",
+  censoring:
+    "a timed-out request's response time is censored at the timeout (its true value is at least that); with c of n requests timed out, a percentile p whose nearest rank ceil(p/100 × n) exceeds n − c is a lower bound, shown as ≥ (86% timed out: P50, P95 and P99 are lower bounds; 2%: P99 is), and a change computed from one is a bound too (≥+400.0%; ≤ when only the before value is censored; 'censored' when both are)",
 };
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */

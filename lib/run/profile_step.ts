@@ -7,6 +7,7 @@
  */
 import { basename, dirname } from "node:path";
 import { writeFileAtomic } from "../shared/atomic.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import {
   type FoldedProfile,
   foldPerfScript,
@@ -54,10 +55,13 @@ export async function startProfile(
     callGraph: opts.callGraph,
     frequencyHz: opts.frequencyHz,
   });
-  if (!(rec instanceof PerfRecording)) {
-    say(rec.reason);
-    return { kind: "none", reason: rec.reason };
-  }
+  // A reason may quote perf's own output: printed and recorded on one line, without escapes.
+  const none = (reason: string): ProfileRecord => {
+    const why = oneLine(reason);
+    say(why);
+    return { kind: "none", reason: why };
+  };
+  if (!(rec instanceof PerfRecording)) return none(rec.reason);
   let enabled: Promise<string | null> | null = null;
   return {
     windowStarted() {
@@ -69,11 +73,7 @@ export async function startProfile(
         : "no profile: the measured window never started";
       const result = await rec.stop();
       const reason = failedToEnable ?? (result.kind === "unavailable" ? result.reason : null);
-      if (reason !== null || result.kind !== "recorded") {
-        const why = reason ?? "no profile";
-        say(why);
-        return { kind: "none", reason: why };
-      }
+      if (reason !== null || result.kind !== "recorded") return none(reason ?? "no profile");
       const profile = foldPerfScript(result.scriptText);
       await writeFileAtomic(files.folded, formatFolded(profile));
       await writeFileAtomic(files.svg, render(profile, title));

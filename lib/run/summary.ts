@@ -5,10 +5,14 @@
 import type { RunReport } from "../report/schema.ts";
 import type { RunFiles } from "../report/files.ts";
 import type { RunLog } from "./run_log.ts";
+import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 
 /** Prints the run's headline numbers, its validity and where its files are. */
 export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
+  // Response-time percentiles whose rank falls among the timed-out requests are lower bounds.
+  const censoring = runCensoring(r);
+  const rt = (x: number, p: number) => `${lowerBoundMark(isLowerBound(censoring, p))}${ms(x)}`;
   log.line("");
   log.line(`=== Quick Summary (${r.config_name}, ${r.target.kind} target) ===`);
   log.line(
@@ -27,9 +31,9 @@ export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
     );
   }
   log.line(
-    `response time: P50 ${ms(r.p50_latency_ms)}  P95 ${ms(r.p95_latency_ms)}  P99 ${
-      ms(r.p99_latency_ms)
-    }  P99.9 ${ms(r.p999_latency_ms)}  max ${ms(r.max_latency_ms)}   (due → response)`,
+    `response time: P50 ${rt(r.p50_latency_ms, 50)}  P95 ${rt(r.p95_latency_ms, 95)}  P99 ${
+      rt(r.p99_latency_ms, 99)
+    }  P99.9 ${rt(r.p999_latency_ms, 99.9)}  max ${rt(r.max_latency_ms, 100)}   (due → response)`,
   );
   log.line(
     `service time:  P50 ${ms(r.service_time.p50_ms)}  P95 ${ms(r.service_time.p95_ms)}  P99 ${
@@ -43,6 +47,12 @@ export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   );
   if (r.validation && !r.validation.passed) {
     log.line(`scenario validation: ${r.validation.failures.join("; ")}`);
+  }
+  if (censoring !== null) {
+    log.line(
+      `censored:      ${censoring.censored} requests timed out; a response time marked ≥ is a ` +
+        `lower bound (its rank falls among them)`,
+    );
   }
   for (const note of r.notes ?? []) log.line(`note:          ${note}`);
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);

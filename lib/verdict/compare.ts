@@ -23,8 +23,11 @@ import type { Mode, Phase } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import { checkCommand, filesOfReport, type ToolCommands } from "../report/files.ts";
 import { OP_KINDS } from "../workload/scenario.ts";
+import { isLowerBound, operationCensoring, runCensoring } from "../report/censoring.ts";
+import { expectedDifferences } from "./differences.ts";
 import {
   INTERVAL_METRICS,
+  METRIC,
   METRIC_IDS,
   type MetricId,
   metricValue,
@@ -33,6 +36,7 @@ import {
 import { bootstrapIntervals, noiseFloors, repeatedRunTests } from "./significance.ts";
 import { median } from "./stats.ts";
 import type {
+  ChangeBound,
   Comparison,
   MetricChange,
   OperationChange,
@@ -47,21 +51,56 @@ export function percentChange(before: number | null, after: number | null): numb
   return (after - before) / before * 100;
 }
 
-/** Both sides of a metric with their difference and relative change. */
-export function metricChange(before: number | null, after: number | null): MetricChange {
+/**
+ * Both sides of a metric with their difference and relative change; `censored` says which
+ * sides are lower bounds (recorded only when one is).
+ */
+export function metricChange(
+  before: number | null,
+  after: number | null,
+  censored: { before: boolean; after: boolean } = { before: false, after: false },
+): MetricChange {
   return {
     before,
     after,
     delta: before === null || after === null ? null : after - before,
     changePct: percentChange(before, after),
+    ...(censored.before || censored.after ? { censored } : {}),
   };
+}
+
+/**
+ * What a change is, given which sides are lower bounds (`ChangeBound`).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { changeBound, metricChange } from "./compare.ts";
+ * strictEqual(changeBound(metricChange(2000, 10000, { before: false, after: true })), "lower");
+ * strictEqual(changeBound(metricChange(10000, 10000, { before: true, after: true })), "unknown");
+ * strictEqual(changeBound(metricChange(1, 2)), "exact");
+ * ```
+ */
+export function changeBound(m: MetricChange): ChangeBound {
+  const b = m.censored?.before ?? false, a = m.censored?.after ?? false;
+  return b && a ? "unknown" : a ? "lower" : b ? "upper" : "exact";
+}
+
+/** An operation kind's numbers in one run. */
+interface OperationNumbers {
+  count: number;
+  p99Ms: number;
+  /** Its P99 is a lower bound (censored at the timeout). */
+  censored: boolean;
 }
 
 /** The numbers of one run that compare reads, the same for current and old-tool reports. */
 interface RunNumbers {
   metrics: Record<MetricId, number | null>;
+  /** Which latency percentiles are lower bounds (old-tool reports: none known). */
+  censored: Record<MetricId, boolean>;
   serviceP99Ms: number | null;
-  operations: Map<string, { count: number; p99Ms: number }>;
+  operations: Map<string, OperationNumbers>;
 }
 
 function finiteOrNull(v: unknown): number | null {
@@ -70,19 +109,32 @@ function finiteOrNull(v: unknown): number | null {
 
 function numbersOf(loaded: LoadedReport): RunNumbers {
   const r = loaded.report;
-  const operations = new Map<string, { count: number; p99Ms: number }>();
-  const stats = r.per_operation_stats as Record<string, { count: number; p99_latency_us: number }>;
+  const current = loaded.kind === "current" ? loaded.report : null;
+  const operations = new Map<string, OperationNumbers>();
+  const stats = r.per_operation_stats as Record<
+    string,
+    { count: number; p99_latency_us: number; errors_by_kind?: Record<string, number> }
+  >;
   const known: readonly string[] = OP_KINDS;
   const kinds = [
     ...OP_KINDS.filter((k) => k in stats),
     ...Object.keys(stats).filter((k) => !known.includes(k)).sort(),
   ];
   for (const kind of kinds) {
-    operations.set(kind, { count: stats[kind].count, p99Ms: stats[kind].p99_latency_us / 1000 });
+    const s = stats[kind];
+    operations.set(kind, {
+      count: s.count,
+      p99Ms: s.p99_latency_us / 1000,
+      censored: current !== null && isLowerBound(operationCensoring(s), 99),
+    });
   }
-  const current = loaded.kind === "current" ? loaded.report : null;
+  const censoring = current && runCensoring(current);
   return {
     metrics: byMetric((id) => metricValue(loaded, id)),
+    censored: byMetric((id) => {
+      const p = METRIC[id].percentile;
+      return p !== null && isLowerBound(censoring, p);
+    }),
     serviceP99Ms: finiteOrNull(current?.service_time?.p99_ms),
     operations,
   };
@@ -143,17 +195,20 @@ function medianNumbers(list: RunNumbers[]): RunNumbers {
     const values = list.map(f).filter((v): v is number => v !== null);
     return values.length === 0 ? null : median(values);
   };
-  const operations = new Map<string, { count: number; p99Ms: number }>();
+  // A median is a lower bound when any run's value is one (a median never falls as a value rises).
+  const operations = new Map<string, OperationNumbers>();
   for (const kind of new Set(list.flatMap((n) => [...n.operations.keys()]))) {
     const ran = list.flatMap((n) => n.operations.get(kind) ?? []).filter((o) => o.count > 0);
     if (ran.length === 0) continue;
     operations.set(kind, {
       count: median(ran.map((o) => o.count)),
       p99Ms: median(ran.map((o) => o.p99Ms)),
+      censored: ran.some((o) => o.censored),
     });
   }
   return {
     metrics: byMetric((id) => med((n) => n.metrics[id])),
+    censored: byMetric((id) => list.some((n) => n.censored[id])),
     serviceP99Ms: med((n) => n.serviceP99Ms),
     operations,
   };
@@ -179,7 +234,9 @@ export function refuseInvalid(
  * file on both sides; an old-generator report against a new one (their P99s are defined
  * differently); a report whose own task, phase or mode is not what was asked (before and after
  * swapped, a report of another task); different scenarios, rates, durations or workloads
- * (fingerprint); different target kinds, URL origins (`--url` targets) or hosts. Warned: checks
+ * (fingerprint); different target kinds, URL origins (`--url` targets), Engram checkout paths
+ * or hosts. What is expected to differ (the Engram commit, the reference server's knobs) is not
+ * a problem: `expectedDifferences` (differences.ts) lists it for the output. Warned: checks
  * that could not be made (two old-tool reports), a before run that started after the after run.
  */
 export function comparability(
@@ -253,6 +310,13 @@ export function comparability(
   if (b.target.kind === "url" && a.target.kind === "url") {
     differ("measured different servers", originOf(b.target.url), originOf(a.target.url));
   }
+  if (b.target.kind === "engram" && a.target.kind === "engram") {
+    differ(
+      "measured different Engram checkouts",
+      b.target.details.checkout,
+      a.target.details.checkout,
+    );
+  }
   differ("ran on different hosts", b.host?.hostname, a.host?.hostname);
   if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
     warnings.push(
@@ -299,17 +363,24 @@ export function compareRuns(options: {
       kind,
       countBefore,
       countAfter,
-      p99Ms: metricChange(countBefore > 0 ? ob!.p99Ms : null, countAfter > 0 ? oa!.p99Ms : null),
+      p99Ms: metricChange(
+        countBefore > 0 ? ob!.p99Ms : null,
+        countAfter > 0 ? oa!.p99Ms : null,
+        { before: ob?.censored ?? false, after: oa?.censored ?? false },
+      ),
     });
   }
   const baseline = options.baseline ?? null;
-  const metrics = byMetric((id) => metricChange(b.metrics[id], a.metrics[id]));
+  const metrics = byMetric((id) =>
+    metricChange(b.metrics[id], a.metrics[id], { before: b.censored[id], after: a.censored[id] })
+  );
   const afterP99 = a.metrics.p99 ?? 0;
   return {
     task: options.task,
     mode: options.mode,
     before: runInfo(options.before),
     after: runInfo(options.after),
+    differences: expectedDifferences(options.before, options.after),
     metrics,
     statistics: statisticsOf(metrics, runs),
     operations,

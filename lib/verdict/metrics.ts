@@ -45,7 +45,10 @@ export interface MetricSpec {
   threshold: ThresholdKind;
   /** Gets a bootstrap interval with one run per side. */
   interval: boolean;
-  /** Its latency percentile, for the bootstrap over per-second histograms. */
+  /**
+   * Its latency percentile (null: not a percentile): the bootstrap over per-second histograms
+   * uses it for interval metrics, censoring (a lower bound when timed out) for all.
+   */
   percentile: number | null;
   /** Tested run by run (Mann–Whitney) when a side has several runs. */
   perRun: boolean;
@@ -108,7 +111,7 @@ export const METRICS = [
     worse: "higher",
     threshold: "none",
     interval: false,
-    percentile: null,
+    percentile: 99.9,
     perRun: false,
     noise: false,
     slug: "p999-latency",

@@ -29,6 +29,30 @@ export interface MetricChange {
   noInterval?: string;
   /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
   pValue?: number;
+  /**
+   * Which sides' values are lower bounds: a latency percentile whose rank falls among the
+   * requests that timed out (censored at the timeout; lib/report/censoring.ts). Absent: neither.
+   */
+  censored?: { before: boolean; after: boolean };
+}
+
+/**
+ * What a change shown is, given censoring: "exact"; "lower" (only the after value is a lower
+ * bound, so the change is at least this); "upper" (only the before value is, so at most this);
+ * "unknown" (both are lower bounds: the change could be anything).
+ */
+export type ChangeBound = "exact" | "lower" | "upper" | "unknown";
+
+/**
+ * Something expected to differ between before and after because it is the change under test
+ * (the Engram commit, the reference server's knobs, the tool's version), each side in words.
+ * Printed as `what: before → after` above the table; never a reason to refuse.
+ */
+export interface ExpectedDifference {
+  /** `Engram`, `Server version`, `Reference knobs`, `m17`. */
+  what: string;
+  before: string;
+  after: string;
 }
 
 /** What identifies a run and where its files are. */
@@ -114,6 +138,8 @@ export interface Comparison {
   mode: Mode;
   before: RunInfo;
   after: RunInfo;
+  /** What differs as the change under test (empty when nothing does), in display order. */
+  differences: ExpectedDifference[];
   metrics: Record<MetricId, MetricChange>;
   operations: OperationChange[];
   /** Service time (send → response) P99: context, never part of the verdict. */

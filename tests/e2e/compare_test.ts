@@ -143,7 +143,11 @@ Deno.test("compare exits 1 on a P99 increase above 5%", async () => {
       "⚠ REGRESSION: P99 latency increased by 10.1% (0.606ms → 0.667ms; threshold: +5%)",
     ]);
     assert.match(r.stdout, /^- Status: ⚠ Regression \(P99 \+10\.1%\)$/m);
-    assert.match(r.stdout, /cargo flamegraph --bin engram/);
+    assert.doesNotMatch(r.stdout, /cargo flamegraph/);
+    assert.match(
+      r.stdout,
+      /^ {5}on the before build: deno task check 001 before --profile\n {5}on this build: deno task check 001 after --profile && deno task compare 001$/m,
+    );
     assert.match(r.stdout, /cat tmp\/m17_performance\/001_after_20250101_130000_diag\.txt/);
     assert.match(r.stdout, /cat tmp\/m17_performance\/001_after_20250101_130000_sys\.txt/);
   });
@@ -535,7 +539,15 @@ Deno.test("--json prints the comparison with inputs, values, criteria, verdict a
     assert.equal(j.metrics.p99_latency_ms.after, 0.667);
     assert.equal(j.metrics.total_errors.delta, 2);
     assert.equal(j.metrics.p99_latency_ms.ci, null);
-    assert.deepEqual(j.thresholds, { p99_pct: 5, throughput_pct: 5 });
+    assert.deepEqual(j.thresholds, {
+      p99_pct: 5,
+      throughput_pct: 5,
+      latency_resolution_pct: 0.1,
+    });
+    // Same knobs, commit and tool on both sides: nothing is printed as differing.
+    assert.deepEqual(j.differences, []);
+    assert.deepEqual(j.metrics.p99_latency_ms.lower_bound, { before: false, after: false });
+    assert.equal(j.metrics.p99_latency_ms.change_bound, "exact");
     assert.deepEqual(
       j.criteria.map((c: { id: string; status: string }) => `${c.id}:${c.status}`),
       ["p99:fail", "throughput:pass", "errors:fail"],
@@ -1202,4 +1214,87 @@ Deno.test("number formats: intervals and p-values", () => {
   assert.equal(formatPValue(1 / 252), "0.004");
   assert.equal(formatPValue(0.35), "0.35");
   assert.equal(formatPValue(0.0001), "<0.001");
+});
+
+// ---- what is expected to differ, and what may not --------------------------------------------
+
+/** Writes a before/after pair of `kind` targets with the given `target.details` per side. */
+async function writeTargets(
+  dir: string,
+  kind: "reference" | "engram",
+  details: [Record<string, unknown>, Record<string, unknown>],
+): Promise<void> {
+  for (const [k, phase] of (["before", "after"] as const).entries()) {
+    const r = makeReport({ ...run(k === 0 ? 1 : 1.02), phase, targetKind: kind });
+    r.target.details = details[k];
+    const stamp = phase === "before" ? "120000" : "130000";
+    await writeReport(join(dir, OUT), `001_${phase}_20250101_${stamp}.json`, r);
+  }
+}
+
+Deno.test("reference knobs recorded by check differ: printed before → after above the table, never refused", async () => {
+  await inTempDir(async (dir) => {
+    // As check records `--ref-latency-ms 2` (target.details.knobs; the seed is the scenario's).
+    await writeTargets(dir, "reference", [
+      { pid: 1, knobs: { seed: "3735928559" }, dim: 768 },
+      { pid: 2, knobs: { latencyMs: 2, seed: "3735928559" }, dim: 768 },
+    ]);
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(
+      r.stdout,
+      /^After: {2}001_after_20250101_130000\.json\nReference knobs: none → --ref-latency-ms 2\n\nMetric /m,
+    );
+    const md = await cli(dir, "001", "--markdown");
+    assert.match(md.stdout, /^- Reference knobs: none → --ref-latency-ms 2$/m);
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.deepEqual(j.differences, [
+      { what: "Reference knobs", before: "none", after: "--ref-latency-ms 2" },
+    ]);
+  });
+});
+
+Deno.test("refuses: Engram runs from different checkouts, unless --force; the commit change is printed", async () => {
+  const engram = (checkout: string, commit: string, dirty: boolean) => ({
+    pid: 1,
+    port: 7432,
+    data_dir: "/tmp/d",
+    checkout,
+    git_commit: commit,
+    git_dirty: dirty,
+    git_dirty_ignores: [],
+  });
+  await inTempDir(async (dir) => {
+    await writeTargets(dir, "engram", [
+      engram("/src/engram", "5d54816aa11b0000", false),
+      engram("/src/engram-copy", "7e1f0c2d9a100000", true),
+    ]);
+    assertRefusal(
+      await cli(dir, "001"),
+      /before and after measured different Engram checkouts \(\/src\/engram vs \/src\/engram-copy\); refusing to compare \(use --force/,
+    );
+    const forced = await cli(dir, "001", "--force");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(
+      forced.stderr,
+      "m17_compare: warning: before and after measured different Engram checkouts " +
+        "(/src/engram vs /src/engram-copy) (compared anyway because of --force)\n",
+    );
+    assert.match(
+      forced.stdout,
+      /^Engram: 5d54816aa11b \(v0\.1\.0\) → 7e1f0c2d9a10 \(v0\.1\.0, uncommitted changes\)$/m,
+    );
+  });
+  await inTempDir(async (dir) => {
+    // Same checkout, another commit: the change under test, compared without a word on stderr.
+    await writeTargets(dir, "engram", [
+      engram("/src/engram", "5d54816aa11b0000", false),
+      engram("/src/engram", "7e1f0c2d9a100000", false),
+    ]);
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.match(r.stdout, /^Engram: 5d54816aa11b \(v0\.1\.0\) → 7e1f0c2d9a10 \(v0\.1\.0\)$/m);
+  });
 });

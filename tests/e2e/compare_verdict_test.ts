@@ -49,6 +49,8 @@ Deno.test("check 20 ms then 30 ms of server latency: compare reports a regressio
   assert.equal(r.code, 1, r.out);
   assert.match(r.out, /=== Performance Comparison: Task slow ===/);
   assert.match(r.out, /⚠ REGRESSION: .*P99/);
+  // The knobs check recorded are the change under test: printed, never refused.
+  assert.match(r.out, /^Reference knobs: --ref-latency-ms 20 → --ref-latency-ms 30$/m);
   assert.match(r.out, /Summary for PERFORMANCE_LOG\.md:/);
   await Deno.remove(dir, { recursive: true });
 });
@@ -63,6 +65,7 @@ Deno.test("check twice with identical settings: compare passes (exit 0)", async 
   const r = await run("m17_compare", ["same", "--dir", dir]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /✓ No significant regressions detected \(within 5% threshold\)/);
+  assert.doesNotMatch(r.out, /^Reference knobs:/m);
   assert.match(
     r.out,
     /Performance: P99 latency [+-]\d+\.\d%, throughput [+-]\d+\.\d% \(within 5% target\)/,

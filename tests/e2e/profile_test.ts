@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { findPerf, startFailureReason } from "../../lib/target/profiler.ts";
 import { compareRunProfiles } from "../../lib/cli/compare_profile.ts";
 import { readReport } from "../../lib/report/read.ts";
+import { writeOutputs } from "../../lib/render/outputs.ts";
 import { runCli } from "./cli.ts";
 
 interface ProfileJson {
@@ -101,12 +102,16 @@ Deno.test({
           outputs!.terminal,
           /\nreferenceCpuBurn file:\S+ +0\.\d% → \d+\.\d% \+\d+\.\d pp/,
         );
+        // compare writes its planned outputs once checked; the graph is one of them.
+        assert.deepEqual(outputs!.files.map((f) => f.path), [join(dir, "prof_profile_diff.svg")]);
+        assert.deepEqual((await writeOutputs(outputs!.files)).failures, []);
       } else {
         assert.ok(json.code === 0 || json.code === 1, json.stderr);
         assertTopIsBurn(JSON.parse(json.stdout).profile);
         const text = await runCli("m17_compare", ["prof", "--dir", dir]);
         assert.equal(text.code, 1, "the burn is a regression");
         assert.match(text.stdout, /Server CPU by function \(perf, 99 Hz\)/);
+        assert.match(text.stdout, /flame graph \S*prof_profile_diff\.svg \(red: self share grew\)/);
         assert.match(text.stdout, /\nreferenceCpuBurn file:\S+ +0\.\d% → \d+\.\d% \+\d+\.\d pp/);
       }
       assert.ok(Deno.statSync(join(dir, "prof_profile_diff.svg")).isFile);

@@ -5,6 +5,11 @@
  * would be one), drew every plot with the expected series and points, and renders to a
  * non-trivial screenshot.
  *
+ * The profile section of a compare page (written by the compare CLI from profiled fixture runs,
+ * with `--html` in another directory than the differential flame graph) is checked the same
+ * way, and its link followed: the linked standalone graph must zoom, show hover details and
+ * search (through its own prompt) under real mouse events.
+ *
  * Needs `chromium` on PATH (Debian: `apt-get install chromium`) or `M17_CHROMIUM=/path`;
  * without it the test is reported as ignored, never silently passed. Set
  * `M17_BROWSER_SCREENSHOT=dir` to keep the screenshots.
@@ -15,7 +20,8 @@ import { pathToFileURL } from "node:url";
 import { renderCompareHtml } from "../../lib/render/html.ts";
 import { renderRunHtml } from "../../lib/render/html_run.ts";
 import { SPECTRUM_POINTS } from "../../lib/render/html_plots.ts";
-import { comparePair, run } from "../fixtures/pair.ts";
+import { compareCli, comparePair, OUT, run } from "../fixtures/pair.ts";
+import { HOSTILE_SHOWN, writeProfiledPair } from "../fixtures/profiled_pair.ts";
 
 /** The Chromium binary: M17_CHROMIUM, else `chromium` or `chromium-browser` on PATH. */
 function findChromium(): string | null {
@@ -190,13 +196,27 @@ const COUNT_PLOTS = `JSON.stringify([...document.querySelectorAll("svg[data-plot
   })),
 })))`;
 
-async function checkPage(cdp: Cdp, fileUrl: string): Promise<PageCheck> {
+/** A page opened in its own target: what it requested and logged, and a way to run code in it. */
+interface OpenPage {
+  requests: string[];
+  errors: string[];
+  /** JavaScript dialogs (prompts) it opened; each is answered with `promptAnswer`. */
+  dialogs: string[];
+  evaluate(expression: string): Promise<string>;
+  /** A real mouse event at a point of the viewport. */
+  mouse(type: "mouseMoved" | "mousePressed" | "mouseReleased", x: number, y: number): Promise<Json>;
+  screenshot(): Promise<Uint8Array>;
+  close(): Promise<void>;
+}
+
+async function openPage(cdp: Cdp, fileUrl: string, promptAnswer = ""): Promise<OpenPage> {
   const { targetId } = await cdp.send("Target.createTarget", { url: "about:blank" });
   const { sessionId } = await cdp.send("Target.attachToTarget", { targetId, flatten: true }) as {
     sessionId: string;
   };
   const requests: string[] = [];
   const errors: string[] = [];
+  const dialogs: string[] = [];
   let loaded: () => void = () => {};
   const load = new Promise<void>((resolve) => loaded = resolve);
   cdp.on((method, params, from) => {
@@ -210,6 +230,10 @@ async function checkPage(cdp: Cdp, fileUrl: string): Promise<PageCheck> {
     } else if (method === "Log.entryAdded") {
       const entry = params.entry as { level: string; text: string; url?: string };
       if (entry.level === "error") errors.push(`log: ${entry.text} ${entry.url ?? ""}`);
+    } else if (method === "Page.javascriptDialogOpening") {
+      dialogs.push(`${params.type}: ${params.message}`);
+      cdp.send("Page.handleJavaScriptDialog", { accept: true, promptText: promptAnswer }, sessionId)
+        .catch((e) => errors.push(`dialog: ${e}`));
     } else if (method === "Page.loadEventFired") {
       loaded();
     }
@@ -219,16 +243,37 @@ async function checkPage(cdp: Cdp, fileUrl: string): Promise<PageCheck> {
   }
   await cdp.send("Page.navigate", { url: fileUrl }, sessionId);
   await within(15_000, `loading ${fileUrl}`, load);
-  const evaluate = async (expression: string) =>
-    ((await cdp.send("Runtime.evaluate", { expression, returnByValue: true }, sessionId))
-      .result as { value: string }).value;
-  const plots = JSON.parse(await evaluate(COUNT_PLOTS));
-  const title = await evaluate("document.title");
-  const verdict = await evaluate(`document.querySelector(".verdict")?.innerText ?? ""`);
-  const shot = await cdp.send("Page.captureScreenshot", { format: "png" }, sessionId);
-  const png = Uint8Array.from(atob(shot.data as string), (c) => c.charCodeAt(0));
-  await cdp.send("Target.closeTarget", { targetId });
-  return { requests, errors, plots, title, verdict, png };
+  return {
+    requests,
+    errors,
+    dialogs,
+    evaluate: async (expression: string) =>
+      ((await cdp.send("Runtime.evaluate", { expression, returnByValue: true }, sessionId))
+        .result as { value: string }).value,
+    mouse: (type, x, y) =>
+      cdp.send(
+        "Input.dispatchMouseEvent",
+        { type, x, y, button: type === "mouseMoved" ? "none" : "left", clickCount: 1 },
+        sessionId,
+      ),
+    screenshot: async () => {
+      const shot = await cdp.send("Page.captureScreenshot", { format: "png" }, sessionId);
+      return Uint8Array.from(atob(shot.data as string), (c) => c.charCodeAt(0));
+    },
+    close: async () => {
+      await cdp.send("Target.closeTarget", { targetId });
+    },
+  };
+}
+
+async function checkPage(cdp: Cdp, fileUrl: string): Promise<PageCheck> {
+  const page = await openPage(cdp, fileUrl);
+  const plots = JSON.parse(await page.evaluate(COUNT_PLOTS));
+  const title = await page.evaluate("document.title");
+  const verdict = await page.evaluate(`document.querySelector(".verdict")?.innerText ?? ""`);
+  const png = await page.screenshot();
+  await page.close();
+  return { requests: page.requests, errors: page.errors, plots, title, verdict, png };
 }
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -303,6 +348,127 @@ Deno.test({
           await Deno.writeFile(join(keep, page.path.split("/").at(-1)! + ".png"), seen.png);
         }
       }
+    } finally {
+      await browser?.stop(cdp);
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+/** The centre of the element `selector` finds (scrolled into view), in viewport pixels. */
+const CENTRE = (selector: string) =>
+  `(() => { const el = ${selector}; el.scrollIntoView({ block: "center" });
+    const r = el.getBoundingClientRect();
+    return JSON.stringify({ x: r.left + r.width / 2, y: r.top + r.height / 2 }); })()`;
+
+/** The frame group named `name` in the first flame graph of the document. */
+const FRAME = (name: string) =>
+  `[...document.querySelectorAll("svg.m17-flame g.f")].find((g) =>
+    g.querySelector("title").textContent.split("\\n")[0] === ${JSON.stringify(name)})`;
+
+Deno.test({
+  name:
+    "browser: compare's profile section under the page's CSP — diff graph drawn with tooltips and hover outline; the linked graph zooms, hovers and searches",
+  ignore: CHROMIUM === null,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "m17_browser_profile_" });
+    let browser: Awaited<ReturnType<typeof launch>> | null = null;
+    let cdp: Cdp | null = null;
+    try {
+      await writeProfiledPair(dir);
+      // The page in another directory than the graph: its link must still reach it.
+      const pagePath = join(dir, "pages", "001 compare.html");
+      await Deno.mkdir(join(dir, "pages"));
+      const r = await compareCli(dir, ["001", "--html", pagePath]);
+      assert.equal(r.code, 1, r.stderr);
+      const svgPath = join(dir, OUT, "001_profile_diff.svg");
+
+      browser = await launch(CHROMIUM!, join(dir, "profile"));
+      cdp = await Cdp.connect(browser.url);
+      const url = pathToFileURL(pagePath).href;
+      const page = await openPage(cdp, url);
+      const seen = JSON.parse(
+        await page.evaluate(`JSON.stringify({
+          csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? "",
+          scripts: document.scripts.length,
+          graphs: document.querySelectorAll("#profile svg.m17-flame").length,
+          width: document.querySelector("#profile svg.m17-flame").getBoundingClientRect().width,
+          frames: document.querySelectorAll("#profile svg.m17-flame g.f").length,
+          grown: ${FRAME(HOSTILE_SHOWN)}.querySelector("rect").getAttribute("fill"),
+          grownTip: ${FRAME(HOSTILE_SHOWN)}.querySelector("title").textContent,
+          shrunk: ${FRAME("store")}.querySelector("rect").getAttribute("fill"),
+          rows: [...document.querySelectorAll("#profile tbody tr td:first-child")].map((td) => td.textContent),
+          href: document.querySelector("#profile-diff-link").href,
+          stroke: getComputedStyle(${FRAME("handle")}.querySelector("rect")).stroke,
+        })`),
+      );
+      assert.match(seen.csp, /default-src 'none'/);
+      assert.equal(seen.scripts, 0, "the page runs no script: the inline graph is static");
+      assert.equal(seen.graphs, 1);
+      assert.ok(seen.width >= 1000, `the graph is laid out (${seen.width}px)`);
+      assert.equal(seen.frames, 7, "all, srv, main, handle and its three children");
+      assert.match(seen.grown, /^rgb\(255,\d+,\d+\)$/, "the new function is red");
+      assert.match(seen.shrunk, /^rgb\(\d+,\d+,255\)$/, "store shrank: blue");
+      assert.equal(
+        seen.grownTip,
+        `${HOSTILE_SHOWN}\ntotal 0.0% → 41.7% (+41.7 pp), self 0.0% → 41.7% (+41.7 pp), new after`,
+      );
+      assert.equal(seen.rows[0], HOSTILE_SHOWN);
+      assert.equal(seen.href, pathToFileURL(svgPath).href, "the link reaches the graph");
+      // Hovering a frame outlines it (the page's CSS; its native tooltip is the <title>).
+      const at = JSON.parse(
+        await page.evaluate(CENTRE(`${FRAME("handle")}.querySelector("rect")`)),
+      );
+      await page.mouse("mouseMoved", at.x, at.y);
+      const hovered = await page.evaluate(
+        `getComputedStyle(${FRAME("handle")}.querySelector("rect")).stroke`,
+      );
+      assert.notEqual(hovered, seen.stroke, "the hovered frame's outline changes");
+      assert.equal(hovered, "rgb(0, 0, 0)");
+      assert.deepEqual(page.requests, [url], "the page requests nothing but itself");
+      assert.deepEqual(page.errors, [], "no console error: no CSP violation");
+      assertScreenshot(await page.screenshot(), pagePath);
+      await page.close();
+
+      // The linked graph, interactive: real clicks and hovers, the search through its prompt.
+      const graph = await openPage(cdp, seen.href, "burn$");
+      const details = () => graph.evaluate(`document.querySelector("#details").textContent`);
+      const widthOf = (name: string) =>
+        graph.evaluate(`${FRAME(name)}.querySelector("rect").getAttribute("width")`);
+      const click = async (selector: string) => {
+        const p = JSON.parse(await graph.evaluate(CENTRE(selector)));
+        await graph.mouse("mouseMoved", p.x, p.y);
+        await graph.mouse("mousePressed", p.x, p.y);
+        await graph.mouse("mouseReleased", p.x, p.y);
+      };
+      const handle = JSON.parse(
+        await graph.evaluate(CENTRE(`${FRAME("handle")}.querySelector("rect")`)),
+      );
+      await graph.mouse("mouseMoved", handle.x, handle.y);
+      assert.match(await details(), /^handle — total 80\.0% → 83\.3% \(\+3\.3 pp\)/);
+      assert.notEqual(await widthOf("handle"), "1179.50");
+      await click(`${FRAME("handle")}.querySelector("rect")`);
+      assert.equal(await widthOf("handle"), "1179.50", "zoomed: handle spans the graph");
+      assert.equal(
+        await graph.evaluate(`document.querySelector("#reset").getAttribute("visibility")`),
+        "visible",
+      );
+      await click(`document.querySelector("#reset")`);
+      assert.notEqual(await widthOf("handle"), "1179.50", "reset");
+      await click(`document.querySelector("#search")`);
+      assert.deepEqual(graph.dialogs, ["prompt: Search frames (regular expression)"]);
+      assert.equal(
+        await graph.evaluate(`document.querySelector("#matched").textContent`),
+        "Matched: 41.7%",
+      );
+      assert.equal(
+        await graph.evaluate(`${FRAME(HOSTILE_SHOWN)}.querySelector("rect").getAttribute("fill")`),
+        "rgb(230,0,230)",
+        "the match is highlighted",
+      );
+      assert.deepEqual(graph.requests, [seen.href], "the graph requests nothing but itself");
+      assert.deepEqual(graph.errors, []);
+      await graph.close();
     } finally {
       await browser?.stop(cdp);
       await Deno.remove(dir, { recursive: true }).catch(() => {});

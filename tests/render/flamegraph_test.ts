@@ -10,6 +10,7 @@ import { diffColour, renderFlameGraphDiff } from "../../lib/render/flamegraph_di
 import {
   profileComparisonJson,
   profileHtmlSection,
+  relativeHref,
   renderProfileMarkdown,
   renderProfileTable,
   shortName,
@@ -85,6 +86,36 @@ Deno.test("renderFlameGraph(): names are escaped, tiny frames left out, empty pr
   assert.equal(frames(empty).length, 0);
 });
 
+Deno.test("frame names with escape sequences: cleaned where profiles are built, escaped in SVG, clean in every table", () => {
+  // A folded file (or a binary's symbols) naming a frame with ANSI escapes, a BEL and a tab.
+  const hostile = folded("t;main;spread\x1b[31m\x1b[2J!\x07\tx 300\nt;main 100\n");
+  assert.deepEqual([...hostile.stacks.keys()], ["t;main;spread! x", "t;main"]);
+  // A line that is not folded is refused, and the message quoting it is clean too.
+  assert.equal(
+    parseFolded("t;a\x1b[2J\rb 3\n"),
+    'line 1 is not "frame;frame count": t;a b 3',
+  );
+  const svg = renderFlameGraph(hostile, { title: "t\x1b[1m\x00" });
+  // deno-lint-ignore no-control-regex
+  assert.doesNotMatch(svg, /[\x00-\x08\x0b\x0c\x0e-\x1f]/, "well-formed XML");
+  assert.match(svg, /<title>spread! x\n300 samples/);
+  // A profile built without profileOf (any FoldedProfile) is still printed clean.
+  const raw = { stacks: new Map([["t;main;evil\x1b[31mred", 300], ["t;main", 100]]), samples: 400 };
+  const c = compareProfiles(folded("t;main 400\n"), raw, { minSamples: 100, top: 2 });
+  for (
+    const text of [
+      renderProfileTable(c, { frequencyHz: 99 }),
+      renderProfileMarkdown(c, { frequencyHz: 99 }),
+    ]
+  ) {
+    // deno-lint-ignore no-control-regex
+    assert.doesNotMatch(text, /[\x00-\x09\x0b-\x1f\x7f-\x9f]/, "no control but the line breaks");
+    assert.ok(text.includes("evilred"), text);
+  }
+  const html = profileHtmlSection(c, { frequencyHz: 99 }, null);
+  assert.ok(html.includes("<code>evilred</code>"), html);
+});
+
 Deno.test("renderFlameGraphDiff(): after's shape; grown red, shrunk blue, new frames marked", () => {
   const svg = renderFlameGraphDiff(BEFORE, AFTER, { title: "diff" });
   const f = frames(svg);
@@ -143,10 +174,13 @@ Deno.test("profile table: terminal, Markdown, JSON and HTML say the same rows", 
   if (json.compared) assert.equal(json.functions[0].self_change_pp, 41.67);
   const html = profileHtmlSection(c, { frequencyHz: 99 }, {
     inline: renderFlameGraphDiff(BEFORE, AFTER, { title: "d", interactive: false }),
-    fileName: "t1_profile_diff.svg",
+    href: relativeHref("/r/pages/c.html", "/r/tmp/m17 #1/t1_profile_diff.svg"),
   });
   assert.match(html, /<code>burn<\/code><\/td><td class="num">0\.0% → 41\.7% \+41\.7 pp/);
-  assert.match(html, /<a href="t1_profile_diff\.svg">/);
+  assert.match(
+    html,
+    /<a id="profile-diff-link" href="\.\.\/tmp\/m17%20%231\/t1_profile_diff\.svg">\.\.\/tmp\/m17 #1\/t1_profile_diff\.svg<\/a>/,
+  );
   assert.doesNotMatch(html, /<script/, "the page's policy allows no scripts");
 });
 

@@ -209,6 +209,24 @@ Deno.test("log: competitive results live in their own section (also the bare hea
   assert.equal(upsertTaskSection(text, c, v).text, text);
 });
 
+Deno.test("log: an after P99 far above the competitor's reads as a ratio, not a negative percentage", async () => {
+  // The real-Engram acceptance run: P99 199.4 ms against Neo4j's published 27.96 ms.
+  const [c, v] = await comparison("012", "competitive", {
+    p50: 20,
+    p95: 90,
+    p99: 199.4,
+    ops: 999.93,
+  });
+  assert.equal(v.kind, "competitive_regression");
+  const { text } = upsertTaskSection(LOG, c, v, "Performance Optimization");
+  assert.match(
+    text,
+    /^- vs Neo4j: P99 199\.4ms vs Neo4j's published 27\.96ms: 7\.1× slower \(.+; indicative: different workload\)$/m,
+  );
+  assert.match(text, /7\.1× slower than Neo4j/);
+  assert.doesNotMatch(text, /-613|613\.\d% slower/);
+});
+
 Deno.test("log: a task id is matched exactly (001 is not 0010)", () => {
   assert.equal(findTaskSection(LOG, "0010", "internal")?.name, "Not Task 001");
   assert.equal(findTaskSection(LOG, "001", "internal")?.name, "Dual Memory Types");

@@ -8,7 +8,8 @@ import { filesFor } from "../../lib/report/files.ts";
 import { LatencyHistogram } from "../../lib/report/histogram.ts";
 import type { Measurement, OpMeasurement } from "../../lib/report/measurement.ts";
 import { OLD_REPORT_FIELDS } from "../../lib/report/schema.ts";
-import { OP_KINDS, parseScenario } from "../../lib/workload/scenario.ts";
+import { withModeSeed } from "../../lib/workload/prepare.ts";
+import { OP_KINDS, parseScenario, withOverrides } from "../../lib/workload/scenario.ts";
 
 const SCENARIO = parseScenario(
   'name = "t"\n[arrival]\nrate = 100\n[operations]\nstore_weight = 1',
@@ -109,6 +110,30 @@ Deno.test("assembleReport(): a punctual window is a valid report with every old 
     details: { a: 1 },
   });
   assert.equal(r.files.hlog, "out/001_before_19700101_000000.hlog");
+});
+
+Deno.test("assembleReport(): the report records where the seed and the preload came from", () => {
+  const r = assembleReport(measurement(), context());
+  assert.deepEqual(r.scenario.seed_source, { from: "mode", mode: "baseline" });
+  assert.deepEqual(r.scenario.preload_source, { from: "none" });
+  const comp = withModeSeed(
+    parseScenario(
+      'name = "c"\n[arrival]\nrate = 100\n[operations]\nstore_weight = 1\n[data]\nnum_nodes = 50',
+      "c.toml",
+    ),
+    "competitive",
+  );
+  const c = assembleReport(measurement(), context({ scenario: comp, mode: "competitive" }));
+  assert.equal(c.scenario.seed, "0xABCD1234");
+  assert.equal(c.scenario.preload, 50);
+  // The JSON a reader (or jq) sees.
+  const json = JSON.parse(JSON.stringify(c)).scenario;
+  assert.deepEqual(json.seed_source, { from: "mode", mode: "competitive" });
+  assert.deepEqual(json.preload_source, { from: "num_nodes" });
+  const flagged = withOverrides(SCENARIO, { seed: 7n });
+  const f = assembleReport(measurement(), context({ scenario: flagged }));
+  assert.equal(f.scenario.seed, "0x7");
+  assert.deepEqual(f.scenario.seed_source, { from: "flag" });
 });
 
 Deno.test("assembleReport(): the caller's reasons come first, then the window's, as text", () => {
