@@ -26,7 +26,7 @@ import { CONFIDENCE } from "../verdict/significance.ts";
 import { type CompareHtmlInput, renderCompareHtml } from "./html.ts";
 import type { PlannedOutput } from "./outputs.ts";
 import { compareHtmlPath } from "../report/files.ts";
-import { formatChange } from "./format.ts";
+import { formatChange, formatMetricChange, markLowerBound } from "./format.ts";
 import { VERSION } from "../shared/version.ts";
 
 /** The export formats. */
@@ -134,8 +134,12 @@ function gabEntry(name: string, unit: string, m: MetricChange, scale = 1): GabEn
     );
     entry.range = `${lo} to ${hi} ${unit} (${CONFIDENCE * 100}% CI)`;
   }
-  const before = m.before === null ? "n/a" : `${round(m.before * scale)} ${unit}`;
-  entry.extra = `before: ${before}; change: ${formatChange(m.changePct)}` +
+  // A percentile censored at the timeout: `before: ≥10000 ms`, `change: ≥+400.0%` or `censored`.
+  const before = m.before === null
+    ? "n/a"
+    : `${markLowerBound(m, "before", String(round(m.before * scale)))} ${unit}`;
+  const after = m.censored?.after ? `after: ≥${entry.value} ${unit} (a lower bound); ` : "";
+  entry.extra = `before: ${before}; ${after}change: ${formatMetricChange(m)}` +
     (m.ci
       ? ` (${CONFIDENCE * 100}% CI ${formatChange(m.ci[0])} to ${formatChange(m.ci[1])})`
       : "") +

@@ -31,6 +31,7 @@ import {
   type RunView,
   table,
 } from "./html_parts.ts";
+import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 
 /** Points of the percentile spectrum: evenly spaced in log10(1/(1−p)) from P50 to P99.99. */
 export const SPECTRUM_POINTS = 61;
@@ -73,7 +74,8 @@ export function spectrumSection(views: RunView[]): string {
     `<section id="spectrum"><h2>Percentile spectrum</h2>`,
     `<p class="explain">Response time at each percentile of all measured requests, from the ` +
     `merged HdrHistogram. The x axis is spaced by log<sub>10</sub>(1/(1−p)), so each step ` +
-    `right is ten times rarer; the y axis is logarithmic.</p>`,
+    `right is ten times rarer; the y axis is logarithmic. A value marked ≥ is a lower bound: ` +
+    `its rank falls among the requests that timed out (censored at the timeout).</p>`,
     legend(views),
   ];
   if (series.length > 0) {
@@ -91,8 +93,13 @@ export function spectrumSection(views: RunView[]): string {
       y: axisFromTicks("response time (ms, log scale)", yTicks, true),
       series,
     }));
-    const at = (v: RunView, p: number | "max") =>
-      v.histogram ? (p === "max" ? maxMs(v) : percentileMs(v, p)).toFixed(3) : DASH;
+    // A percentile whose rank falls among the timed-out requests is a lower bound: `≥`.
+    const at = (v: RunView, p: number | "max") => {
+      if (!v.histogram) return DASH;
+      const censoring = v.report && runCensoring(v.report);
+      const bound = lowerBoundMark(isLowerBound(censoring, p === "max" ? 100 : p));
+      return `${bound}${(p === "max" ? maxMs(v) : percentileMs(v, p)).toFixed(3)}`;
+    };
     const rows = ([...SPECTRUM_TICKS, "max"] as const).map((p) => [
       p === "max" ? "max" : `P${Number(p.toFixed(2))}`,
       ...views.map((v) => at(v, p)),

@@ -31,7 +31,9 @@ import {
   asciiGlyphs,
   competitorBullet,
   formatChange,
+  formatMetricChange,
   formatMs,
+  markLowerBound,
   positionWords,
   thresholdWords,
 } from "./format.ts";
@@ -169,13 +171,18 @@ export function sectionContent(
   ascii = false,
 ): SectionContent {
   const { p50, p95, p99, throughput, errors } = c.metrics;
+  // A percentile censored at the timeout is a lower bound (`P99=≥10000ms`), its change a bound.
+  const ms = (m: typeof p50, s: "before" | "after") => markLowerBound(m, s, formatMs(m[s]!));
   const side = (s: "before" | "after") =>
-    `P50=${formatMs(p50[s]!)}ms, P95=${formatMs(p95[s]!)}ms, P99=${formatMs(p99[s]!)}ms, ` +
+    `P50=${ms(p50, s)}ms, P95=${ms(p95, s)}ms, P99=${ms(p99, s)}ms, ` +
     `Throughput=${throughput[s]!.toFixed(2)} ops/s`;
+  const p99Change = formatMetricChange(p99, 2);
   const failed = v.kind === "regression" || v.kind === "competitive_regression" ? v.failed : [];
+  // An improvement only when the P99 surely fell: an exact decrease or at most one (`≤-80.00%`);
+  // not `≥-…%` or `censored`, which say nothing about the direction.
   const p99Note = failed.includes("p99")
     ? " (regression)"
-    : p99.changePct !== null && formatChange(p99.changePct, 2).startsWith("-")
+    : /^≤?-/.test(p99Change)
     ? " (improvement)"
     : "";
   const throughputNote = failed.includes("throughput") ? " (regression)" : "";
@@ -200,7 +207,7 @@ export function sectionContent(
   const results = [
     `- Before: ${side("before")}`,
     `- After: ${side("after")}`,
-    `- Change: P99 ${formatChange(p99.changePct, 2)}${p99Note}, ` +
+    `- Change: P99 ${p99Change}${p99Note}, ` +
     `Throughput ${formatChange(throughput.changePct, 2)}${throughputNote}${errorsNote}`,
     `- Status: ${status}`,
     `- Files: \`${c.before.path}\`, \`${c.after.path}\``,

@@ -320,7 +320,8 @@ export function noiseLines(c: Comparison, t: Thresholds): string[] {
     const limit = signedThreshold(id, t);
     const threshold = `${limit < 0 ? "-" : ""}${formatThreshold(Math.abs(limit))}%`;
     const x = standing(c, id, t);
-    const change = formatChange(m.changePct);
+    // A P99 censored at the timeout is a bound (`≥+400.0%`) or unknown (`censored`), never exact.
+    const change = formatMetricChange(m);
     if (x.kind === "unknown" && m.noInterval !== undefined) {
       notes.push(`Note: no ${CONFIDENCE * 100}% interval for ${name}: ${m.noInterval}`);
     }

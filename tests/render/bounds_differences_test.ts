@@ -11,6 +11,12 @@ import { renderTerminal } from "../../lib/render/terminal.ts";
 import { renderMarkdown } from "../../lib/render/markdown.ts";
 import { comparisonJson } from "../../lib/render/json.ts";
 import { renderCompareHtml } from "../../lib/render/html.ts";
+import { noiseLines } from "../../lib/render/wording.ts";
+import { toGab } from "../../lib/render/export.ts";
+import { spectrumSection } from "../../lib/render/html_plots.ts";
+import { COLORS, runView } from "../../lib/render/html_parts.ts";
+import { metricChange } from "../../lib/verdict/compare.ts";
+import type { Comparison } from "../../lib/verdict/types.ts";
 import { makeReport, shapedSamples } from "../fixtures/make_report.ts";
 
 function pair(censorAfter: boolean, knobs: Record<string, unknown>) {
@@ -88,4 +94,88 @@ Deno.test("markdown, JSON and HTML carry the same lines and bounds", () => {
   assert.match(html, />≥750\d\.\d{3}</, "bound in HTML");
   assert.match(html, />≥\+2499\d\d\.\d%</);
   assert.ok(html.includes(RESOLUTION));
+});
+
+/** The comparison with its P99 replaced and a bootstrap interval of [-1%, +10%] on it. */
+function withP99(c: Comparison, before: number, after: number, censored: {
+  before: boolean;
+  after: boolean;
+}): Comparison {
+  const p99 = { ...metricChange(before, after, censored), ci: [-1, 10] as [number, number] };
+  return {
+    ...c,
+    statistics: { runs: c.statistics.runs, noise: c.statistics.noise, method: "bootstrap" },
+    metrics: { ...c.metrics, p99 },
+  };
+}
+
+Deno.test("noise notes show a censored P99 change as a bound or as censored, never exact", () => {
+  const { c, v } = pair(false, {});
+  const t = v.thresholds;
+  const note = (x: Comparison) => noiseLines(x, t).find((l) => l.startsWith("Note: P99 change"));
+  const interval = "is within noise: its 95% interval [-1.0%, +10.0%] contains the 5% threshold";
+  // Exact: the number as it is.
+  assert.equal(
+    note(withP99(c, 9700, 10000, { before: false, after: false }))?.split(";")[0],
+    `Note: P99 change +3.1% ${interval}`,
+  );
+  // After censored at the timeout: at least this.
+  assert.equal(
+    note(withP99(c, 9700, 10000, { before: false, after: true }))?.split(";")[0],
+    `Note: P99 change ≥+3.1% ${interval}`,
+  );
+  // Before censored: at most this.
+  assert.equal(
+    note(withP99(c, 9700, 10000, { before: true, after: false }))?.split(";")[0],
+    `Note: P99 change ≤+3.1% ${interval}`,
+  );
+  // Both censored: no number at all, in every rendering that prints the notes.
+  const both = withP99(c, 9700, 10000, { before: true, after: true });
+  assert.equal(note(both)?.split(";")[0], `Note: P99 change censored ${interval}`);
+  for (const text of [renderTerminal(both, v), renderMarkdown(both, v)]) {
+    assert.ok(text.includes(`P99 change censored ${interval}`), text);
+    assert.ok(!text.includes("P99 change +3.1%"), text);
+  }
+});
+
+Deno.test("HTML percentile spectrum: percentiles among the timed-out requests are marked ≥", () => {
+  const report = makeReport({
+    phase: "after",
+    samplesMs: { Store: shapedSamples({ p50: 1, p95: 2, p99: 3, p999: 4, max: 5 }) },
+  });
+  // 2% of 1000 requests timed out: ranks above 980 are censored (P99 and above), P90 is not.
+  report.errors_by_kind = { timeout: 20 };
+  const cell = (html: string, label: string) =>
+    new RegExp(`<tr><td>${label}</td><td class="num">([^<]*)</td></tr>`).exec(html)?.[1];
+  const html = spectrumSection([runView("After", "after", COLORS.after, "a.json", report)]);
+  assert.equal(cell(html, "P50"), "1.000");
+  assert.equal(cell(html, "P90"), "2.000");
+  assert.match(cell(html, "P99")!, /^≥3\.\d{3}$/);
+  assert.match(cell(html, "P99\\.9")!, /^≥4\.\d{3}$/);
+  assert.match(cell(html, "P99\\.99")!, /^≥5\.\d{3}$/);
+  assert.match(cell(html, "max")!, /^≥5\.\d{3}$/);
+  // Nothing timed out: no marks.
+  report.errors_by_kind = {};
+  const exact = spectrumSection([runView("After", "after", COLORS.after, "a.json", report)]);
+  assert.match(cell(exact, "P99")!, /^3\.\d{3}$/);
+  assert.ok(!exact.includes('<td class="num">≥'), exact);
+  // The comparison page's spectrum marks the censored after run, not the before run.
+  const { c, v, b, a } = pair(true, {});
+  const page = renderCompareHtml({ comparison: c, verdict: v, before: b, after: a });
+  const spectrum = page.slice(page.indexOf('<section id="spectrum">'));
+  assert.match(
+    spectrum,
+    /<tr><td>P50<\/td><td class="num">1\.000<\/td><td class="num">≥250\d\.\d{3}<\/td><\/tr>/,
+  );
+});
+
+Deno.test("github-action-benchmark export: a censored percentile's extra says it is a bound", () => {
+  const { c } = pair(true, {});
+  const p99 = toGab(c).find((e) => e.name.endsWith("/p99-latency"))!;
+  assert.match(
+    p99.extra!,
+    /^before: 3(\.\d+)? ms; after: ≥750\d(\.\d+)? ms \(a lower bound\); change: ≥\+2499\d\d\.\d%[ ;]/,
+  );
+  const exact = toGab(pair(false, {}).c).find((e) => e.name.endsWith("/p99-latency"))!;
+  assert.ok(!exact.extra!.includes("≥"), exact.extra);
 });

@@ -400,3 +400,65 @@ Deno.test("log: --ascii writes [OK]/[WARN] in the tool's lines only", async () =
   const [c3, v3] = await comparison("007", "internal", REGRESSED);
   assert.match(upsertTaskSection(created, c3, v3).text, /^\*\*Status\*\*: ⚠️ REGRESSION$/m);
 });
+
+/** A comparison of two current reports; a side with `timeouts` had 86% of requests time out. */
+function censoredComparison(
+  before: { ms: number; timeouts: boolean },
+  after: { ms: number; timeouts: boolean },
+): [Comparison, Verdict] {
+  const report = (phase: "before" | "after", side: { ms: number; timeouts: boolean }) => {
+    const ms = side.ms;
+    const r = makeReport({
+      phase,
+      samplesMs: { Store: shapedSamples({ p50: ms, p95: ms * 2, p99: ms * 3, p999: ms * 4 }) },
+    });
+    if (side.timeouts) {
+      r.errors_by_kind = { timeout: 860 };
+      r.per_operation_stats.Store.errors_by_kind = { timeout: 860 };
+    }
+    return { kind: "current" as const, path: `tmp/m17_performance/001_${phase}.json`, report: r };
+  };
+  const c = compareRuns({
+    task: "001",
+    mode: "internal",
+    before: report("before", before),
+    after: report("after", after),
+  });
+  return [c, decideVerdict(c, defaultThresholds("internal"))];
+}
+
+/** The result bullet `- <key>: …` of the task 001 section. */
+function bullet(text: string, key: string): string {
+  const s = findTaskSection(text, "001", "internal")!;
+  return text.split("\n").slice(s.heading, s.end).find((l) => l.startsWith(`- ${key}: `))!;
+}
+
+Deno.test("log: percentiles censored at the timeout are lower bounds, their P99 change a bound", () => {
+  // After: 86% timed out, so P50, P95 and P99 are lower bounds and the P99 change is at least.
+  const [up, vUp] = censoredComparison({ ms: 1, timeouts: false }, { ms: 2500, timeouts: true });
+  const regressed = upsertTaskSection(LOG, up, vUp).text;
+  assert.match(bullet(regressed, "Before"), /^- Before: P50=1ms, P95=2ms, P99=3(\.\d+)?ms, /);
+  assert.match(
+    bullet(regressed, "After"),
+    /^- After: P50=≥250\d(\.\d+)?ms, P95=≥500\d(\.\d+)?ms, P99=≥750\d(\.\d+)?ms, Throughput=/,
+  );
+  assert.match(bullet(regressed, "Change"), /^- Change: P99 ≥\+2499\d\d\.\d\d% \(regression\), /);
+
+  // Before censored, after exact: the fall is at most this, so P99 surely improved.
+  const [down, vDown] = censoredComparison({ ms: 2500, timeouts: true }, {
+    ms: 1,
+    timeouts: false,
+  });
+  const improved = upsertTaskSection(LOG, down, vDown).text;
+  assert.match(bullet(improved, "Before"), /^- Before: P50=≥250\d(\.\d+)?ms, /);
+  assert.match(bullet(improved, "Change"), /^- Change: P99 ≤-99\.9\d% \(improvement\), /);
+
+  // Both censored: the change is unknown, neither a number nor an improvement.
+  const [both, vBoth] = censoredComparison({ ms: 2500, timeouts: true }, {
+    ms: 2400,
+    timeouts: true,
+  });
+  assert.ok(both.metrics.p99.changePct! < 0);
+  const unknown = upsertTaskSection(LOG, both, vBoth).text;
+  assert.match(bullet(unknown, "Change"), /^- Change: P99 censored, Throughput /);
+});
