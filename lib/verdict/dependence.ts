@@ -87,8 +87,37 @@ export function automaticBlockLength(series: readonly number[]): Dependence {
 // ---------------------------------------------------------------------------------------------
 // Dependence of a metric: the integrated autocorrelation time
 
-/** Standard errors added to the pooled lag-1 autocorrelation (a cautious estimate). */
+/** Standard errors added to the pooled lag-1 autocorrelation for the estimate τ. */
 const RHO_MARGIN_SE = 2;
+/** Standard errors added to the pooled lag-1 autocorrelation for the bound τ⁺. */
+const RHO_BOUND_SE = 3;
+/** Largest AR(1) coefficient used. */
+const PHI_CAP = 0.995;
+
+/**
+ * One per-second series that drives a metric, on both sides, and, when known, the variance each
+ * second's value would have from sampling alone (for a percentile probe: the binomial variance of
+ * the count of the second's samples at or below the run's percentile); undefined when unknown
+ * (throughput).
+ */
+export type Probe = readonly [
+  before: readonly number[],
+  after: readonly number[],
+  samplingVariance?: readonly [number, number],
+];
+
+/** The dependence of a metric's seconds. */
+export interface Correlation {
+  /** τ: seconds per independent second, the cautious estimate that decides refusal. */
+  seconds: number;
+  /**
+   * τ⁺ ≥ τ: the bound the spread is scaled by (for the variance of a mean of correlated seconds
+   * and the degrees of freedom): the largest of τ with three standard errors instead of two and
+   * the AR(1)-plus-sampling-noise value, divided by 1 − τ⁺/n (the sample variance of n correlated
+   * seconds is low by that factor).
+   */
+  bound: number;
+}
 
 /** Lag-1 autocorrelation; 0 for a constant series. */
 function lag1(x: readonly number[]): number {
@@ -105,29 +134,76 @@ function debiasedPhi(rho: number, n: number): number {
 }
 
 /**
- * Seconds per independent second, from per-second series of both sides (several probes: any of
- * them may show the drift): the largest over the probes of (a) the AR(1) time (1 + φ)/(1 − φ)
- * of the pooled, bias-corrected lag-1 autocorrelation plus `RHO_MARGIN_SE` standard errors,
- * (b) each side's own bias-corrected AR(1) time, and (c) each side's Politis–White flat-top
- * estimate (catches dependence that is not AR(1)-shaped).
+ * Share of a series' variance that is not sampling noise: 1 − (sampling variance)/(variance);
+ * 0 or less when the series varies no more than sampling alone explains.
  */
-export function correlationSeconds(
-  probes: readonly (readonly [readonly number[], readonly number[]])[],
-): number {
-  let phi = 0, flat = 1;
-  for (const [b, a] of probes) {
-    const nb = b.length, na = a.length;
-    const pooled = debiasedPhi((nb * lag1(b) + na * lag1(a)) / (nb + na), (nb + na) / 2);
-    const upper = pooled + RHO_MARGIN_SE * Math.sqrt(Math.max(0, 1 - pooled ** 2) / (nb + na));
-    phi = Math.max(phi, upper, debiasedPhi(lag1(b), nb), debiasedPhi(lag1(a), na));
-    flat = Math.max(
-      flat,
+function signalShare(x: readonly number[], samplingVariance: number): number {
+  const v = autocovariances(x, 0)[0] * x.length / (x.length - 1);
+  return v > 0 ? 1 - samplingVariance / v : 0;
+}
+
+/** Smallest signal share for which the level under the sampling noise is estimated. */
+const MIN_SIGNAL_SHARE = 0.05;
+
+/**
+ * τ of one probe under "a level that follows AR(1) plus independent noise": the noise is the
+ * share 1 − s of the variance, the level's lag-1 autocorrelation is ρ̂/s, and
+ * τ = 1 + s·2φ/(1 − φ). With s = 1 this is the plain AR(1) value (1 + φ)/(1 − φ). The largest of
+ * the pooled value plus `margin` standard errors and each side's own value.
+ */
+function ar1Seconds(
+  b: readonly number[],
+  a: readonly number[],
+  shares: [number, number],
+  margin: number,
+) {
+  const nb = b.length, na = a.length;
+  const rb = lag1(b) / shares[0], ra = lag1(a) / shares[1];
+  const share = (shares[0] + shares[1]) / 2;
+  const pooled = debiasedPhi((nb * rb + na * ra) / (nb + na), (nb + na) / 2);
+  const se = Math.sqrt(Math.max(0, 1 - pooled ** 2) / (nb + na)) / share;
+  const tau = (phi: number, s: number) => {
+    const f = Math.min(phi, PHI_CAP);
+    return 1 + s * 2 * f / (1 - f);
+  };
+  return Math.max(
+    tau(pooled + margin * se, share),
+    tau(debiasedPhi(rb, nb), shares[0]),
+    tau(debiasedPhi(ra, na), shares[1]),
+  );
+}
+
+/**
+ * The dependence of a metric from per-second series of both sides (several probes: any of them
+ * may show the drift). τ is the largest over the probes of (a) the AR(1) time (1 + φ)/(1 − φ) of
+ * the pooled, bias-corrected lag-1 autocorrelation plus `RHO_MARGIN_SE` standard errors, (b) each
+ * side's own bias-corrected AR(1) time, and (c) each side's Politis–White flat-top estimate
+ * (catches dependence that is not AR(1)-shaped). τ⁺ (`Correlation.bound`) also takes (a) with
+ * `RHO_BOUND_SE` standard errors and, for probes with a known sampling variance, the same AR(1)
+ * estimate of the level under the sampling noise, when the seconds vary clearly more than sampling
+ * alone explains (a slow drift hidden in noisy seconds shows a
+ * small lag-1 autocorrelation but a long τ), and corrects for the variance lost to the run's own
+ * mean (÷ (1 − τ⁺/n)); Infinity when τ⁺ ≥ n.
+ */
+export function correlationSeconds(probes: readonly Probe[]): Correlation {
+  let tau = 1, bound = 1, n = Infinity;
+  for (const [b, a, noise] of probes) {
+    n = Math.min(n, b.length, a.length);
+    const flat = Math.max(
       automaticBlockLength(b).correlationSeconds,
       automaticBlockLength(a).correlationSeconds,
     );
+    const plain = ar1Seconds(b, a, [1, 1], RHO_MARGIN_SE);
+    tau = Math.max(tau, flat, plain);
+    bound = Math.max(bound, flat, plain, ar1Seconds(b, a, [1, 1], RHO_BOUND_SE));
+    if (noise) {
+      const shares: [number, number] = [signalShare(b, noise[0]), signalShare(a, noise[1])];
+      if (Math.min(...shares) >= MIN_SIGNAL_SHARE) {
+        bound = Math.max(bound, ar1Seconds(b, a, shares, RHO_MARGIN_SE));
+      }
+    }
   }
-  const clipped = Math.min(phi, 0.995);
-  return Math.max(flat, (1 + clipped) / (1 - clipped));
+  return { seconds: tau, bound: bound < n ? bound / (1 - bound / n) : Infinity };
 }
 
 // ---------------------------------------------------------------------------------------------

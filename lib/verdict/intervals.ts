@@ -8,24 +8,28 @@
  * - Spread: each side's seconds are resampled independently (2,000 resamples, fixed seed); in
  *   each resample the per-second histograms are merged and the percentile is read from the
  *   merged histogram (never an average of per-second percentiles); throughput is responses per
- *   second. The variance of the log of each statistic is then multiplied by the metric's
- *   integrated autocorrelation time τ (seconds per independent second): the variance of a mean
- *   of correlated values is τ times that of independent ones.
- * - τ is estimated, cautiously, from per-second series that drive the statistic, on both
- *   sides: for a percentile q, the count of the second's samples at or below the run's q minus
- *   p·(its samples) (the quantile's influence function), for q itself and, above P90, for P90
- *   too (a level drift shows with less noise there than in the few samples of a tail); for
- *   throughput, the responses of each second. τ is the largest of the AR(1) value
+ *   second. The variance of the log of each statistic is then multiplied by τ⁺, a cautious bound
+ *   on the metric's integrated autocorrelation time (seconds per independent second): the
+ *   variance of a mean of correlated values is τ times that of independent ones.
+ * - τ and τ⁺ come from per-second series that drive the statistic, on both sides: for a
+ *   percentile q, the count of the second's samples at or below the run's q minus p·(its
+ *   samples) (the quantile's influence function), for q itself and, above P90, for P90 too (a
+ *   level drift shows with less noise there than in the few samples of a tail); for throughput,
+ *   the responses of each second. τ, which decides refusal, is the largest of the AR(1) value
  *   (1 + φ)/(1 − φ) from the pooled, bias-corrected lag-1 autocorrelation plus two standard
- *   errors, each side's own bias-corrected value, and the Politis–White (2004) flat-top
- *   estimate with the Patton–Politis–White (2009) lag choice. Each metric has its own τ: on a
- *   real run the median may drift for a minute while the P99's excursions are independent.
+ *   errors, each side's own bias-corrected value, and the Politis–White (2004) flat-top estimate
+ *   with the Patton–Politis–White (2009) lag choice. τ⁺ (lib/verdict/dependence.ts) also takes
+ *   three standard errors, and, for percentiles, an AR(1) level under the binomial sampling noise
+ *   of each second (whose variance is known: a slow drift hidden in that noise shows only a small
+ *   lag-1 autocorrelation), and is divided by 1 − τ⁺/n (a run's own variance is low by that
+ *   factor). Each metric has its own τ: on a real run the median may drift for a minute while
+ *   the P99's excursions are independent.
  * - Interval: log(after/before) ± t·SE, t the Student quantile with Welch–Satterthwaite degrees
- *   of freedom from each side's independent seconds (seconds / τ): a 60-s run with τ = 9 holds
+ *   of freedom from each side's independent seconds (seconds / τ⁺): a 60-s run with τ⁺ = 9 holds
  *   ~7 independent seconds, and a normal or percentile interval would pretend it holds 60.
- * - Refused: when a side has fewer than `MIN_INTERVAL_SECONDS` seconds, or a metric fewer than
- *   `MIN_INDEPENDENT_SECONDS` independent seconds; the reason says how long runs would need to
- *   be.
+ * - Refused: when a side has fewer than `MIN_INTERVAL_SECONDS` seconds, a metric fewer than
+ *   `MIN_INDEPENDENT_SECONDS` independent seconds by τ, or fewer than `MIN_BOUND_SECONDS` by τ⁺;
+ *   the reason says how long runs would need to be, or that a drift may be hidden.
  * - The plain stationary bootstrap (Politis & Romano 1994) with the Politis–White block length
  *   and a percentile interval is kept as `method: "stationary"` only so the benchmark can show
  *   that it undercovers (its resamples of a short correlated run vary too little).
@@ -47,6 +51,7 @@ import {
   automaticBlockLength,
   correlationSeconds,
   normalQuantile,
+  type Probe,
   studentQuantile,
 } from "./dependence.ts";
 
@@ -54,6 +59,8 @@ import {
 export const MIN_INTERVAL_SECONDS = 20;
 /** Fewest effective independent seconds per side for an interval of a metric. */
 export const MIN_INDEPENDENT_SECONDS = 8;
+/** Fewest independent seconds per side by the bound τ⁺ (below it the bound is unreliable). */
+export const MIN_BOUND_SECONDS = 2;
 /** Default number of resamples. */
 export const INTERVAL_RESAMPLES = 2000;
 /** The fixed default seed: the output of compare is reproducible. */
@@ -161,6 +168,19 @@ export class SecondsTable {
     return out;
   }
 
+  /**
+   * The mean variance the `influence(b, p)` values would have from sampling alone: seconds whose
+   * samples fall at or below bucket offset `b` independently, with the run's fraction π, give
+   * (samples)·π(1 − π).
+   */
+  samplingVariance(b: number): number {
+    const rows = this.#rows, last = (this.#buckets - 1) * rows;
+    const all = this.#cum[last + this.n];
+    if (this.n === 0 || all === 0) return 0;
+    const pi = this.#cum[b * rows + this.n] / all;
+    return all / this.n * pi * (1 - pi);
+  }
+
   /** Responses of each second. */
   completedSeries(): number[] {
     const out: number[] = [];
@@ -203,8 +223,10 @@ export type MetricInterval =
   | {
     kind: "ok";
     ci: Interval;
-    /** τ: seconds per independent second used for this metric. */
+    /** τ: seconds per independent second estimated for this metric (decides refusal). */
     correlationSeconds: number;
+    /** τ⁺ ≥ τ: the bound the spread and the degrees of freedom use. */
+    correlationBound: number;
   }
   | { kind: "refused"; reason: string };
 
@@ -258,9 +280,13 @@ export function changeIntervals(
   if (lo > hi) lo = hi = 0;
   const tables = [new SecondsTable(before, lo, hi), new SecondsTable(after, lo, hi)];
   // Per metric, the per-second series of both sides that drive it (module doc).
-  const probe = (p: number) =>
-    tables.map((t) => t.influence(Math.max(0, t.wholePercentile(p)), p)) as [number[], number[]];
-  const taus = [
+  const at = (t: SecondsTable, p: number) => Math.max(0, t.wholePercentile(p));
+  const series = (p: number) => tables.map((t) => t.influence(at(t, p), p)) as [number[], number[]];
+  const probe = (p: number): Probe => [
+    ...series(p),
+    tables.map((t) => t.samplingVariance(at(t, p))) as [number, number],
+  ];
+  const dependence = [
     ...percentiles.map((p) =>
       correlationSeconds(p > BODY_PROBE ? [probe(p), probe(BODY_PROBE)] : [probe(p)])
     ),
@@ -270,7 +296,7 @@ export function changeIntervals(
   const draws = tables.map((table, i) => {
     const block = stationary
       ? Math.max(
-        ...[...[...percentiles, BODY_PROBE].map((p) => probe(p)[i]), table.completedSeries()]
+        ...[...[...percentiles, BODY_PROBE].map((p) => series(p)[i]), table.completedSeries()]
           .map((x) => automaticBlockLength(x).blockSeconds),
       )
       : 1;
@@ -281,9 +307,8 @@ export function changeIntervals(
     Math.log(table.throughput(...table.whole, 1)),
   ]);
   const interval = (k: number): MetricInterval => {
-    const tau = taus[k];
-    const independent = tables.map((t) => t.n / tau);
-    if (Math.min(...independent) < MIN_INDEPENDENT_SECONDS) {
+    const { seconds: tau, bound } = dependence[k];
+    if (Math.min(...tables.map((t) => t.n / tau)) < MIN_INDEPENDENT_SECONDS) {
       return {
         kind: "refused",
         reason: `per-second values are correlated over ~${one(tau)} s, so ${shortest} s hold ~${
@@ -293,6 +318,15 @@ export function changeIntervals(
         } s)`,
       };
     }
+    if (shortest / bound < MIN_BOUND_SECONDS) {
+      return {
+        kind: "refused",
+        reason: `per-second values may be correlated over ${
+          Number.isFinite(bound) ? `up to ~${one(bound)} s` : "longer than the run"
+        } (a slow drift under the noise of each second), so ${shortest} s may hold fewer than ${MIN_BOUND_SECONDS} independent seconds`,
+      };
+    }
+    const independent = tables.map((t) => t.n / bound);
     const theta = observed[1][k] - observed[0][k];
     const empty: MetricInterval = { kind: "refused", reason: "a run has no samples" };
     if (!Number.isFinite(theta)) return empty;
@@ -300,6 +334,7 @@ export function changeIntervals(
       kind: "ok",
       ci: [(Math.exp(logLo) - 1) * 100, (Math.exp(logHi) - 1) * 100],
       correlationSeconds: tau,
+      correlationBound: bound,
     });
     if (stationary) {
       const diffs = draws[1][k].map((a, r) => a - draws[0][k][r]).filter(Number.isFinite).sort();
@@ -307,7 +342,7 @@ export function changeIntervals(
       const q = (x: number) => diffs[Math.min(diffs.length - 1, Math.floor(x * diffs.length))];
       return ok(q(tail), q(1 - tail));
     }
-    const variances = draws.map((d) => variance(d[k]) * tau);
+    const variances = draws.map((d) => variance(d[k]) * bound);
     if (variances.some((v) => !Number.isFinite(v))) return empty;
     const v = variances[0] + variances[1];
     // Welch–Satterthwaite degrees of freedom from the independent seconds of each side.

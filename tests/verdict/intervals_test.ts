@@ -57,12 +57,35 @@ Deno.test("automaticBlockLength(): 1 s for independent values, the AR(1) theory 
 Deno.test("correlationSeconds(): about 1 for independent seconds, cautious for correlated ones", () => {
   const rng = new Prng(9n);
   let iid = 0;
-  for (let i = 0; i < 50; i++) iid += correlationSeconds([[ar1(rng, 60, 0), ar1(rng, 60, 0)]]);
+  for (let i = 0; i < 50; i++) {
+    iid += correlationSeconds([[ar1(rng, 60, 0), ar1(rng, 60, 0)]]).seconds;
+  }
   assert.ok(iid / 50 >= 1 && iid / 50 < 1.8, `mean τ independent ${iid / 50}`);
   // The pooled estimate plus one standard error is above the biased sample value on average.
   let sum = 0;
-  for (let i = 0; i < 50; i++) sum += correlationSeconds([[ar1(rng, 60, 0.8), ar1(rng, 60, 0.8)]]);
+  for (let i = 0; i < 50; i++) {
+    sum += correlationSeconds([[ar1(rng, 60, 0.8), ar1(rng, 60, 0.8)]]).seconds;
+  }
   assert.ok(sum / 50 > 6, `mean τ for φ = 0.8 is ${sum / 50}`);
+});
+
+Deno.test("correlationSeconds(): a slow drift under per-second sampling noise widens the bound", () => {
+  // Level: AR(1) φ = 0.95 with variance 4; each second adds sampling noise of variance 16 (a
+  // fifth of the variance is level): the lag-1 autocorrelation is ~0.19, the true τ ≈ 8.6.
+  const rng = new Prng(13n);
+  const noisy = () => ar1(rng, 60, 0.95).map((x) => 2 * x + 4 * rng.nextGaussian());
+  let plain = 0, denoised = 0;
+  for (let i = 0; i < 50; i++) {
+    const [b, a] = [noisy(), noisy()];
+    const without = correlationSeconds([[b, a]]);
+    const withNoise = correlationSeconds([[b, a, [16, 16]]]);
+    assert.ok(without.bound >= without.seconds, `bound ${without.bound} < τ ${without.seconds}`);
+    assert.equal(withNoise.seconds, without.seconds);
+    plain += without.bound;
+    denoised += Math.min(60, withNoise.bound);
+  }
+  assert.ok(plain / 50 < 6, `mean bound without the sampling variance ${plain / 50}`);
+  assert.ok(denoised / 50 > 9, `mean bound with the sampling variance ${denoised / 50}`);
 });
 
 function constantRun(seconds: number, scale: number): SecondSample[] {
