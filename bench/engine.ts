@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import process from "node:process";
 import { type BenchContext, type Benchmark, median, round, type Row } from "./harness.ts";
-import { ensureVegeta } from "./peers.ts";
+import { ensureVegeta, ensureWrk } from "./peers.ts";
 import { runTimed } from "./procs.ts";
 import { ServerProcess } from "../lib/target/process.ts";
 import { SCENARIOS_DIR } from "../lib/paths.ts";
@@ -175,6 +175,53 @@ function pct(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
+/**
+ * wrk2 (`-R`, coordinated-omission corrected, GET / only: it sends no body) when `WRK2` names its
+ * binary: wrk2 is in no registry this project reaches (build it from github.com/giltene/wrk2 with
+ * `make`), so it is optional. Lag and service time are not reported by wrk2; its latency is
+ * measured from the intended send time, i.e. m17's response time.
+ */
+async function runWrk2(
+  wrk2: string,
+  url: string,
+  rate: number,
+  seconds: number,
+): Promise<RunFigures> {
+  const t = await runTimed(
+    [wrk2, "-t", "1", "-c", "16", "-d", `${seconds}s`, "-R", String(rate), "--latency", url + "/"],
+    (seconds + 60) * 1000,
+  );
+  const requests = Number(t.stdout.match(/(\d+) requests in/)?.[1] ?? NaN);
+  const at = (p: string) => {
+    const m = t.stdout.match(
+      new RegExp(`^\\s*${p.replace(".", "\\.")}%\\s+([\\d.]+)(us|ms|s)`, "m"),
+    );
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === "us" ? 1e-3 : m[2] === "s" ? 1e3 : 1);
+  };
+  if (t.code !== 0 || !Number.isFinite(requests)) {
+    throw new Error(`wrk2 failed (exit ${t.code}): ${t.stderr.slice(-400)}`);
+  }
+  const errors = Number(t.stdout.match(/Non-2xx or 3xx responses: (\d+)/)?.[1] ?? 0) +
+    Number(
+      t.stdout.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/)
+        ?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0,
+    );
+  return {
+    requests,
+    errors,
+    cpuSeconds: t.cpuSeconds,
+    wallSeconds: t.wallSeconds,
+    lagP50Ms: NaN,
+    lagP99Ms: NaN,
+    serviceP50Ms: NaN,
+    serviceP99Ms: NaN,
+    responseP50Ms: round(at("50.000")),
+    responseP99Ms: round(at("99.000")),
+    achievedRate: round(Number(t.stdout.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? NaN), 1),
+  };
+}
+
 async function runVegeta(
   vegeta: string,
   targets: string,
@@ -236,6 +283,26 @@ async function runVegeta(
 const MAX_RATE_SECONDS = 5;
 const MAX_RATE_STEPS = [2_000, 5_000, 10_000, 15_000, 20_000, 30_000];
 
+/**
+ * What wrk (closed loop, no rate limit: one thread, `connections` keep-alive connections) gets
+ * from the server in `seconds`: the server's capacity on this host, the yardstick for the
+ * maximum paced rate when the server cannot take 20,000 ops/s.
+ */
+async function wrkCapacity(
+  wrk: string,
+  url: string,
+  connections: number,
+  seconds: number,
+): Promise<{ rate: number; cpuSeconds: number }> {
+  const r = await runTimed(
+    [wrk, "-t", "1", "-c", String(connections), "-d", `${seconds}s`, url + "/"],
+    (seconds + 30) * 1000,
+  );
+  const m = r.stdout.match(/Requests\/sec:\s+([\d.]+)/);
+  if (r.code !== 0 || !m) throw new Error(`wrk failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return { rate: Number(m[1]), cpuSeconds: r.cpuSeconds };
+}
+
 /** The highest rate of the steps run with lag P99 < 1 ms and the achieved rate within 0.5%. */
 async function maxPacedRate(
   ctx: BenchContext,
@@ -264,8 +331,10 @@ function row(tool: string, payload: Payload, rate: number, rep: number, f: RunFi
     errors: f.errors,
     "cpu s/1k req": round(f.cpuSeconds / (f.requests / 1000), 4),
     "core %": round((100 * f.cpuSeconds) / f.wallSeconds, 1),
-    "lag P50/P99 ms": `${f.lagP50Ms} / ${f.lagP99Ms}`,
-    "service P50/P99 ms": `${f.serviceP50Ms} / ${f.serviceP99Ms}`,
+    "lag P50/P99 ms": Number.isNaN(f.lagP50Ms) ? "–" : `${f.lagP50Ms} / ${f.lagP99Ms}`,
+    "service P50/P99 ms": Number.isNaN(f.serviceP50Ms)
+      ? "–"
+      : `${f.serviceP50Ms} / ${f.serviceP99Ms}`,
     "response P50/P99 ms": `${f.responseP50Ms} / ${f.responseP99Ms}`,
     "achieved /s": f.achievedRate,
   };
@@ -307,12 +376,28 @@ export const engine: Benchmark = {
           }
           const ratio = median(m17Cpu) / median(vegCpu);
           verdicts.push(`${payload} ${rate}/s: m17/vegeta CPU per request ${round(ratio, 2)}`);
+          const wrk2 = Deno.env.get("WRK2");
+          if (wrk2 && payload === "light") {
+            const w2Cpu: number[] = [];
+            for (let rep = 1; rep <= reps; rep++) {
+              ctx.log(`${payload} ${rate}/s rep ${rep}: wrk2 (GET /)`);
+              const w = await runWrk2(wrk2, url, rate, seconds);
+              rows.push(row("wrk2 (GET /)", payload, rate, rep, w));
+              data.push({ tool: "wrk2", payload, rate, rep, ...w });
+              w2Cpu.push(w.cpuSeconds / w.requests);
+            }
+            verdicts.push(
+              `${payload} ${rate}/s: m17/wrk2 CPU per request ${
+                round(median(m17Cpu) / median(w2Cpu), 2)
+              } (informational)`,
+            );
+          }
         }
       }
     } finally {
       await server.stop(2000);
     }
-    const met = verdicts.filter((v) => v.includes("CPU per request"))
+    const met = verdicts.filter((v) => v.includes("m17/vegeta CPU per request"))
       .every((v) => Number(v.split(" ").at(-1)) <= 1);
     if (!ctx.quick) {
       const server2 = new ServerProcess("json server", Deno.execPath(), ["eval", SERVER_CODE], {});
@@ -321,6 +406,19 @@ export const engine: Benchmark = {
       try {
         const targets = join(ctx.workDir, "targets_light_max.jsonl");
         await writeTargets(url2, "light", 20_000, targets);
+        const wrk = await ensureWrk(ctx.log);
+        for (const connections of [1, 16]) {
+          const w = await wrkCapacity(wrk, url2, connections, MAX_RATE_SECONDS);
+          ctx.log(`  wrk -t 1 -c ${connections}: ${round(w.rate, 0)} req/s closed loop`);
+          rows.push({
+            tool: `wrk -t 1 -c ${connections} (closed loop)`,
+            payload: "GET /",
+            "closed-loop req/s": round(w.rate, 0),
+            "cpu s/1k req": round(w.cpuSeconds / (w.rate * MAX_RATE_SECONDS / 1000), 4),
+          });
+          data.push({ tool: "wrk", connections, closedLoopRate: w.rate, cpuSeconds: w.cpuSeconds });
+          verdicts.push(`wrk -c ${connections} closed loop ${round(w.rate, 0)}/s`);
+        }
         for (const tool of ["m17 1 worker", "m17 2 workers", "vegeta"] as const) {
           const best = await maxPacedRate(
             ctx,
