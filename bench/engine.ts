@@ -308,15 +308,18 @@ async function maxPacedRate(
   ctx: BenchContext,
   run: (rate: number) => Promise<RunFigures>,
 ): Promise<number> {
-  let best = 0;
+  let best = 0, failed = false;
+  // Every step runs (the figures above the limit say how it degrades); the best rate is the last
+  // of an unbroken run of passing steps.
   for (const rate of MAX_RATE_STEPS) {
     const f = await run(rate);
     const ok = f.lagP99Ms < 1 && Math.abs(f.achievedRate - rate) <= rate * 0.005 && f.errors === 0;
     ctx.log(
-      `  ${rate}/s: lag P99 ${f.lagP99Ms} ms, achieved ${f.achievedRate}/s → ${ok ? "ok" : "no"}`,
+      `  ${rate}/s: lag P99 ${f.lagP99Ms} ms, response P99 ${f.responseP99Ms} ms, achieved ${f.achievedRate}/s, ` +
+        `CPU ${round(f.cpuSeconds, 2)} s, errors ${f.errors} → ${ok ? "ok" : "no"}`,
     );
-    if (!ok) break;
-    best = rate;
+    if (!ok) failed = true;
+    if (ok && !failed) best = rate;
   }
   return best;
 }
@@ -350,7 +353,12 @@ export const engine: Benchmark = {
     const vegeta = await ensureVegeta(ctx.log);
     const seconds = ctx.quick ? 5 : 20;
     const reps = ctx.quick ? 1 : 2;
-    const payloads: Payload[] = ctx.quick ? ["light"] : ["light", "baseline"];
+    // ENGINE_MAX_RATE_ONLY=1: only the maximum-paced-rate search (and wrk's capacity).
+    const payloads: Payload[] = Deno.env.get("ENGINE_MAX_RATE_ONLY") === "1"
+      ? []
+      : ctx.quick
+      ? ["light"]
+      : ["light", "baseline"];
     const server = new ServerProcess("json server", Deno.execPath(), ["eval", SERVER_CODE], {});
     const url = (await server.waitForLine(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 30_000))[1];
     const rows: Row[] = [];
@@ -435,7 +443,8 @@ export const engine: Benchmark = {
         await server2.stop(2000);
       }
     }
-    return { verdict: met ? "met" : "not met", summary: verdicts.join("; "), rows, data };
+    const verdict = payloads.length === 0 ? "max-rate search only" : met ? "met" : "not met";
+    return { verdict, summary: verdicts.join("; "), rows, data };
   },
 };
 

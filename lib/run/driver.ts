@@ -22,7 +22,7 @@ import { pacePhase } from "./pace.ts";
 import { SecondBuckets } from "./seconds.ts";
 import { Sender } from "./sender.ts";
 import { Tallies } from "./tallies.ts";
-import { sleepWaker } from "./waker.ts";
+import { sleepWaker, type Waker } from "./waker.ts";
 import type { OpSource } from "./shard.ts";
 import type { Measurement } from "../report/measurement.ts";
 import { opOf } from "./pending.ts";
@@ -63,6 +63,12 @@ export interface LoadOptions extends DriverOptions {
    * measured window then starts exactly one warm-up later. Default: now.
    */
   startAtEpochMs?: number;
+  /**
+   * A waker already started (and ready), which this run then owns and closes: a worker thread
+   * starts its ticker while it prepares, so that the shared start instant does not wait for it.
+   * Default: one started here.
+   */
+  waker?: Waker;
 }
 
 /** A progress snapshot. */
@@ -94,7 +100,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const sender = new Sender({ ...o, maxConnections: o.maxInFlight });
   const onAbort = () => sender.abort.abort();
   o.signal?.addEventListener("abort", onAbort);
-  const waker = sleepWaker();
+  const waker = o.waker ?? sleepWaker();
   // A wait before the ticker thread runs would be late by its start-up.
   await Promise.race([waker.ready, sleep(5000)]);
   const tallies = new Tallies();
