@@ -18,7 +18,12 @@ import {
   table,
 } from "./html_parts.ts";
 import { operationsChart, perSecondSection, spectrumSection } from "./html_plots.ts";
-import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
+import {
+  isLowerBound,
+  lowerBoundMark,
+  operationCensoring,
+  runCensoring,
+} from "../report/censoring.ts";
 
 function runHeadlineSection(r: RunReport): string {
   const row = (label: string, value: string) => [esc(label), esc(value)];
@@ -47,15 +52,21 @@ function runHeadlineSection(r: RunReport): string {
 function runOperationsSection(r: RunReport, view: RunView): string {
   const kinds = Object.entries(r.per_operation_stats).filter(([, s]) => s.count > 0);
   if (kinds.length === 0) return "";
-  const rows = kinds.map(([kind, s]) => [
-    esc(kind),
-    String(s.count),
-    String(s.error_count),
-    (s.p50_latency_us / 1000).toFixed(3),
-    (s.p99_latency_us / 1000).toFixed(3),
-    (s.p999_latency_us / 1000).toFixed(3),
-    (s.service_p99_latency_us / 1000).toFixed(3),
-  ]);
+  const rows = kinds.map(([kind, s]) => {
+    // Response times of a kind whose requests timed out are censored like the run's (`≥`).
+    const c = operationCensoring(s);
+    const at = (p: number, us: number) =>
+      `${lowerBoundMark(isLowerBound(c, p))}${(us / 1000).toFixed(3)}`;
+    return [
+      esc(kind),
+      String(s.count),
+      String(s.error_count),
+      at(50, s.p50_latency_us),
+      at(99, s.p99_latency_us),
+      at(99.9, s.p999_latency_us),
+      (s.service_p99_latency_us / 1000).toFixed(3),
+    ];
+  });
   return `<section id="operations"><h2>P99 per operation</h2>` +
     operationsChart(kinds.map(([k]) => k), [view], [
       kinds.map(([, s]) => s.p99_latency_us / 1000),

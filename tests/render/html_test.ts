@@ -349,3 +349,25 @@ Deno.test("m17_compare --html: an unwritable path is one clear line, exit 3", as
     );
   });
 });
+
+Deno.test("run page: an operation kind whose requests timed out shows its percentiles as lower bounds", () => {
+  const report = makeReport({ ...run(1), phase: "after", stem: `${OUT}/001_after_x` });
+  const [kind, stats] = Object.entries(report.per_operation_stats).find(([, s]) => s.count > 0)!;
+  const p99 = (stats.p99_latency_us / 1000).toFixed(3);
+  const p50 = (stats.p50_latency_us / 1000).toFixed(3);
+  // 2% of this kind timed out: its P99 and P99.9 are lower bounds, its P50 is not.
+  const censored = {
+    ...report,
+    per_operation_stats: {
+      ...report.per_operation_stats,
+      [kind]: { ...stats, errors_by_kind: { timeout: Math.ceil(stats.count * 0.02) } },
+    },
+  };
+  const row = (html: string) => html.match(new RegExp(`<tr><td>${kind}</td>.*?</tr>`))?.[0] ?? "";
+  const plain = row(renderRunHtml(report, "r.json"));
+  assert.ok(plain.includes(`<td class="num">${p99}</td>`), plain);
+  assert.ok(!plain.includes("≥"), plain);
+  const marked = row(renderRunHtml(censored, "r.json"));
+  assert.ok(marked.includes(`<td class="num">≥${p99}</td>`), marked);
+  assert.ok(marked.includes(`<td class="num">${p50}</td>`), marked);
+});
