@@ -164,12 +164,12 @@ Deno.test("never answering or answering after the timeout: a saturated server is
   const hang = await startFaulty("hang");
   const slow = await startFaulty("slow", ["--delay-ms", "600"]);
   try {
-    // At 1000 ops/s the 64-request in-flight cap fills: requests waiting for a slot expire a
+    // At 500 ops/s the 64-request in-flight cap fills: requests waiting for a slot expire a
     // timeout after they were due too, unsent, so the run still ends a timeout after the window.
     const cases: [string, string, number][] = [
       ["hang", hang.url, 100], // 200 requests: the smallest measurable run
       ["slow", slow.url, 100],
-      ["hang-capped", hang.url, 1000],
+      ["hang-capped", hang.url, 500], // 0.2 s × 500/s = 100 due per timeout > 64 slots
     ];
     // One at a time: three generators at once on a 2-core CI host made the 1000 ops/s one fall
     // behind its schedule (lag P99 15 ms, invalid), which is not what this test is about.
@@ -201,6 +201,9 @@ Deno.test("never answering or answering after the timeout: a saturated server is
       const n = 2 * rate;
       assert.deepEqual(report.errors_by_kind, { timeout: n }, name);
       assert.equal(report.total_operations, n);
+      if (name === "hang-capped") {
+        assert.ok((report.capped_sends ?? 0) > 0, `${name}: the in-flight cap never held a send`);
+      }
       // The server was slow, the instrument did not fail: valid, with the saturation named.
       assert.equal(report.valid, true, `${name}: ${report.invalid_reasons}`);
       const note = "server saturated, 100% of requests timed out after 200 ms; " +
