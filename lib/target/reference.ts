@@ -3,6 +3,7 @@
  * from a compiled binary), the knobs as its arguments, and its start-up on a free loopback port.
  * @module
  */
+import { resolve } from "node:path";
 import { REFERENCE_MAIN } from "../paths.ts";
 import { RunError } from "../shared/errors.ts";
 import { healthyVersion, waitHealthy } from "./health.ts";
@@ -110,17 +111,30 @@ export async function startReference(
   knobs: ReferenceKnobs,
   opts: ReferenceStartOptions,
 ): Promise<ReferenceTarget> {
+  // V8's perf map (`--profile`) also writes an `isolate-…-v8.log` into the process's working
+  // directory (no V8 flag stops it; `--logfile` moves it to stdout), which left files in the
+  // user's directory, an Engram checkout's root included: the profiled server runs in a
+  // directory of its own, removed when it stops. A relative `--ref-record` path is resolved first.
+  const ownDir = opts.profile && !Deno.build.standalone
+    ? await Deno.makeTempDir({ prefix: "m17_reference_" })
+    : null;
+  const removeOwnDir = () =>
+    ownDir === null ? Promise.resolve() : Deno.remove(ownDir, { recursive: true }).catch(() => {});
+  const placed = ownDir !== null && knobs.record !== undefined
+    ? { ...knobs, record: resolve(knobs.record) }
+    : knobs;
   const { cmd, args } = referenceCommand([
     "--port",
     "0",
     "--dim",
     String(opts.dim),
     "--exit-with-parent",
-    ...knobArgs(knobs),
+    ...knobArgs(placed),
   ], { perfMap: opts.profile });
   const proc = new ServerProcess("reference server", cmd, args, {
     logPath: opts.logPath,
     cpus: opts.cpus,
+    cwd: ownDir ?? undefined,
   });
   let url: string;
   try {
@@ -131,6 +145,7 @@ export async function startReference(
     url = m[1];
   } catch (e) {
     await proc.stop(1000);
+    await removeOwnDir();
     throw new RunError(
       `${(e as Error).message}; last output: ${proc.tail().slice(-5).join(" | ")}`,
     );
@@ -140,7 +155,10 @@ export async function startReference(
     exited: proc.exited,
     signal: opts.signal,
   });
-  if (wait.kind !== "healthy") await proc.stop(1000);
+  if (wait.kind !== "healthy") {
+    await proc.stop(1000);
+    await removeOwnDir();
+  }
   const version = healthyVersion(url, wait, HEALTH_TIMEOUT_MS);
   return {
     kind: "reference",
@@ -152,6 +170,7 @@ export async function startReference(
       proc.status ? `reference server exited (${describeStatus(proc.status)})` : null,
     stop: async () => {
       await proc.stop();
+      await removeOwnDir();
     },
   };
 }

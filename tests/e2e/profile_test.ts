@@ -61,8 +61,11 @@ Deno.test({
         dir,
         "--profile",
       ];
+      // Run from the out dir: V8's perf map used to leave isolate-*-v8.log files in the
+      // directory check was started from (an Engram checkout's root, for a shim).
       const before = await runCli("m17_check", ["prof", "before", ...common], {
         timeoutMs: 180_000,
+        cwd: dir,
       });
       assert.match(before.stdout + before.stderr, /profile: \d+ samples at 99 Hz/, before.stderr);
       const after = await runCli(
@@ -72,6 +75,7 @@ Deno.test({
       );
       assert.match(after.stdout + after.stderr, /profile: \d+ samples at 99 Hz/, after.stderr);
       const files = [...Deno.readDirSync(dir)].map((e) => e.name);
+      assert.deepEqual(files.filter((f) => f.startsWith("isolate-")), [], "V8 logs left behind");
       assert.equal(files.filter((f) => f.endsWith("_profile.folded")).length, 2, files.join(" "));
       assert.equal(files.filter((f) => f.endsWith("_profile.svg")).length, 2, files.join(" "));
       const reports = files.filter((f) => /^prof_(before|after)_.*\.json$/.test(f));
