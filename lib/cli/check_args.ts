@@ -7,6 +7,7 @@
  */
 import type { CheckOptions } from "../run/check.ts";
 import { validateTaskId } from "../report/files.ts";
+import { REFERENCE_KNOB_FLAGS } from "../report/schema.ts";
 import { DEFAULT_ENGRAM_PORT } from "../target/engram.ts";
 import type { ReferenceKnobs } from "../target/target.ts";
 import { parseTargetUrl } from "../target/url.ts";
@@ -241,33 +242,26 @@ function refuseTargetConflicts(v: CheckFlagValues): void {
   }
 }
 
-const KNOB_FLAGS: Record<KnobName, keyof CheckFlagValues> = {
-  latencyMs: "ref-latency-ms",
-  jitterMs: "ref-jitter-ms",
-  errorRate: "ref-error-rate",
-  stallEverySeconds: "ref-stall-every-s",
-  stallMs: "ref-stall-ms",
-};
-
 /**
  * The `--ref-*` knobs, validated by the reference server's own `validateKnobs`; only the knobs
  * given are kept, so reports stay tidy.
  */
 function referenceKnobs(v: CheckFlagValues, seed: bigint | undefined): ReferenceKnobs {
   const texts: Partial<Record<KnobName, string>> = {};
-  for (const [name, flag] of Object.entries(KNOB_FLAGS) as [KnobName, keyof CheckFlagValues][]) {
-    const text = v[flag];
+  for (const name of Object.keys(KNOB_LIMITS) as KnobName[]) {
+    const text = v[REFERENCE_KNOB_FLAGS[name]];
     if (typeof text === "string") texts[name] = text;
   }
   const checked = validateKnobs(texts, "ref-");
   if (!checked.ok) throw new UsageError(checked.problem);
   const knobs: ReferenceKnobs = {};
   for (const name of Object.keys(texts) as KnobName[]) knobs[name] = checked.knobs[name];
-  if (v["ref-no-spreading"]) knobs.noSpreading = true;
+  if (v[REFERENCE_KNOB_FLAGS.noSpreading]) knobs.noSpreading = true;
   if (seed !== undefined) knobs.seed = String(seed);
-  if (v["ref-record"] !== undefined) knobs.record = v["ref-record"];
-  if (v["ref-cpu-burn"] !== undefined) {
-    const burn = parseCpuBurn(v["ref-cpu-burn"], "ref-");
+  if (v[REFERENCE_KNOB_FLAGS.record] !== undefined) knobs.record = v[REFERENCE_KNOB_FLAGS.record];
+  const cpuBurn = v[REFERENCE_KNOB_FLAGS.cpuBurn];
+  if (cpuBurn !== undefined) {
+    const burn = parseCpuBurn(cpuBurn, "ref-");
     if (!burn.ok) throw new UsageError(burn.problem);
     knobs.cpuBurn = `${burn.burn.op}:${burn.burn.ms}`;
   }

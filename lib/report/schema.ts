@@ -239,6 +239,23 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   files: { report: string; log: string; sys: string; diag: string; hlog: string };
 }
 
+/**
+ * The reference server's knobs as a report records them (`target.details.knobs`, keyed as below)
+ * and the `check` flag that sets each, in the order `check --help` lists them: the one table
+ * `check` parses the flags with and `compare` prints recorded knobs with. `seed` is recorded too
+ * but is the scenario's seed (part of the workload fingerprint), not a knob.
+ */
+export const REFERENCE_KNOB_FLAGS = {
+  latencyMs: "ref-latency-ms",
+  jitterMs: "ref-jitter-ms",
+  errorRate: "ref-error-rate",
+  stallEverySeconds: "ref-stall-every-s",
+  stallMs: "ref-stall-ms",
+  noSpreading: "ref-no-spreading",
+  cpuBurn: "ref-cpu-burn",
+  record: "ref-record",
+} as const;
+
 /** The definitions stored in every report (and shown in the README). */
 export const METHODS: MethodNotes = {
   latency:

@@ -14,24 +14,11 @@
  * @module
  */
 import type { LoadedReport } from "../report/read.ts";
-import type { RunReport } from "../report/schema.ts";
+import { REFERENCE_KNOB_FLAGS, type RunReport } from "../report/schema.ts";
 import type { ExpectedDifference } from "./types.ts";
 
-/**
- * The `check` flag of each reference server knob recorded in `target.details.knobs`, in the
- * order `check --help` lists them. `seed` is left out: it is the scenario's seed, part of the
- * workload fingerprint, not a knob.
- */
-const KNOB_FLAGS: readonly (readonly [key: string, flag: string])[] = [
-  ["latencyMs", "--ref-latency-ms"],
-  ["jitterMs", "--ref-jitter-ms"],
-  ["errorRate", "--ref-error-rate"],
-  ["stallEverySeconds", "--ref-stall-every-s"],
-  ["stallMs", "--ref-stall-ms"],
-  ["noSpreading", "--ref-no-spreading"],
-  ["cpuBurn", "--ref-cpu-burn"],
-  ["record", "--ref-record"],
-];
+/** Each recorded knob and its `check` flag (`--ref-latency-ms`), in `check --help` order. */
+const KNOB_FLAGS = Object.entries(REFERENCE_KNOB_FLAGS).map(([key, flag]) => [key, `--${flag}`]);
 const NOT_KNOBS = new Set(["seed"]);
 
 /** The knobs as `check` flags (`--ref-latency-ms 2 --ref-no-spreading`), `none` without any. */
