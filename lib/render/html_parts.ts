@@ -282,6 +282,7 @@ code{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;word-bre
 .status-pass{color:#1a7f37}.status-fail{color:#cf222e}.status-na{color:var(--muted)}
 .status-inconclusive{color:#9a6700}
 pre.runs{background:var(--soft);padding:8px 10px;border-radius:4px;overflow-x:auto;font-size:12px}
+svg.m17-flame{max-width:100%;height:auto}
 .warnings{border-color:#bf8700;background:#fff8e5}
 .legend span{display:inline-flex;align-items:center;margin-right:18px}
 .legend i{display:inline-block;width:22px;height:4px;margin-right:6px;border-radius:2px}
