@@ -393,6 +393,7 @@ Deno.test({
           scripts: document.scripts.length,
           graphs: document.querySelectorAll("#profile svg.m17-flame").length,
           width: document.querySelector("#profile svg.m17-flame").getBoundingClientRect().width,
+          room: document.querySelector("#profile").clientWidth,
           frames: document.querySelectorAll("#profile svg.m17-flame g.f").length,
           grown: ${FRAME(HOSTILE_SHOWN)}.querySelector("rect").getAttribute("fill"),
           grownTip: ${FRAME(HOSTILE_SHOWN)}.querySelector("title").textContent,
@@ -405,7 +406,12 @@ Deno.test({
       assert.match(seen.csp, /default-src 'none'/);
       assert.equal(seen.scripts, 0, "the page runs no script: the inline graph is static");
       assert.equal(seen.graphs, 1);
-      assert.ok(seen.width >= 1000, `the graph is laid out (${seen.width}px)`);
+      // Laid out, and scaled to its section (it used to overflow the card at its 1200-px width).
+      assert.ok(seen.width >= 600, `the graph is laid out (${seen.width}px)`);
+      assert.ok(
+        seen.width <= seen.room,
+        `the graph fits its section (${seen.width} > ${seen.room})`,
+      );
       assert.equal(seen.frames, 7, "all, srv, main, handle and its three children");
       assert.match(seen.grown, /^rgb\(255,\d+,\d+\)$/, "the new function is red");
       assert.match(seen.shrunk, /^rgb\(\d+,\d+,255\)$/, "store shrank: blue");
