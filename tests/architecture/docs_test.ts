@@ -1,6 +1,6 @@
 /**
- * Documentation examples can fail: `deno task test` runs them (`deno test --doc … lib/`), so an
- * example must assert with `node:assert` — `console.assert` only prints and never fails.
+ * Documentation examples can fail: `deno task test` runs them (`deno test --doc … tests/ lib/`), so
+ * an example must assert with `node:assert` — `console.assert` only prints and never fails.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -9,8 +9,12 @@ import { tsFilesUnder } from "./graph.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-Deno.test("no example in lib/ or the entrypoints asserts with console.assert", () => {
-  const files = ["m17_check.ts", "m17_compare.ts", ...tsFilesUnder(ROOT, "lib")];
+Deno.test("no example or test anywhere asserts with console.assert", () => {
+  const files = [
+    "m17_check.ts",
+    "m17_compare.ts",
+    ...["lib", "tests", "bench"].flatMap((dir) => tsFilesUnder(ROOT, dir)),
+  ].filter((path) => !path.endsWith("docs_test.ts"));
   const offenders = files.flatMap((path) =>
     Deno.readTextFileSync(join(ROOT, path)).split("\n").flatMap((line, i) =>
       line.includes("console.assert(") ? [`${path}:${i + 1}: ${line.trim()}`] : []
