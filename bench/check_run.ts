@@ -14,6 +14,7 @@ export const CHECK_PERMS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 /** The subset of a `RunReport` the benchmarks read (the file is the full report). */

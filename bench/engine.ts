@@ -8,6 +8,9 @@
  * targets, cycled); its lag is measured against its own start and rate from the per-request
  * timestamps (`vegeta encode`).
  *
+ * m17 runs twice per step: on its default socket layer (Linux epoll through FFI) and with
+ * `M17_IO=deno` (Deno's sockets and the ticker-thread pacer), so the two are compared in one run.
+ *
  * Also a child entrypoint: `deno run -A bench/engine.ts child URL SCENARIO RATE SECONDS WORKERS`
  * runs m17's engine once and prints one JSON line.
  * @module
@@ -104,14 +107,19 @@ async function childMain(args: string[]): Promise<void> {
   console.log(JSON.stringify(line));
 }
 
+/** m17's two socket layers: epoll through FFI (the default on Linux) and Deno's sockets. */
+type Io = "epoll" | "deno";
+
 async function runM17(
   url: string,
   payload: Payload,
   rate: number,
   seconds: number,
   workers: number,
+  io: Io = "epoll",
 ): Promise<RunFigures & { inRunCpuSeconds: number; errorsByKind: Record<string, number> }> {
   const t = await runTimed([
+    ...(io === "deno" ? ["env", "M17_IO=deno"] : []),
     Deno.execPath(),
     "run",
     "-A",
@@ -369,13 +377,18 @@ export const engine: Benchmark = {
         for (const rate of [1000, 5000]) {
           const targets = join(ctx.workDir, `targets_${payload}.jsonl`);
           await writeTargets(url, payload, Math.min(rate * seconds, 20_000), targets);
-          const m17Cpu: number[] = [], vegCpu: number[] = [];
+          const m17Cpu: number[] = [], denoCpu: number[] = [], vegCpu: number[] = [];
           for (let rep = 1; rep <= reps; rep++) {
             ctx.log(`${payload} ${rate}/s rep ${rep}: m17`);
             const m = await runM17(url, payload, rate, seconds, 1);
             rows.push(row("m17", payload, rate, rep, m));
             data.push({ tool: "m17", payload, rate, rep, ...m });
             m17Cpu.push(m.cpuSeconds / m.requests);
+            ctx.log(`${payload} ${rate}/s rep ${rep}: m17 on Deno's sockets (M17_IO=deno)`);
+            const md = await runM17(url, payload, rate, seconds, 1, "deno");
+            rows.push(row("m17 M17_IO=deno", payload, rate, rep, md));
+            data.push({ tool: "m17 M17_IO=deno", payload, rate, rep, ...md });
+            denoCpu.push(md.cpuSeconds / md.requests);
             ctx.log(`${payload} ${rate}/s rep ${rep}: vegeta`);
             const v = await runVegeta(vegeta, targets, rate, seconds, ctx.workDir);
             rows.push(row("vegeta", payload, rate, rep, v));
@@ -384,6 +397,11 @@ export const engine: Benchmark = {
           }
           const ratio = median(m17Cpu) / median(vegCpu);
           verdicts.push(`${payload} ${rate}/s: m17/vegeta CPU per request ${round(ratio, 2)}`);
+          verdicts.push(
+            `${payload} ${rate}/s: m17 on Deno's sockets/vegeta CPU per request ${
+              round(median(denoCpu) / median(vegCpu), 2)
+            } (informational)`,
+          );
           const wrk2 = Deno.env.get("WRK2");
           if (wrk2 && payload === "light") {
             const w2Cpu: number[] = [];

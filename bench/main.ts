@@ -46,6 +46,7 @@ const PERMS = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 /**

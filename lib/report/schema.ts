@@ -227,7 +227,16 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   generator?: {
     workers: number;
     http_client: "http1-keepalive";
-    pacer: "sleeping-ticker";
+    /**
+     * How the measured run's sockets were driven: `epoll` (Linux, libc through FFI: synchronous
+     * send/recv, the pacer's waits are the epoll waits) or `deno-sockets` (Deno's async socket
+     * ops; absent in reports before the epoll engine).
+     */
+    io?: "epoll" | "deno-sockets";
+    /** Why Deno's sockets were used (no FFI grant, not Linux, a host name, `M17_IO=deno`). */
+    io_why?: string;
+    /** `epoll-wait` with `io: "epoll"`, else a sleeping ticker thread (lib/run/waker.ts). */
+    pacer: "sleeping-ticker" | "epoll-wait";
     /** CPUs the load generator was pinned to (`--client-cpus`, or the default on ≥ 4 cores). */
     client_cpus?: string;
     /** CPUs the server the tool started was pinned to (`--server-cpus`, or the default). */

@@ -23,6 +23,7 @@ import { SecondBuckets } from "./seconds.ts";
 import { Sender } from "./sender.ts";
 import { Tallies } from "./tallies.ts";
 import { sleepWaker, type Waker } from "./waker.ts";
+import { type ReactorChoice, reactorFor } from "./epoll.ts";
 import type { OpSource } from "./shard.ts";
 import type { Measurement } from "../report/measurement.ts";
 import { opOf } from "./pending.ts";
@@ -64,12 +65,20 @@ export interface LoadOptions extends DriverOptions {
    */
   startAtEpochMs?: number;
   /**
-   * A waker already started (and ready), which this run then owns and closes: a worker thread
-   * starts its ticker while it prepares, so that the shared start instant does not wait for it.
-   * Default: one started here.
+   * The sockets and clock: Linux epoll over FFI where available (lib/run/epoll.ts), else Deno's
+   * sockets and the ticker-thread waker. Default: chosen here for `baseUrl`.
+   */
+  io?: ReactorChoice;
+  /**
+   * For Deno's sockets: a waker already started (and ready), which this run then owns and closes:
+   * a worker thread starts its ticker while it prepares, so that the shared start instant does
+   * not wait for it. Default: one started here.
    */
   waker?: Waker;
 }
+
+/** Which sockets and clock a run used (the report's `generator.io`). */
+export type IoUsed = { kind: "epoll" } | { kind: "deno"; why: string };
 
 /** A progress snapshot. */
 export interface Progress {
@@ -84,6 +93,8 @@ export interface Progress {
 
 /** What a measured window produced: the report's `Measurement` and when the window ran. */
 export interface LoadResult extends Measurement {
+  /** The sockets and clock the run used. */
+  io: IoUsed;
   /** Wall-clock start of the measured window (ms since epoch). */
   windowStartEpochMs: number;
   durationSeconds: number;
@@ -97,10 +108,17 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * timeout plus a margin.
  */
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
-  const sender = new Sender({ ...o, maxConnections: o.maxInFlight });
+  const io = o.io ?? reactorFor(o.baseUrl);
+  const reactor = io.kind === "epoll" ? io.reactor : null;
+  const sender = new Sender({
+    ...o,
+    maxConnections: o.maxInFlight,
+    sockets: reactor ? (host, port) => reactor.connect(host, port) : undefined,
+  });
   const onAbort = () => sender.abort.abort();
   o.signal?.addEventListener("abort", onAbort);
-  const waker = o.waker ?? sleepWaker();
+  if (reactor) o.waker?.close();
+  const waker = reactor ? reactor.waker() : o.waker ?? sleepWaker();
   // A wait before the ticker thread runs would be late by its start-up.
   await Promise.race([waker.ready, sleep(5000)]);
   const tallies = new Tallies();
@@ -149,7 +167,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const t0 = o.startAtEpochMs === undefined
     ? performance.now()
     : o.startAtEpochMs - performance.timeOrigin;
-  if (t0 > performance.now()) await waker.until(t0);
+  // A wait may end early (the epoll waker blocks at most 10 ms a call): bounded by t0.
+  while (t0 > performance.now() && !o.signal?.aborted) await waker.until(t0);
   if (o.warmup.seconds > 0 && !o.signal?.aborted) {
     o.onPhaseStart?.("warmup");
     await pace(o.warmup, t0, false).catch((e) => {
@@ -171,6 +190,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const intervals = buckets.closeAll(tallies.completedBySecond);
   o.signal?.removeEventListener("abort", onAbort);
   sender.close();
+  reactor?.close();
 
   const durationSeconds = o.measured.seconds;
   const due = dueInWindow;
@@ -181,6 +201,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     : Math.max(durationSeconds, (lastCompletionMs - windowStartMs) / 1000);
   const rate = o.schedule().rate;
   return {
+    io: io.kind === "epoll" ? { kind: "epoll" } : { kind: "deno", why: io.why },
     windowStartEpochMs,
     durationSeconds,
     elapsedSeconds,

@@ -28,6 +28,7 @@
  * @module
  */
 import { type ParsedResponse, ResponseParser } from "./http1_parser.ts";
+import { denoSockets, type RawSocket, type SocketOpener } from "./socket.ts";
 
 /** Why a request got no complete response. */
 export type HttpFailure =
@@ -42,10 +43,16 @@ export type HttpFailure =
   /** Cancelled by `abortAll()` or `close()`. */
   | "aborted";
 
-/** How one request ended. */
-export type HttpOutcome =
+/** How one request ended, before the instant is stamped. */
+type HttpEnding =
   | ({ kind: "response"; connectMs: number | null } & ParsedResponse)
   | { kind: "failure"; failure: HttpFailure; detail: string; connectMs: number | null };
+
+/**
+ * How one request ended, and when (`endMs`, `performance.now()` when the last byte was parsed or
+ * the failure was decided: a caller that runs later still times the request exactly).
+ */
+export type HttpOutcome = HttpEnding & { endMs: number };
 
 /** Pool settings. */
 export interface Http1Options {
@@ -53,6 +60,8 @@ export interface Http1Options {
   maxConnections: number;
   /** Extra request headers, e.g. `{ "x-run": "a" }` (written on every request). */
   headers?: Record<string, string>;
+  /** How connections are opened; default Deno's sockets. */
+  sockets?: SocketOpener;
 }
 
 /** Counters of the pool's life, for reports and tests. */
@@ -76,21 +85,25 @@ interface Request {
 }
 
 const SWEEP_MS = 10;
-const READ_BUFFER_BYTES = 16 * 1024;
 const encoder = new TextEncoder();
 
 /** One keep-alive connection; one request at a time. */
 class Connection {
   readonly parser = new ResponseParser();
-  readonly #readBuf = new Uint8Array(READ_BUFFER_BYTES);
   #out = new Uint8Array(4096);
   #bodyBuf = new Uint8Array(4096);
   current: Request | null = null;
   open = true;
 
-  constructor(readonly conn: Deno.TcpConn, readonly pool: Http1Client) {}
+  constructor(readonly conn: RawSocket, readonly pool: Http1Client) {
+    conn.onData = (buf, n) => this.#onData(buf, n);
+    conn.onEof = () => this.#onEof();
+    conn.onError = (message) => {
+      if (this.open) this.fail("connection_closed", `read failed: ${message}`);
+    };
+  }
 
-  /** Writes one request; the read loop resolves it. */
+  /** Writes one request; the socket's data callback resolves it. */
   async send(req: Request, headPrefix: string, headSuffix: string): Promise<void> {
     this.current = req;
     this.parser.begin(req.method === "HEAD");
@@ -122,42 +135,26 @@ class Connection {
     return this.#out;
   }
 
-  /** Reads responses until the socket closes (the loop ends with the connection). */
-  async readLoop(): Promise<void> {
-    const buf = this.#readBuf;
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await this.conn.read(buf);
-      } catch (e) {
-        if (this.open) this.fail("connection_closed", `read failed: ${errText(e)}`);
-        return;
-      }
-      if (n === null) {
-        this.#onEof();
-        return;
-      }
-      const req = this.current;
-      if (req === null) {
-        this.pool.drop(this);
-        return; // bytes nobody asked for: the connection's framing cannot be trusted
-      }
-      const r = this.parser.feed(buf, 0, n);
-      if (r.kind === "malformed") {
-        this.fail("malformed_response", r.reason);
-        return;
-      }
-      if (r.kind === "done") {
-        const res = this.parser.response();
-        this.current = null;
-        const reusable = !res.close && r.used === n;
-        this.pool.settle(req, { kind: "response", connectMs: req.connectMs, ...res });
-        if (reusable) this.pool.release(this);
-        else {
-          this.pool.drop(this);
-          return;
-        }
-      }
+  /** Bytes of a response arrived. */
+  #onData(buf: Uint8Array, n: number): void {
+    if (!this.open) return;
+    const req = this.current;
+    if (req === null) {
+      this.pool.drop(this);
+      return; // bytes nobody asked for: the connection's framing cannot be trusted
+    }
+    const r = this.parser.feed(buf, 0, n);
+    if (r.kind === "malformed") {
+      this.fail("malformed_response", r.reason);
+      return;
+    }
+    if (r.kind === "done") {
+      const res = this.parser.response();
+      this.current = null;
+      const reusable = !res.close && r.used === n;
+      this.pool.settle(req, { kind: "response", connectMs: req.connectMs, ...res });
+      if (reusable) this.pool.release(this);
+      else this.pool.drop(this);
     }
   }
 
@@ -207,6 +204,7 @@ export class Http1Client {
   readonly #headPrefix: string;
   readonly #headSuffix: string;
   readonly #max: number;
+  readonly #open: SocketOpener;
   readonly #idle: Connection[] = [];
   readonly #all = new Set<Connection>();
   #connecting = 0;
@@ -224,6 +222,7 @@ export class Http1Client {
     this.#hostname = u.hostname.replace(/^\[|\]$/g, "");
     this.#port = Number(u.port || 80);
     this.#max = Math.max(1, opts.maxConnections);
+    this.#open = opts.sockets ?? denoSockets;
     this.#headPrefix = ` HTTP/1.1\r\nhost: ${u.host}\r\n`;
     this.#headSuffix = Object.entries(opts.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join(
       "",
@@ -291,10 +290,10 @@ export class Http1Client {
   }
 
   /** @internal Resolves a request once. */
-  settle(req: Request, o: HttpOutcome): void {
+  settle(req: Request, o: HttpEnding): void {
     if (req.settled) return;
     req.settled = true;
-    req.resolve(o);
+    req.resolve({ ...o, endMs: performance.now() });
   }
 
   /** @internal A connection finished a response and can take the next request. */
@@ -336,9 +335,9 @@ export class Http1Client {
     this.#connecting++;
     this.#pendingConnects.add(req);
     const t0 = performance.now();
-    let conn: Deno.TcpConn;
+    let conn: RawSocket;
     try {
-      conn = await Deno.connect({ hostname: this.#hostname, port: this.#port });
+      conn = await this.#open(this.#hostname, this.#port);
     } catch (e) {
       this.#connecting--;
       this.#pendingConnects.delete(req);
@@ -354,10 +353,8 @@ export class Http1Client {
     this.#connecting--;
     this.#pendingConnects.delete(req);
     this.stats.connectionsOpened++;
-    conn.setNoDelay(true);
     const c = new Connection(conn, this);
     this.#all.add(c);
-    void c.readLoop();
     if (req.settled || this.#closed) {
       // Timed out or aborted while connecting: the connection serves the next request.
       if (this.#closed) this.drop(c);

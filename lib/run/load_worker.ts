@@ -12,23 +12,27 @@ import { runLoad } from "./driver.ts";
 import { toWire } from "./merge.ts";
 import { shardOps, shardSchedule } from "./shard.ts";
 import { sleepWaker, type Waker } from "./waker.ts";
+import { type ReactorChoice, reactorFor } from "./epoll.ts";
 import type { ToWorker, WorkerStart } from "./engine.ts";
 import type { FromWorker } from "./engine.ts";
 
 const abort = new AbortController();
 const post = (m: FromWorker) => self.postMessage(m);
 
-let prepared: { s: WorkerStart; w: Workload; waker: Waker } | null = null;
+let prepared: { s: WorkerStart; w: Workload; io: ReactorChoice; waker: Waker | undefined } | null =
+  null;
 
 async function run(
   s: WorkerStart,
   w: Workload,
-  waker: Waker,
+  io: ReactorChoice,
+  waker: Waker | undefined,
   startAtEpochMs: number,
 ): Promise<void> {
   const ops = (name: "warmup" | "measured") => shardOps(w.stream(name), s.shard);
   const result = await runLoad({
     startAtEpochMs,
+    io,
     waker,
     warmup: { stream: ops("warmup"), seconds: s.warmupSeconds },
     measured: { stream: ops("measured"), seconds: s.durationSeconds },
@@ -48,14 +52,16 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
   const m = e.data;
   if (m.type === "abort") abort.abort();
   else if (m.type === "start") {
-    // The ticker thread starts here, before "ready": started after "go" (a nested Worker, ~1 s
-    // with two load workers starting theirs at once on 2 cores) it made the first second of the
-    // shared schedule late (lag P99 928 ms at 2,000 ops/s over 2 workers).
-    const waker = sleepWaker();
-    prepared = { s: m, w: new Workload(m.scenario), waker };
-    waker.ready.then(() => post({ type: "ready" }));
+    // The sockets and clock are chosen, and a ticker thread (Deno's sockets only) started, here,
+    // before "ready": a ticker started after "go" (a nested Worker, ~1 s with two load workers
+    // starting theirs at once on 2 cores) made the first second of the shared schedule late (lag
+    // P99 928 ms at 2,000 ops/s over 2 workers).
+    const io = reactorFor(m.baseUrl);
+    const waker = io.kind === "deno" ? sleepWaker() : undefined;
+    prepared = { s: m, w: new Workload(m.scenario), io, waker };
+    (waker?.ready ?? Promise.resolve()).then(() => post({ type: "ready" }));
   } else if (prepared !== null) {
-    run(prepared.s, prepared.w, prepared.waker, m.startAtEpochMs).catch((err) =>
+    run(prepared.s, prepared.w, prepared.io, prepared.waker, m.startAtEpochMs).catch((err) =>
       post({
         type: "failed",
         message: err instanceof Error ? err.stack ?? err.message : String(err),

@@ -102,6 +102,8 @@ export function mergeResults(parts: LoadResult[], rate: number): LoadResult {
     ...parts.filter((r) => r.sent > 0).map((r) => r.sendSpanSeconds - n / rate),
   );
   return {
+    // Every worker chooses the same way; a fallback in any of them is what the run used.
+    io: parts.find((r) => r.io.kind === "deno")?.io ?? first.io,
     windowStartEpochMs: Math.min(...parts.map((r) => r.windowStartEpochMs)),
     durationSeconds: first.durationSeconds,
     elapsedSeconds: Math.max(...parts.map((r) => r.elapsedSeconds)),

@@ -4,13 +4,10 @@
  * so responses are processed.
  * @module
  */
-import { setImmediate } from "node:timers";
 import type { OpSource } from "./shard.ts";
 import type { Schedule } from "../workload/schedule.ts";
 import type { Pending } from "./pending.ts";
 import type { Waker } from "./waker.ts";
-
-const immediate = () => new Promise<void>((r) => setImmediate(r));
 
 /** Longest sleep between two wake-ups (progress and queue expiry need them). */
 const MAX_SLEEP_MS = 250;
@@ -79,7 +76,7 @@ export async function pacePhase(ph: PacePhase): Promise<void> {
     // turn (responses, timers) before the next burst, else a saturated pacer starves it.
     const t = performance.now();
     if (t - startMs >= nextDue || t - lastYieldMs >= YIELD_EVERY_MS) {
-      await immediate();
+      await ph.waker.turn();
       lastYieldMs = performance.now();
     }
   }

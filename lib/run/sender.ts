@@ -13,6 +13,7 @@ import type { Op } from "../workload/ops.ts";
 import type { OpKind } from "../workload/scenario.ts";
 import { LatencyHistogram } from "../report/histogram.ts";
 import { Http1Client, type HttpOutcome } from "./http1.ts";
+import type { SocketOpener } from "./socket.ts";
 import { httpError, type RequestOutcome } from "./outcome.ts";
 
 /** How a request ended, whether it used the recall fallback, and the server's own time. */
@@ -21,6 +22,8 @@ export interface SendResult {
   fallback: boolean;
   /** `Server-Timing` total (ms) of the answer, when the server sent one. */
   serverTimingMs: number | null;
+  /** When it ended (`performance.now()`): the last byte parsed, or the failure decided. */
+  endMs: number;
 }
 
 /** What the sender needs to know. */
@@ -29,6 +32,8 @@ export interface SenderOptions {
   timeoutMs: number;
   /** Connections at most (the in-flight cap). */
   maxConnections: number;
+  /** How connections are opened (default Deno's sockets). */
+  sockets?: SocketOpener;
 }
 
 /** The outcome of one HTTP exchange, validated. */
@@ -54,7 +59,10 @@ export class Sender {
   readonly connect = new LatencyHistogram();
 
   constructor(readonly opts: SenderOptions) {
-    this.client = new Http1Client(opts.baseUrl, { maxConnections: opts.maxConnections });
+    this.client = new Http1Client(opts.baseUrl, {
+      maxConnections: opts.maxConnections,
+      sockets: opts.sockets,
+    });
     this.abort.signal.addEventListener("abort", () => this.client.abortAll());
   }
 
@@ -66,7 +74,12 @@ export class Sender {
    */
   async send(op: Op, dueMs: number = performance.now()): Promise<SendResult> {
     if (this.abort.signal.aborted) {
-      return { outcome: { kind: "aborted" }, fallback: false, serverTimingMs: null };
+      return {
+        outcome: { kind: "aborted" },
+        fallback: false,
+        serverTimingMs: null,
+        endMs: performance.now(),
+      };
     }
     const deadlineMs = dueMs + this.opts.timeoutMs;
     let fallback = op.fallbackPath !== undefined && this.rejectedKinds.has(op.kind);
@@ -92,6 +105,7 @@ export class Sender {
       outcome,
       fallback,
       serverTimingMs: res.kind === "response" ? res.serverTimingMs : null,
+      endMs: res.endMs,
     };
   }
 

@@ -32,7 +32,8 @@ import type { Workload } from "../workload/ops.ts";
 import { describePreload, describeSeedOrigin, type PreparedScenario } from "../workload/prepare.ts";
 import { formatSeed } from "../workload/prng.ts";
 import type { ArtifactWriter } from "./artifacts.ts";
-import type { LoadResult } from "./driver.ts";
+import type { IoUsed, LoadResult } from "./driver.ts";
+import { reactorPlan } from "./epoll.ts";
 import { runEngine } from "./engine.ts";
 import { defaultWorkers } from "./shard.ts";
 import type { CheckOptions } from "./options.ts";
@@ -110,8 +111,24 @@ async function checkRecordPath(path: string): Promise<void> {
   }
 }
 
-/** How every run generates its load (the report's `generator`, with the worker count). */
-const GENERATOR = { http_client: "http1-keepalive", pacer: "sleeping-ticker" } as const;
+/** How a run generated its load (the report's `generator`, without the worker count). */
+function generatorOf(io: IoUsed) {
+  return io.kind === "epoll"
+    ? { http_client: "http1-keepalive", io: "epoll", pacer: "epoll-wait" } as const
+    : {
+      http_client: "http1-keepalive",
+      io: "deno-sockets",
+      io_why: io.why,
+      pacer: "sleeping-ticker",
+    } as const;
+}
+
+/** How the log names the sockets and pacer a run will use. */
+function ioText(p: ReturnType<typeof reactorPlan>): string {
+  return p.kind === "epoll"
+    ? "sockets and pacer waits on Linux epoll (libc through FFI)"
+    : `Deno's sockets and a sleeping ticker thread (${p.why})`;
+}
 
 /** `--workers`, or one per 5,000 ops/s, at most one fewer than the host's cores. */
 export function chooseWorkers(o: CheckOptions, rate: number): { workers: number; why: string } {
@@ -260,7 +277,7 @@ export async function measure(
       `load engine: ${engine.workers} worker thread${
         engine.workers === 1 ? "" : "s"
       } (${engine.why}), ` +
-        `HTTP/1.1 keep-alive connections, sleeping pacer`,
+        `HTTP/1.1 keep-alive connections, ${ioText(reactorPlan(target.url))}`,
     );
     const result = await runEngine({
       scenario,
@@ -367,7 +384,7 @@ export async function writeArtifacts(
   });
   if (measured.profile !== null) report.profile = measured.profile;
   report.generator = {
-    ...GENERATOR,
+    ...generatorOf(measured.result.io),
     workers: measured.workers,
     ...(ctx.cpus?.client ? { client_cpus: ctx.cpus.client } : {}),
     ...(ctx.cpus?.server ? { server_cpus: ctx.cpus.server } : {}),

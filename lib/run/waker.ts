@@ -26,6 +26,7 @@
  * ```
  * @module
  */
+import { setImmediate } from "node:timers";
 /** Shared `Int32Array` cells: the request generation (wraps), stop (not 0 = stop), fired. */
 const CELL = { generation: 0, stop: 1, fired: 2 } as const;
 /** Byte offset of the `Float64Array` cell holding the instant (pacing thread's clock, ms). */
@@ -82,6 +83,11 @@ const TICKER_URL = URL.createObjectURL(
 export interface Waker {
   /** Resolves at (or just after) `atMs`, a `performance.now()` value; one wait at a time. */
   until(atMs: number): Promise<void>;
+  /**
+   * Lets the event loop turn once (responses, timers, signals) and resolves after it: the pacer's
+   * yield between bursts.
+   */
+  turn(): Promise<void>;
   /** Resolves once the ticker thread runs (a wait before that is late by its start-up). */
   readonly ready: Promise<void>;
   /** Stops the ticker thread; a pending wait resolves. */
@@ -141,6 +147,7 @@ export function sleepWaker(): Waker {
   return {
     kind: "sleep",
     ready,
+    turn: () => new Promise<void>((r) => setImmediate(r)),
     until(atMs: number): Promise<void> {
       if (closed) return Promise.resolve();
       if (atMs - performance.now() <= SPIN_BELOW_MS) {

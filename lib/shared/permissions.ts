@@ -22,7 +22,8 @@ export type ToolName = "m17_check" | "m17_compare";
  * m17_check: reads scenarios and the tool's own files, writes results, talks HTTP to the
  * target, reads environment variables (INIT_CWD, NO_COLOR), runs subprocesses (itself as
  * `serve` or deno for the reference server, cargo, engram, ps, ss, git) and reads host
- * information (hostname, load, memory).
+ * information (hostname, load, memory); on Linux it calls libc through FFI for the measured
+ * run's sockets and waits (lib/run/epoll.ts; without the grant it falls back to Deno's sockets).
  */
 export const CHECK_PERMISSIONS: readonly string[] = [
   "--no-prompt",
@@ -32,6 +33,7 @@ export const CHECK_PERMISSIONS: readonly string[] = [
   "--allow-env",
   "--allow-run",
   "--allow-sys",
+  "--allow-ffi",
 ];
 
 /** m17_compare: reads reports and baselines, writes HTML, exports and the log, reads NO_COLOR. */

@@ -21,7 +21,13 @@ function deafSender(): Sender {
       new Promise<SendResult>((resolve) =>
         abort.signal.addEventListener(
           "abort",
-          () => resolve({ outcome: { kind: "aborted" }, fallback: false, serverTimingMs: null }),
+          () =>
+            resolve({
+              outcome: { kind: "aborted" },
+              fallback: false,
+              serverTimingMs: null,
+              endMs: performance.now(),
+            }),
         )
       ),
   } as unknown as Sender;

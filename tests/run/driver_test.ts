@@ -3,30 +3,24 @@ import { countDue, runLoad } from "../../lib/run/driver.ts";
 import { constantSchedule } from "../../lib/workload/schedule.ts";
 import { parseScenario } from "../../lib/workload/scenario.ts";
 import { Workload } from "../../lib/workload/ops.ts";
+import { startFaulty } from "../fixtures/reliability.ts";
 
 const SCENARIO = parseScenario(
   "[arrival]\nrate = 200\n[operations]\nstore_weight = 1\nrecall_weight = 1\nsemantic_recall_weight = 1\n[data]\nembedding_dim = 8\n",
   "t.toml",
 );
 
-/** A stub server: fixed delay; optionally rejects spreading like a server without M17. */
-function stub(delayMs: number, rejectSpreading = false) {
-  let requests = 0;
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    requests++;
-    await req.arrayBuffer();
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
-    if (rejectSpreading && new URL(req.url).searchParams.get("mode") === "spreading") {
-      return Response.json({
-        error: {
-          code: "INVALID_MEMORY_INPUT",
-          message: "mode 'spreading' requires spreading activation",
-        },
-      }, { status: 400 });
-    }
-    return Response.json({ ok: true }, { status: req.method === "POST" ? 201 : 200 });
-  });
-  return { server, url: `http://127.0.0.1:${server.addr.port}`, requests: () => requests };
+/**
+ * A stub server in its own process (tests/fixtures/faulty_server.ts): a fixed delay, optionally
+ * rejecting spreading like a server without it. Not in this process: the epoll engine blocks
+ * this thread between due times, so a server here would only move when the pacer lets it.
+ */
+async function stub(delayMs: number, rejectSpreading = false) {
+  const f = await startFaulty(delayMs > 0 ? "slow" : "ok", [
+    ...(delayMs > 0 ? ["--delay-ms", String(delayMs)] : []),
+    ...(rejectSpreading ? ["--reject-spreading"] : []),
+  ]);
+  return { url: f.url, server: { shutdown: () => f.stop() } };
 }
 
 function load(url: string, seconds: number, maxInFlight: number, rate = 200) {
@@ -42,7 +36,7 @@ function load(url: string, seconds: number, maxInFlight: number, rate = 200) {
 }
 
 Deno.test("open loop: every due request is sent on time even when responses are slow", async () => {
-  const s = stub(50);
+  const s = await stub(50);
   try {
     const r = await load(s.url, 1, 1000);
     assert.equal(r.due, 200);
@@ -60,7 +54,7 @@ Deno.test("open loop: every due request is sent on time even when responses are 
 });
 
 Deno.test("in-flight cap: waiting requests keep their due time (response time includes the wait)", async () => {
-  const s = stub(50);
+  const s = await stub(50);
   try {
     // Capacity 4 / 50 ms = 80 req/s against 200 req/s offered: a queue builds up.
     const r = await load(s.url, 1, 4);
@@ -79,7 +73,7 @@ Deno.test("in-flight cap: waiting requests keep their due time (response time in
 });
 
 Deno.test("rejected recall modes fall back to similarity and count as fallbacks, not errors", async () => {
-  const s = stub(0, true);
+  const s = await stub(0, true);
   try {
     const r = await load(s.url, 1, 64);
     assert.equal(r.errors, 0);
@@ -92,7 +86,7 @@ Deno.test("rejected recall modes fall back to similarity and count as fallbacks,
 });
 
 Deno.test("connection failures are counted as errors and the run still ends on schedule", async () => {
-  const s = stub(0);
+  const s = await stub(0);
   const url = s.url;
   await s.server.shutdown();
   const t0 = performance.now();
@@ -104,7 +98,7 @@ Deno.test("connection failures are counted as errors and the run still ends on s
 });
 
 Deno.test("per-second intervals cover the window and hold every request", async () => {
-  const s = stub(1);
+  const s = await stub(1);
   try {
     const r = await load(s.url, 2, 64);
     assert.deepEqual(r.intervals.map((i) => i.second), [0, 1]);
@@ -121,7 +115,7 @@ Deno.test("countDue() counts arrivals in the window exactly", () => {
 });
 
 Deno.test("per-second buckets come from the due offset: each second once, with all its requests", async () => {
-  const s = stub(0);
+  const s = await stub(0);
   try {
     // 1000/3 ms spacing puts due times on second boundaries, where a subtraction of
     // performance.now() values used to round into the previous, closed second.
@@ -133,7 +127,7 @@ Deno.test("per-second buckets come from the due offset: each second once, with a
 });
 
 Deno.test("achieved rate comes from actual send times: sends held by the in-flight cap lower it", async () => {
-  const s = stub(50);
+  const s = await stub(50);
   try {
     const onTime = await load(s.url, 1, 1000);
     assert.ok(
@@ -152,7 +146,7 @@ Deno.test("achieved rate comes from actual send times: sends held by the in-flig
 });
 
 Deno.test("one timeout rule: a request held by the in-flight cap times out at due + timeout, not send + timeout", async () => {
-  const s = stub(600);
+  const s = await stub(600);
   try {
     const w = new Workload(SCENARIO);
     // Due at 0 and 200 ms, one slot: the first is answered at ~600 ms (within 800); the second

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Http1Client, type HttpOutcome } from "../../lib/run/http1.ts";
+import { Http1Client, type Http1Options, type HttpOutcome } from "../../lib/run/http1.ts";
+import { reactorFor } from "../../lib/run/epoll.ts";
 import { ResponseParser } from "../../lib/run/http1_parser.ts";
 
 const enc = new TextEncoder();
@@ -131,145 +132,163 @@ Deno.test("parser: one byte at a time, interim 100 Continue, bad lines", () => {
   }
 });
 
-Deno.test("client: keep-alive against Deno.serve, bodies, statuses and connection reuse", async () => {
-  const bodies: string[] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const path = new URL(req.url).pathname;
-    bodies.push(`${req.method} ${path} ${await req.text()} ${req.headers.get("content-type")}`);
-    if (path === "/html") {
-      return new Response("<html>hi</html>", { headers: { "content-type": "text/html" } });
-    }
-    if (path === "/moved") {
-      return new Response(null, { status: 302, headers: { location: "/elsewhere" } });
-    }
-    if (path === "/bad") return Response.json({ error: "nope" }, { status: 400 });
-    if (path === "/big") return Response.json({ data: "x".repeat(200_000) });
-    return Response.json({ ok: true }, { headers: { "server-timing": "app;dur=0.5" } });
-  });
-  const client = new Http1Client(`http://127.0.0.1:${server.addr.port}`, { maxConnections: 4 });
-  try {
-    const first = response(await client.request("POST", "/a", '{"x":"é"}', soon()));
-    assert.equal(first.status, 200);
-    assert.equal(first.jsonBody, true);
-    assert.equal(first.serverTimingMs, 0.5);
-    assert.ok(first.connectMs !== null && first.connectMs >= 0);
-    const second = response(await client.request("GET", "/b", null, soon()));
-    assert.equal(second.connectMs, null, "the second request reuses the connection");
-    assert.equal(client.stats.connectionsOpened, 1);
-    const html = response(await client.request("GET", "/html", null, soon()));
-    assert.equal(html.jsonBody, false);
-    const moved = response(await client.request("POST", "/moved", "{}", soon()));
-    assert.equal(moved.status, 302, "a redirect is returned, never followed");
-    const bad = response(await client.request("GET", "/bad", null, soon()));
-    assert.equal(bad.status, 400);
-    assert.match(bad.bodyHead ?? "", /nope/);
-    const big = response(await client.request("GET", "/big", null, soon()));
-    assert.equal(big.jsonBody, true);
-    assert.ok(big.bodyBytes > 200_000);
-    // Ten at once on a cap of four: four connections, all answered.
-    const many = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => client.request("GET", `/m${i}`, null, soon())),
-    );
-    for (const m of many) assert.equal(response(m).status, 200);
-    assert.ok(client.connections <= 4, `${client.connections} connections`);
-    assert.deepEqual(bodies.slice(0, 2), ['POST /a {"x":"é"} application/json', "GET /b  null"]);
-    assert.ok(!bodies.includes("GET /elsewhere  null"));
-  } finally {
-    client.close();
-    await server.shutdown();
+/**
+ * The client's tests run over both socket layers: Deno's sockets and, where this host allows it,
+ * Linux epoll through FFI (lib/run/epoll.ts), the measured run's default.
+ */
+for (const io of ["deno", "epoll"] as const) {
+  const plan = io === "epoll" ? reactorFor("http://127.0.0.1") : null;
+  if (plan?.kind === "deno") {
+    console.log(`epoll client tests ignored: ${plan.why}`);
+    continue;
   }
-});
+  const reactor = plan?.kind === "epoll" ? plan.reactor : null;
+  const newClient = (url: string, o: Http1Options) =>
+    new Http1Client(url, {
+      ...o,
+      sockets: reactor ? (h, p) => reactor.connect(h, p) : undefined,
+    });
 
-Deno.test("client: split packets, chunked bodies and Connection: close from a raw server", async () => {
-  const server = rawServer(async (conn, req, i) => {
-    if (req.startsWith("GET /chunked")) {
-      const parts = [
-        "HTTP/1.1 200 OK\r\nTransfer-",
-        "Encoding: chunked\r\n\r\n4\r",
-        '\n{"a"\r\n',
-        "3\r\n:1}\r\n0\r\n\r\n",
-      ];
-      for (const p of parts) {
-        await writeAll(conn, p);
-        await delay(5);
+  Deno.test(`client (${io}): keep-alive against Deno.serve, bodies, statuses and connection reuse`, async () => {
+    const bodies: string[] = [];
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+      const path = new URL(req.url).pathname;
+      bodies.push(`${req.method} ${path} ${await req.text()} ${req.headers.get("content-type")}`);
+      if (path === "/html") {
+        return new Response("<html>hi</html>", { headers: { "content-type": "text/html" } });
       }
-    } else if (req.startsWith("GET /close")) {
-      await writeAll(conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
-      conn.close();
-    } else if (req.startsWith("GET /eof-body")) {
-      await writeAll(conn, "HTTP/1.1 200 OK\r\n\r\n[1,2,3]");
-      conn.close();
-    } else await writeAll(conn, `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}`);
-    void i;
-  });
-  const client = new Http1Client(server.url, { maxConnections: 2 });
-  try {
-    for (let k = 0; k < 3; k++) {
-      const r = response(await client.request("GET", "/chunked", null, soon()));
-      assert.equal(r.jsonBody, true);
-      assert.equal(r.bodyBytes, 7);
+      if (path === "/moved") {
+        return new Response(null, { status: 302, headers: { location: "/elsewhere" } });
+      }
+      if (path === "/bad") return Response.json({ error: "nope" }, { status: 400 });
+      if (path === "/big") return Response.json({ data: "x".repeat(200_000) });
+      return Response.json({ ok: true }, { headers: { "server-timing": "app;dur=0.5" } });
+    });
+    const client = newClient(`http://127.0.0.1:${server.addr.port}`, { maxConnections: 4 });
+    try {
+      const first = response(await client.request("POST", "/a", '{"x":"é"}', soon()));
+      assert.equal(first.status, 200);
+      assert.equal(first.jsonBody, true);
+      assert.equal(first.serverTimingMs, 0.5);
+      assert.ok(first.connectMs !== null && first.connectMs >= 0);
+      const second = response(await client.request("GET", "/b", null, soon()));
+      assert.equal(second.connectMs, null, "the second request reuses the connection");
+      assert.equal(client.stats.connectionsOpened, 1);
+      const html = response(await client.request("GET", "/html", null, soon()));
+      assert.equal(html.jsonBody, false);
+      const moved = response(await client.request("POST", "/moved", "{}", soon()));
+      assert.equal(moved.status, 302, "a redirect is returned, never followed");
+      const bad = response(await client.request("GET", "/bad", null, soon()));
+      assert.equal(bad.status, 400);
+      assert.match(bad.bodyHead ?? "", /nope/);
+      const big = response(await client.request("GET", "/big", null, soon()));
+      assert.equal(big.jsonBody, true);
+      assert.ok(big.bodyBytes > 200_000);
+      // Ten at once on a cap of four: four connections, all answered.
+      const many = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => client.request("GET", `/m${i}`, null, soon())),
+      );
+      for (const m of many) assert.equal(response(m).status, 200);
+      assert.ok(client.connections <= 4, `${client.connections} connections`);
+      assert.deepEqual(bodies.slice(0, 2), ['POST /a {"x":"é"} application/json', "GET /b  null"]);
+      assert.ok(!bodies.includes("GET /elsewhere  null"));
+    } finally {
+      client.close();
+      await server.shutdown();
     }
-    assert.equal(client.stats.connectionsOpened, 1);
-    response(await client.request("GET", "/close", null, soon()));
-    const after = response(await client.request("GET", "/x", null, soon()));
-    assert.ok(after.connectMs !== null, "a closed connection is not reused");
-    const eof = response(await client.request("GET", "/eof-body", null, soon()));
-    assert.equal(eof.bodyBytes, 7);
-    assert.equal(eof.jsonBody, true);
-  } finally {
-    client.close();
-    await server.close();
-  }
-});
-
-Deno.test("client: malformed, closed mid-body, reset, timeout and refused are told apart", async () => {
-  const server = rawServer(async (conn, req) => {
-    if (req.startsWith("GET /garbage")) await writeAll(conn, "SMTP ready\r\n\r\n");
-    else if (req.startsWith("GET /mid-body")) {
-      await writeAll(conn, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial":');
-      conn.close();
-    } else if (req.startsWith("GET /before")) conn.close();
-    else if (req.startsWith("GET /slow")) await delay(1000);
-    else await writeAll(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
   });
-  const client = new Http1Client(server.url, { maxConnections: 4 });
-  try {
-    assert.equal(
-      failure(await client.request("GET", "/garbage", null, soon())).failure,
-      "malformed_response",
-    );
-    const mid = failure(await client.request("GET", "/mid-body", null, soon()));
-    assert.equal(mid.failure, "connection_closed");
-    assert.match(mid.detail, /mid-response/);
-    const before = failure(await client.request("GET", "/before", null, soon()));
-    assert.equal(before.failure, "connection_closed");
-    const t0 = performance.now();
-    const slow = failure(await client.request("GET", "/slow", null, performance.now() + 100));
-    assert.equal(slow.failure, "timeout");
-    assert.ok(performance.now() - t0 < 500, "the deadline ends the request");
-    assert.equal(response(await client.request("GET", "/ok", null, soon())).status, 200);
-  } finally {
-    client.close();
-    await server.close();
-  }
-  const refused = new Http1Client(server.url, { maxConnections: 1 });
-  const r = failure(await refused.request("GET", "/", null, soon()));
-  assert.equal(r.failure, "connect_failed");
-  refused.close();
-});
 
-Deno.test("client: abortAll ends in-flight and waiting requests", async () => {
-  const server = rawServer(() => delay(2000));
-  const client = new Http1Client(server.url, { maxConnections: 1 });
-  try {
-    const a = client.request("GET", "/a", null, soon());
-    const b = client.request("GET", "/b", null, soon());
-    await delay(50);
-    client.abortAll();
-    assert.equal(failure(await a).failure, "aborted");
-    assert.equal(failure(await b).failure, "aborted");
-  } finally {
-    client.close();
-    await server.close();
-  }
-});
+  Deno.test(`client (${io}): split packets, chunked bodies and Connection: close from a raw server`, async () => {
+    const server = rawServer(async (conn, req, i) => {
+      if (req.startsWith("GET /chunked")) {
+        const parts = [
+          "HTTP/1.1 200 OK\r\nTransfer-",
+          "Encoding: chunked\r\n\r\n4\r",
+          '\n{"a"\r\n',
+          "3\r\n:1}\r\n0\r\n\r\n",
+        ];
+        for (const p of parts) {
+          await writeAll(conn, p);
+          await delay(5);
+        }
+      } else if (req.startsWith("GET /close")) {
+        await writeAll(conn, "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}");
+        conn.close();
+      } else if (req.startsWith("GET /eof-body")) {
+        await writeAll(conn, "HTTP/1.1 200 OK\r\n\r\n[1,2,3]");
+        conn.close();
+      } else await writeAll(conn, `HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}`);
+      void i;
+    });
+    const client = newClient(server.url, { maxConnections: 2 });
+    try {
+      for (let k = 0; k < 3; k++) {
+        const r = response(await client.request("GET", "/chunked", null, soon()));
+        assert.equal(r.jsonBody, true);
+        assert.equal(r.bodyBytes, 7);
+      }
+      assert.equal(client.stats.connectionsOpened, 1);
+      response(await client.request("GET", "/close", null, soon()));
+      const after = response(await client.request("GET", "/x", null, soon()));
+      assert.ok(after.connectMs !== null, "a closed connection is not reused");
+      const eof = response(await client.request("GET", "/eof-body", null, soon()));
+      assert.equal(eof.bodyBytes, 7);
+      assert.equal(eof.jsonBody, true);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
+  Deno.test(`client (${io}): malformed, closed mid-body, reset, timeout and refused are told apart`, async () => {
+    const server = rawServer(async (conn, req) => {
+      if (req.startsWith("GET /garbage")) await writeAll(conn, "SMTP ready\r\n\r\n");
+      else if (req.startsWith("GET /mid-body")) {
+        await writeAll(conn, 'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"partial":');
+        conn.close();
+      } else if (req.startsWith("GET /before")) conn.close();
+      else if (req.startsWith("GET /slow")) await delay(1000);
+      else await writeAll(conn, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    });
+    const client = newClient(server.url, { maxConnections: 4 });
+    try {
+      assert.equal(
+        failure(await client.request("GET", "/garbage", null, soon())).failure,
+        "malformed_response",
+      );
+      const mid = failure(await client.request("GET", "/mid-body", null, soon()));
+      assert.equal(mid.failure, "connection_closed");
+      assert.match(mid.detail, /mid-response/);
+      const before = failure(await client.request("GET", "/before", null, soon()));
+      assert.equal(before.failure, "connection_closed");
+      const t0 = performance.now();
+      const slow = failure(await client.request("GET", "/slow", null, performance.now() + 100));
+      assert.equal(slow.failure, "timeout");
+      assert.ok(performance.now() - t0 < 500, "the deadline ends the request");
+      assert.equal(response(await client.request("GET", "/ok", null, soon())).status, 200);
+    } finally {
+      client.close();
+      await server.close();
+    }
+    const refused = newClient(server.url, { maxConnections: 1 });
+    const r = failure(await refused.request("GET", "/", null, soon()));
+    assert.equal(r.failure, "connect_failed");
+    refused.close();
+  });
+
+  Deno.test(`client (${io}): abortAll ends in-flight and waiting requests`, async () => {
+    const server = rawServer(() => delay(2000));
+    const client = newClient(server.url, { maxConnections: 1 });
+    try {
+      const a = client.request("GET", "/a", null, soon());
+      const b = client.request("GET", "/b", null, soon());
+      await delay(50);
+      client.abortAll();
+      assert.equal(failure(await a).failure, "aborted");
+      assert.equal(failure(await b).failure, "aborted");
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+}

@@ -1,3 +1,4 @@
+import { setImmediate } from "node:timers";
 import assert from "node:assert/strict";
 import { pacePhase } from "../../lib/run/pace.ts";
 import type { Waker } from "../../lib/run/waker.ts";
@@ -15,6 +16,7 @@ const spinWaker: Waker = {
   kind: "sleep",
   ready: Promise.resolve(),
   until: () => Promise.resolve(),
+  turn: () => new Promise<void>((r) => setImmediate(r)),
   close: () => {},
 };
 

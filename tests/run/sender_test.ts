@@ -69,8 +69,12 @@ Deno.test("Sender: validates answers, never follows redirects, falls back on rej
     maxConnections: 2,
   });
   try {
+    const t0 = performance.now();
     const ok = await sender.send(op("/ok"));
-    assert.deepEqual(ok, { outcome: { kind: "ok" }, fallback: false, serverTimingMs: 0.25 });
+    const { endMs, ...rest } = ok;
+    assert.ok(endMs > t0, "ended after it was sent");
+    assert.deepEqual(rest, { outcome: { kind: "ok" }, fallback: false, serverTimingMs: 0.25 });
+    assert.ok(endMs <= performance.now(), "ended when its last byte was parsed, not later");
     assert.deepEqual((await sender.send(op("/html"))).outcome, {
       kind: "error",
       error: "bad_response",
