@@ -132,6 +132,46 @@ Deno.test("parser: one byte at a time, interim 100 Continue, bad lines", () => {
   }
 });
 
+Deno.test("parser: status lines and header names read from the bytes, as the HTTP grammar says", () => {
+  const parse = (text: string) => {
+    const q = new ResponseParser();
+    q.begin();
+    const b = enc.encode(text);
+    const r = q.feed(b, 0, b.length);
+    return r.kind === "malformed" ? r.reason : r.kind === "done" ? { ...q.response() } : r.kind;
+  };
+  const ok = (extra: Partial<ReturnType<ResponseParser["response"]>>) => ({
+    status: 200,
+    jsonBody: true,
+    bodyBytes: 2,
+    bodyHead: null,
+    serverTimingMs: null,
+    close: false,
+    ...extra,
+  });
+  assert.deepEqual(parse("HTTP/1.1 200\r\nContent-Length: 2\r\n\r\n{}"), ok({}));
+  assert.deepEqual(parse("HTTP/1.0 200 OK\nCONTENT-LENGTH:2\n\n{}"), ok({ close: true }));
+  assert.deepEqual(
+    parse("HTTP/1.0 200 OK\r\ncOnNeCtIoN: Keep-Alive\r\nContent-Length: 2\r\n\r\n{}"),
+    ok({ close: false }),
+  );
+  assert.deepEqual(
+    parse(
+      "HTTP/1.1 200 OK\r\nX-Long-Header-Name-1: a\r\nServer-Timing: a;dur=1.5, b;dur=2\r\n" +
+        "Content-Length: 2\r\nConnection: close\r\n\r\n{}",
+    ),
+    ok({ serverTimingMs: 3.5, close: true }),
+  );
+  assert.equal(parse("HTTP/1.1 200 O\rK\r\n\r\n"), 'bad status line "HTTP/1.1 200 O\\rK"');
+  assert.equal(parse("HTTP/1.1 200OK\r\n\r\n"), 'bad status line "HTTP/1.1 200OK"');
+  assert.equal(parse("HTTP/1.2 200 OK\r\n\r\n"), 'bad status line "HTTP/1.2 200 OK"');
+  assert.equal(parse("HTTP/1.1 200 OK\r\n: x\r\n\r\n"), 'bad header line ": x"');
+  assert.equal(
+    parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\n"),
+    'bad content-length "3"',
+  );
+});
+
 /**
  * The client's tests run over both socket layers: Deno's sockets and, where this host allows it,
  * Linux epoll through FFI (lib/run/epoll.ts), the measured run's default.
