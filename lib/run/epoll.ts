@@ -117,6 +117,14 @@ export function reactorFor(baseUrl: string): ReactorChoice {
       lib.close();
       return { kind: "deno", why: "epoll_create1 failed" };
     }
+    // epoll_pwait2 needs Linux 5.11; glibc ≥ 2.35 has the symbol on older kernels too, where
+    // it fails with ENOSYS: one zero-timeout call tells.
+    const probe = lib.symbols.epoll_pwait2(epfd, new Uint8Array(16), 1, new Uint8Array(16), null);
+    if (probe < 0) {
+      lib.symbols.close(epfd);
+      lib.close();
+      return { kind: "deno", why: "epoll_pwait2 unavailable (Linux < 5.11?)" };
+    }
     return { kind: "epoll", reactor: new Reactor(lib, epfd) };
   } catch (e) {
     return { kind: "deno", why: `libc not loadable: ${e instanceof Error ? e.message : e}` };
