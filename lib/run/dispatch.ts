@@ -57,7 +57,7 @@ export class Dispatcher {
     this.inFlight++;
     const sentMs = performance.now();
     if (p.measured) this.tallies.recordSend(sentMs, sentMs - p.dueMs, capped);
-    this.sender.send(opOf(p), p.dueMs).then(({ outcome, fallback, endMs }) => {
+    this.sender.sendThen(opOf(p), p.dueMs, ({ outcome, fallback, endMs }) => {
       this.inFlight--;
       this.#finish(p, sentMs, endMs, outcome, fallback);
       // A slot is free: the oldest waiting request goes next, keeping its due time.

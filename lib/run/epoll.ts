@@ -396,11 +396,11 @@ class Socket implements RawSocket {
 
   constructor(readonly reactor: Reactor, readonly id: number, readonly fd: number) {}
 
-  write(bytes: Uint8Array): Promise<number> {
-    if (!this.#open) return Promise.reject(new Error("socket closed"));
+  write(bytes: Uint8Array): number | Promise<number> {
+    if (!this.#open) throw new Error("socket closed");
     const n = this.reactor.sendSome(this.fd, bytes);
-    if (n > 0) return Promise.resolve(n);
-    if (n < 0) return Promise.reject(new Error(`send: ${errnoText(-n)}`));
+    if (n > 0) return n;
+    if (n < 0) throw new Error(`send: ${errnoText(-n)}`);
     this.reactor.wantWrite(this.id, true);
     return new Promise<number>((resolve, reject) => (this.#blocked = { bytes, resolve, reject }));
   }

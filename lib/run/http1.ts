@@ -104,7 +104,7 @@ class Connection {
   }
 
   /** Writes one request; the socket's data callback resolves it. */
-  async send(req: Request, headPrefix: string, headSuffix: string): Promise<void> {
+  send(req: Request, headPrefix: string, headSuffix: string): void {
     this.current = req;
     this.parser.begin(req.method === "HEAD");
     let bodyLen = 0;
@@ -116,12 +116,29 @@ class Connection {
       : `${req.method} ${req.path}${headPrefix}content-type: application/json\r\ncontent-length: ${bodyLen}\r\n${headSuffix}\r\n`;
     const headLen = encodeInto(head, this, "out", bodyLen);
     if (bodyLen > 0) this.#out.set(this.#bodyBuf.subarray(0, bodyLen), headLen);
-    const total = headLen + bodyLen;
-    try {
-      // Each write sends at least one byte or throws: bounded by the request's length.
-      for (let off = 0; off < total;) off += await this.conn.write(this.#out.subarray(off, total));
-    } catch (e) {
+    this.#write(req, 0, headLen + bodyLen);
+  }
+
+  /**
+   * Writes `#out[off..total)`: synchronously while the socket takes the bytes at once (the epoll
+   * sockets), else continuing when a pending write settles. Each write sends at least one byte
+   * or fails: bounded by the request's length.
+   */
+  #write(req: Request, off: number, total: number): void {
+    const failed = (e: unknown) => {
       if (this.current === req) this.fail("connection_closed", `write failed: ${errText(e)}`);
+    };
+    try {
+      while (off < total) {
+        const r = this.conn.write(this.#out.subarray(off, total));
+        if (typeof r !== "number") {
+          r.then((n) => this.#write(req, off + n, total), failed);
+          return;
+        }
+        off += r;
+      }
+    } catch (e) {
+      failed(e);
     }
   }
 
@@ -150,11 +167,13 @@ class Connection {
     }
     if (r.kind === "done") {
       const res = this.parser.response();
+      const endMs = performance.now();
       this.current = null;
-      const reusable = !res.close && r.used === n;
-      this.pool.settle(req, { kind: "response", connectMs: req.connectMs, ...res });
-      if (reusable) this.pool.release(this);
+      // The connection is free before the caller hears of the response: a callback that sends
+      // again (the recall fallback, a queued request) reuses it instead of opening another.
+      if (!res.close && r.used === n) this.pool.release(this);
       else this.pool.drop(this);
+      this.pool.settle(req, { kind: "response", connectMs: req.connectMs, ...res }, endMs);
     }
   }
 
@@ -166,13 +185,14 @@ class Connection {
     }
     const r = this.parser.end();
     if (r.kind === "done") {
+      const endMs = performance.now();
       this.current = null;
+      this.pool.drop(this);
       this.pool.settle(req, {
         kind: "response",
         connectMs: req.connectMs,
         ...this.parser.response(),
-      });
-      this.pool.drop(this);
+      }, endMs);
       return;
     }
     this.fail(
@@ -184,11 +204,12 @@ class Connection {
   /** Ends the current request with a failure and closes the connection. */
   fail(failure: HttpFailure, detail: string): void {
     const req = this.current;
+    const endMs = performance.now();
     this.current = null;
-    if (req !== null) {
-      this.pool.settle(req, { kind: "failure", failure, detail, connectMs: req.connectMs });
-    }
     this.pool.drop(this);
+    if (req !== null) {
+      this.pool.settle(req, { kind: "failure", failure, detail, connectMs: req.connectMs }, endMs);
+    }
   }
 }
 
@@ -244,31 +265,45 @@ export class Http1Client {
     body: string | null,
     deadlineMs: number,
   ): Promise<HttpOutcome> {
-    return new Promise<HttpOutcome>((resolve) => {
-      const req: Request = {
-        method,
-        path,
-        body,
-        deadlineMs,
-        resolve,
+    return new Promise<HttpOutcome>((resolve) =>
+      this.requestThen(method, path, body, deadlineMs, resolve)
+    );
+  }
+
+  /**
+   * `request` with a callback instead of a promise (the measured run's path: no promise per
+   * request); `done` is called exactly once, possibly before this returns.
+   */
+  requestThen(
+    method: string,
+    path: string,
+    body: string | null,
+    deadlineMs: number,
+    done: (o: HttpOutcome) => void,
+  ): void {
+    const req: Request = {
+      method,
+      path,
+      body,
+      deadlineMs,
+      resolve: done,
+      connectMs: null,
+      settled: false,
+    };
+    if (this.#closed) {
+      this.settle(req, {
+        kind: "failure",
+        failure: "aborted",
+        detail: "client closed",
         connectMs: null,
-        settled: false,
-      };
-      if (this.#closed) {
-        this.settle(req, {
-          kind: "failure",
-          failure: "aborted",
-          detail: "client closed",
-          connectMs: null,
-        });
-        return;
-      }
-      this.#ensureSweeper();
-      const c = this.#idle.pop();
-      if (c !== undefined) void c.send(req, this.#headPrefix, this.#headSuffix);
-      else if (this.#all.size + this.#connecting < this.#max) void this.#connect(req);
-      else this.#waiting.push(req);
-    });
+      });
+      return;
+    }
+    this.#ensureSweeper();
+    const c = this.#idle.pop();
+    if (c !== undefined) c.send(req, this.#headPrefix, this.#headSuffix);
+    else if (this.#all.size + this.#connecting < this.#max) void this.#connect(req);
+    else this.#waiting.push(req);
   }
 
   /** Ends every waiting and in-flight request as "aborted" (their connections are closed). */
@@ -290,16 +325,16 @@ export class Http1Client {
   }
 
   /** @internal Resolves a request once. */
-  settle(req: Request, o: HttpEnding): void {
+  settle(req: Request, o: HttpEnding, endMs = performance.now()): void {
     if (req.settled) return;
     req.settled = true;
-    req.resolve({ ...o, endMs: performance.now() });
+    req.resolve({ ...o, endMs });
   }
 
   /** @internal A connection finished a response and can take the next request. */
   release(c: Connection): void {
     const next = this.#nextWaiting();
-    if (next !== undefined) void c.send(next, this.#headPrefix, this.#headSuffix);
+    if (next !== undefined) c.send(next, this.#headPrefix, this.#headSuffix);
     else this.#idle.push(c);
   }
 
@@ -362,7 +397,7 @@ export class Http1Client {
       return;
     }
     req.connectMs = performance.now() - t0;
-    void c.send(req, this.#headPrefix, this.#headSuffix);
+    c.send(req, this.#headPrefix, this.#headSuffix);
   }
 
   #abort(r: Request): void {

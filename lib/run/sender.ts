@@ -72,41 +72,59 @@ export class Sender {
    * (a `performance.now()` value; default now, for unscheduled requests such as the preload),
    * however late it was sent.
    */
-  async send(op: Op, dueMs: number = performance.now()): Promise<SendResult> {
+  send(op: Op, dueMs: number = performance.now()): Promise<SendResult> {
+    return new Promise<SendResult>((resolve) => this.sendThen(op, dueMs, resolve));
+  }
+
+  /**
+   * `send` with a callback instead of a promise (the measured run's path: no promise per
+   * request); `done` is called exactly once, possibly before this returns.
+   */
+  sendThen(op: Op, dueMs: number, done: (r: SendResult) => void): void {
     if (this.abort.signal.aborted) {
-      return {
+      done({
         outcome: { kind: "aborted" },
         fallback: false,
         serverTimingMs: null,
         endMs: performance.now(),
-      };
+      });
+      return;
     }
     const deadlineMs = dueMs + this.opts.timeoutMs;
-    let fallback = op.fallbackPath !== undefined && this.rejectedKinds.has(op.kind);
-    let res = await this.client.request(
+    const fallback = op.fallbackPath !== undefined && this.rejectedKinds.has(op.kind);
+    const finish = (res: HttpOutcome, fallback: boolean) => {
+      if (res.connectMs !== null) this.connect.recordMs(res.connectMs);
+      const outcome = this.abort.signal.aborted && res.kind === "failure"
+        ? { kind: "aborted" as const }
+        : classify(res);
+      done({
+        outcome,
+        fallback,
+        serverTimingMs: res.kind === "response" ? res.serverTimingMs : null,
+        endMs: res.endMs,
+      });
+    };
+    this.client.requestThen(
       op.method,
       fallback ? op.fallbackPath! : op.path,
       op.body,
       deadlineMs,
+      (res) => {
+        if (
+          res.kind === "response" && res.status === 400 && op.fallbackPath && !fallback &&
+          REJECTED_MODE.test(res.bodyHead ?? "")
+        ) {
+          this.rejectedKinds.add(op.kind);
+          this.client.requestThen(
+            op.method,
+            op.fallbackPath,
+            op.body,
+            deadlineMs,
+            (again) => finish(again, true),
+          );
+        } else finish(res, fallback);
+      },
     );
-    if (
-      res.kind === "response" && res.status === 400 && op.fallbackPath && !fallback &&
-      REJECTED_MODE.test(res.bodyHead ?? "")
-    ) {
-      this.rejectedKinds.add(op.kind);
-      fallback = true;
-      res = await this.client.request(op.method, op.fallbackPath, op.body, deadlineMs);
-    }
-    if (res.connectMs !== null) this.connect.recordMs(res.connectMs);
-    const outcome = this.abort.signal.aborted && res.kind === "failure"
-      ? { kind: "aborted" as const }
-      : classify(res);
-    return {
-      outcome,
-      fallback,
-      serverTimingMs: res.kind === "response" ? res.serverTimingMs : null,
-      endMs: res.endMs,
-    };
   }
 
   /** Closes every connection (call when no request is left in flight). */

@@ -8,8 +8,11 @@
 
 /** A connected TCP socket whose arriving bytes are delivered to callbacks. */
 export interface RawSocket {
-  /** Writes `bytes`; resolves with how many were written (at least one), rejects on failure. */
-  write(bytes: Uint8Array): Promise<number>;
+  /**
+   * Writes `bytes`: how many were written (at least one), at once when the socket took them
+   * synchronously, else a promise of it; throws or rejects on failure.
+   */
+  write(bytes: Uint8Array): number | Promise<number>;
   /** Bytes arrived: `buf[0..n)` is valid until the callback returns. */
   onData: (buf: Uint8Array, n: number) => void;
   /** The peer closed the connection. */

@@ -17,18 +17,16 @@ function deafSender(): Sender {
   const abort = new AbortController();
   return {
     abort,
-    send: () =>
-      new Promise<SendResult>((resolve) =>
-        abort.signal.addEventListener(
-          "abort",
-          () =>
-            resolve({
-              outcome: { kind: "aborted" },
-              fallback: false,
-              serverTimingMs: null,
-              endMs: performance.now(),
-            }),
-        )
+    sendThen: (_op: unknown, _due: number, done: (r: SendResult) => void) =>
+      abort.signal.addEventListener(
+        "abort",
+        () =>
+          done({
+            outcome: { kind: "aborted" },
+            fallback: false,
+            serverTimingMs: null,
+            endMs: performance.now(),
+          }),
       ),
   } as unknown as Sender;
 }
