@@ -57,7 +57,6 @@ export type InvalidReason =
   /** The run stopped before warm-up (interrupted or target dead during preload). */
   | { kind: "no_measured_window"; cause: Interrupted | TargetDied }
   | { kind: "window_interrupted" }
-  | { kind: "rate_short"; sent: number; due: number }
   | { kind: "off_schedule"; achievedRate: number; targetRate: number }
   /** `hostCpuPct`: the host's mean CPU busy when it was saturated (≥ 90%), else absent. */
   | { kind: "generator_lag"; lagP99Ms: number; hostCpuPct?: number }
@@ -72,6 +71,11 @@ export type InvalidReason =
 /** Facts a reader should know that do not invalidate the run. */
 export type RunNote =
   | { kind: "capped_sends"; achievedRate: number; targetRate: number; cappedSends: number }
+  /**
+   * More than 1% of the due requests were never sent: each waited a whole timeout for an
+   * in-flight slot (the server held every slot) and counts as a timeout.
+   */
+  | { kind: "unsent"; sent: number; due: number }
   /** The server did not keep up: a measurement (errors, censored percentiles), not a failure. */
   | { kind: "saturated"; timeouts: number; requests: number; timeoutMs: number };
 
@@ -89,13 +93,6 @@ export function describeReason(r: InvalidReason): string {
     )
     .with({ kind: "no_measured_window" }, (n) => `${describeReason(n.cause)}: no measured window`)
     .with({ kind: "window_interrupted" }, () => "run interrupted before the measured window ended")
-    .with(
-      { kind: "rate_short" },
-      (s) =>
-        `achieved rate off target: sent ${s.sent} of ${s.due} due requests (more than ${
-          RATE_TOLERANCE * 100
-        }% short)`,
-    )
     .with(
       { kind: "off_schedule" },
       (o) =>
@@ -137,6 +134,13 @@ export function describeNote(n: RunNote): string {
         `${
           rateOffTarget(c.achievedRate, c.targetRate)
         }: ${c.cappedSends} requests waited for one of the --max-in-flight slots; their response times include that wait`,
+    )
+    .with(
+      { kind: "unsent" },
+      (u) =>
+        `sent ${u.sent} of ${u.due} due requests: the other ${
+          u.due - u.sent
+        } waited a whole timeout for one of the --max-in-flight slots (the server held them all) and count as timeouts`,
     )
     .with({ kind: "saturated" }, (x) => saturationText(x.timeouts, x.requests, x.timeoutMs))
     .exhaustive();
@@ -190,23 +194,26 @@ export interface WindowFacts {
 }
 
 /**
- * The window's reasons (in report order) and notes: interrupted, fewer sends than due, a
- * constant rate missed (a note instead when the in-flight cap held the sends: the server did
- * not keep up, which is a measurement), and the generator's own lag.
+ * The window's reasons (in report order) and notes. Invalid only when the instrument failed: the
+ * run was interrupted, or the generator itself missed a constant rate or fell behind its
+ * schedule. A server that held every in-flight slot is a measurement, said in a note: requests
+ * that waited a whole timeout for a slot and were never sent (the only way a request of an
+ * uninterrupted window stays unsent), and a rate missed because sends waited for slots.
  */
 export function windowValidity(f: WindowFacts): { reasons: InvalidReason[]; notes: RunNote[] } {
   const reasons: InvalidReason[] = [];
   const notes: RunNote[] = [];
   if (f.interrupted) reasons.push({ kind: "window_interrupted" });
-  if (!f.interrupted && f.due > 0 && f.sent < f.due * (1 - RATE_TOLERANCE)) {
-    reasons.push({ kind: "rate_short", sent: f.sent, due: f.due });
+  const unsent = f.interrupted ? 0 : Math.max(0, f.due - f.sent);
+  if (f.due > 0 && unsent > f.due * RATE_TOLERANCE) {
+    notes.push({ kind: "unsent", sent: f.sent, due: f.due });
   }
   if (
     !f.interrupted && f.arrival === "constant" && f.sent > 0 &&
     Math.abs(f.achievedRate - f.targetRate) > f.targetRate * RATE_TOLERANCE
   ) {
     const rates = { achievedRate: f.achievedRate, targetRate: f.targetRate };
-    if (f.cappedSends > f.sent * RATE_TOLERANCE) {
+    if (f.cappedSends + unsent > f.sent * RATE_TOLERANCE) {
       notes.push({ kind: "capped_sends", ...rates, cappedSends: f.cappedSends });
     } else {
       reasons.push({ kind: "off_schedule", ...rates });
@@ -231,16 +238,15 @@ export interface AnswerFacts {
 }
 
 /**
- * Why a run's latencies are not measurements: more than 1% of its requests could not reach the
- * target (no connection, a broken one, garbage): the target or the instrument failed. Timeouts
- * do not count: a server too slow to answer is a measurement (`saturationNote`), the worst
- * regression a change can cause. Error responses (HTTP 5xx) are answers and do not count.
+ * Why a run's latencies are not measurements: more than 1% of its requests never reached the
+ * target (no TCP connection: refused, unreachable). Every answer is a measurement of the server,
+ * never a failed instrument: an HTTP error status, a body that is not the API's (`bad_response`),
+ * bytes that are not HTTP (`malformed_response`), a connection closed mid-response
+ * (`connection_closed`), and a server too slow to answer (`timeout`, see `saturationNote`).
  */
 export function unansweredReason(f: AnswerFacts, timeoutMs: number): InvalidReason | null {
   const timeouts = 0;
-  // No connection, or one that closed or answered garbage (`connection` in older reports).
-  const refused = ["connection", "connect_failed", "connection_closed", "malformed_response"]
-    .reduce((n, k) => n + (f.errorsByKind[k] ?? 0), 0);
+  const refused = f.errorsByKind.connect_failed ?? 0;
   const requests = Math.max(f.sent, f.completed, 1);
   if (timeouts + refused <= requests * UNANSWERED_LIMIT) return null;
   return { kind: "unanswered", timeouts, refused, requests, timeoutMs };

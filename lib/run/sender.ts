@@ -4,8 +4,9 @@
  * similarity recall from then on. Used by the measured run and the preload; `fetch` is used only
  * off the hot path (health checks).
  *
- * Response validation: a 2xx must carry the JSON document an Engram endpoint returns; any other
- * body (an HTML page from a proxy or a wrong server answering every path) is `bad_response`.
+ * Response validation: a 2xx must carry the JSON document an Engram endpoint returns (every
+ * endpoint the workload calls answers one); any other body (an HTML page from a proxy, a wrong
+ * server answering every path, an empty body, a `204 No Content`) is `bad_response`.
  * A 3xx is `http_3xx` like any other status outside 2xx: redirects are never followed.
  * @module
  */
@@ -42,7 +43,7 @@ export function classify(o: HttpOutcome): RequestOutcome {
     return o.failure === "aborted" ? { kind: "aborted" } : { kind: "error", error: o.failure };
   }
   if (o.status < 200 || o.status > 299) return { kind: "error", error: httpError(o.status) };
-  if (o.status !== 204 && !o.jsonBody) return { kind: "error", error: "bad_response" };
+  if (!o.jsonBody) return { kind: "error", error: "bad_response" };
   return { kind: "ok" };
 }
 

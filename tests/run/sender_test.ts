@@ -120,3 +120,26 @@ Deno.test("Sender: refused connection and abort", async () => {
   assert.deepEqual((await refused.send(op("/x"))).outcome, { kind: "aborted" });
   refused.close();
 });
+
+Deno.test("Sender: a 2xx without the API's JSON body (204 No Content, an empty 200) is bad_response (issue 25)", async () => {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (path === "/204") return new Response(null, { status: 204 });
+    if (path === "/empty") return new Response("", { status: 200 });
+    return new Response("[]", { status: 200 });
+  });
+  const sender = new Sender({
+    baseUrl: `http://127.0.0.1:${server.addr.port}`,
+    timeoutMs: 2000,
+    maxConnections: 2,
+  });
+  try {
+    const bad = { kind: "error", error: "bad_response" };
+    assert.deepEqual((await sender.send(op("/204"))).outcome, bad);
+    assert.deepEqual((await sender.send(op("/empty"))).outcome, bad);
+    assert.deepEqual((await sender.send(op("/json"))).outcome, { kind: "ok" });
+  } finally {
+    sender.close();
+    await server.shutdown();
+  }
+});
