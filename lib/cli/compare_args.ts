@@ -11,6 +11,7 @@ import type { Mode, Phase } from "../report/schema.ts";
 import { validateTaskId } from "../report/files.ts";
 import { EXPORT_FORMATS, type ExportFormat, type OutputArgs } from "../render/export.ts";
 import { UsageError } from "../shared/errors.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { VERSION } from "../shared/version.ts";
 import { parseFlags, percent } from "./flags.ts";
 
@@ -179,7 +180,8 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
       baselinesPath: v.baselines ?? defaultBaselinesPath(),
       output: v.json ? "json" : v.markdown ? "markdown" : "terminal",
       log: v.log,
-      taskName: v["task-name"],
+      // A section heading is one line: a newline or escape sequence in the name must not forge one.
+      taskName: v["task-name"] === undefined ? undefined : oneLine(v["task-name"], 200),
       force: v.force ?? false,
       noColor: v["no-color"] ?? false,
       ascii: v.ascii ?? false,

@@ -31,6 +31,12 @@ export interface PlannedOutput {
   text: string;
   /** The line said once it is written; `<what>: <path>` when absent. */
   note?: string;
+  /**
+   * A file others may be updating at the same moment (the performance log): rebuilt from the
+   * file as it is when written (`merge` re-reads it), under a lock on its directory, and written
+   * only after every other output was.
+   */
+  merge?: () => Promise<{ bytes: Uint8Array; note: string }>;
 }
 
 /** What a path is, in words, when it is not a regular file. */
@@ -88,20 +94,66 @@ async function checkWritableDir(o: PlannedOutput, dir: string): Promise<void> {
 /** What `writeOutputs` did: a line per file written, and a line per file it could not write. */
 export interface OutputsWritten {
   written: string[];
+  /** One line per output not written: it failed, or a merged one skipped after a failure. */
   failures: string[];
 }
 
-/** Writes every output (missing parent directories created); never throws for a failed write. */
+/**
+ * Writes every output (missing parent directories created), through a symlink to the file it
+ * names; never throws for a failed write. A merged output (`merge`) goes last and is skipped
+ * when another failed, so the log never records outputs that do not exist.
+ */
 export async function writeOutputs(outputs: PlannedOutput[]): Promise<OutputsWritten> {
   const done: OutputsWritten = { written: [], failures: [] };
-  for (const o of outputs) {
+  for (const o of outputs.filter((o) => o.merge === undefined)) {
     try {
-      await Deno.mkdir(dirname(o.path), { recursive: true });
-      await writeFileAtomic(o.path, o.text);
+      const path = await throughLink(o.path);
+      await Deno.mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, o.text);
       done.written.push(o.note ?? `${o.what}: ${o.path}`);
     } catch (e) {
       done.failures.push(`${o.what} ${o.path} could not be written (${ioReason(e)})`);
     }
   }
+  const failed = done.failures.length;
+  for (const o of outputs) {
+    if (o.merge === undefined) continue;
+    if (failed > 0) {
+      done.failures.push(`${o.what} ${o.path} was not written: another output failed`);
+      continue;
+    }
+    try {
+      done.written.push(await writeMerged(o.path, o.merge));
+    } catch (e) {
+      done.failures.push(`${o.what} ${o.path} could not be written (${ioReason(e)})`);
+    }
+  }
   return done;
+}
+
+/** The file a symlink at `path` names (so writing replaces it, not the link); else `path`. */
+async function throughLink(path: string): Promise<string> {
+  const info = await Deno.lstat(path).catch(() => null);
+  return info?.isSymlink ? await Deno.realPath(path) : path;
+}
+
+/**
+ * Writes what `merge` makes of the file at `path` as it is now, holding an exclusive lock on
+ * its directory (the file itself is replaced by a rename, so it cannot carry the lock): two
+ * writers at once each see the other's result, and neither loses the other's section.
+ */
+async function writeMerged(
+  path: string,
+  merge: NonNullable<PlannedOutput["merge"]>,
+): Promise<string> {
+  const target = await throughLink(path);
+  const dir = await Deno.open(dirname(resolve(target)), { read: true });
+  try {
+    await dir.lock(true);
+    const { bytes, note } = await merge();
+    await writeFileAtomic(target, bytes);
+    return note;
+  } finally {
+    dir.close(); // releases the lock
+  }
 }

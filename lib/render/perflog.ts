@@ -20,12 +20,15 @@
  * ```
  * @module
  */
+import { dirname, resolve } from "node:path";
 import { match } from "ts-pattern";
 import { writeFileAtomic } from "../shared/atomic.ts";
 import type { Comparison, Verdict } from "../verdict/types.ts";
 import type { Mode } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
-import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
+import { INPUT_LIMITS, readInputBytesOrNull } from "../shared/input_file.ts";
+import { bytesOfText, textOfBytes } from "../shared/raw_text.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import type { PlannedOutput } from "./outputs.ts";
 import {
   asciiGlyphs,
@@ -82,21 +85,31 @@ function outsideFences(lines: string[]): boolean[] {
   });
 }
 
-/** Finds the task's section (by its heading) in the log text, or null. */
+/**
+ * Finds the task's section (by its heading) in the log text, or null. The heading may name the
+ * task as this tool writes it (`## Task 001: Name`) or by hand (`## Task 001 - Name`,
+ * `## Task 001 — Name`, `## Task 001 (Name)`); `## Task 0012` is another task.
+ */
 export function findTaskSection(text: string, task: string, mode: Mode): SectionLocation | null {
   const lines = text.split("\n");
   const outside = outsideFences(lines);
   const heading = new RegExp(
-    `^## Task ${escapeRegExp(task)}(?::\\s*(.*?))?(\\s*${escapeRegExp(COMPETITIVE_SUFFIX)})?\\s*$`,
+    `^## Task ${escapeRegExp(task)}(?:[:\\s](.*?))?(\\s*${escapeRegExp(COMPETITIVE_SUFFIX)})?\\s*$`,
   );
   for (let i = 0; i < lines.length; i++) {
     const m = outside[i] ? heading.exec(lines[i].trimEnd()) : null;
     if (!m || (m[2] !== undefined) !== (mode === "competitive")) continue;
     let end = i + 1;
     while (end < lines.length && !(outside[end] && isBoundary(lines[end]))) end++;
-    return { heading: i, end, name: m[1] || null };
+    return { heading: i, end, name: handName(m[1] ?? "") };
   }
   return null;
+}
+
+/** The name in a heading's tail (`: Name`, `- Name`, `(Name)`), or null when it has none. */
+function handName(tail: string): string | null {
+  const name = tail.trim().replace(/^[:\-–—]\s*/, "").replace(/^\((.*)\)$/, "$1").trim();
+  return name === "" ? null : name;
 }
 
 /** A section ends at a `---` separator or at the next `## ` heading. */
@@ -320,8 +333,10 @@ export function upsertTaskSection(
 
 /**
  * The log at `path` with the task's section created or updated, nothing written: compare checks
- * every output before writing any (lib/render/outputs.ts). A log that cannot be read or parsed
- * is a `UsageError`.
+ * every output before writing any (lib/render/outputs.ts). The text is read as bytes and every
+ * byte this tool does not rewrite is kept, invalid UTF-8 included. When it is written, `merge`
+ * rebuilds it from the log as it is then (another compare may have added a section since).
+ * A log that cannot be read, or whose directory does not exist, is a `UsageError`.
  */
 export async function planPerformanceLog(
   path: string,
@@ -329,13 +344,38 @@ export async function planPerformanceLog(
   v: Verdict,
   taskName?: string,
   ascii = false,
-): Promise<PlannedOutput & { heading: string; created: boolean }> {
-  const text =
-    await readInputTextOrNull(path, { label: "--log", maxBytes: INPUT_LIMITS.logBytes }) ??
-      "";
-  const result = upsertTaskSection(text, c, v, taskName, ascii);
-  const note = `${result.created ? "Added" : "Updated"} '${result.heading}' in ${path}`;
-  return { path, what: "--log", note, ...result };
+): Promise<
+  PlannedOutput & { heading: string; created: boolean; merge: NonNullable<PlannedOutput["merge"]> }
+> {
+  const plan = async () => {
+    const bytes = await readInputBytesOrNull(path, {
+      label: "--log",
+      maxBytes: INPUT_LIMITS.logBytes,
+    });
+    if (bytes === null) await existingDirectory(path);
+    const result = upsertTaskSection(bytes ? textOfBytes(bytes) : "", c, v, taskName, ascii);
+    const note = `${result.created ? "Added" : "Updated"} '${oneLine(result.heading)}' in ${
+      oneLine(path)
+    }`;
+    return { ...result, note };
+  };
+  const planned = await plan();
+  const merge = async () => {
+    const now = await plan();
+    return { bytes: bytesOfText(now.text), note: now.note };
+  };
+  return { path, what: "--log", ...planned, merge };
+}
+
+/** A new log's directory must exist: `--log` never creates directories. */
+async function existingDirectory(path: string): Promise<void> {
+  const dir = dirname(resolve(path));
+  const info = await Deno.stat(dir).catch(() => null);
+  if (info === null) {
+    throw new UsageError(
+      `--log ${oneLine(path)}: directory ${oneLine(dir)} does not exist (create it first)`,
+    );
+  }
 }
 
 /** Creates or updates the task's section of the log at `path`, atomically. */
@@ -348,7 +388,7 @@ export async function updatePerformanceLog(
 ): Promise<{ heading: string; created: boolean }> {
   const planned = await planPerformanceLog(path, c, v, taskName, ascii);
   try {
-    await writeFileAtomic(path, planned.text);
+    await writeFileAtomic(path, (await planned.merge()).bytes);
   } catch (e) {
     throw new UsageError(`cannot write --log ${path}: ${(e as Error).message}`);
   }

@@ -110,6 +110,18 @@ export async function readInputText(path: string, o: InputOptions): Promise<stri
 
 /** As `readInputText`, but a missing file is `null` (a file the tool may create, like `--log`). */
 export async function readInputTextOrNull(path: string, o: InputOptions): Promise<string | null> {
+  const bytes = await readInputBytesOrNull(path, o);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
+}
+
+/**
+ * As `readInputTextOrNull`, but the file's bytes as they are (`--log`, whose hand-written text is
+ * kept byte for byte, invalid UTF-8 included).
+ */
+export async function readInputBytesOrNull(
+  path: string,
+  o: InputOptions,
+): Promise<Uint8Array | null> {
   const kind = await inputKind(path);
   if (kind.kind === "missing") return null;
   if (kind.kind === "not_regular") throw notRegular(path, o.label, kind.what);
@@ -126,7 +138,7 @@ export async function readInputTextOrNull(path: string, o: InputOptions): Promis
     if (again.kind === "not_regular") throw notRegular(path, o.label, again.what);
     const bytes = await readAtMost(file, o.maxBytes + 1);
     if (bytes.length > o.maxBytes) throw tooLarge(path, o, bytes.length);
-    return new TextDecoder().decode(bytes);
+    return bytes;
   } catch (e) {
     if (e instanceof UsageError) throw e;
     throw new UsageError(`${o.label} ${path}: cannot read (${messageOf(e)})`);
