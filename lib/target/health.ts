@@ -10,7 +10,8 @@ import { oneLine } from "../shared/sanitize.ts";
 
 /** Why one `GET /health` did not answer 200. */
 export type HealthFailure =
-  | { kind: "http"; status: number }
+  /** Any status but 200; `location` of a redirect, which is never followed. */
+  | { kind: "http"; status: number; location?: string }
   | { kind: "timeout" }
   | { kind: "refused" }
   /** 200, but not Engram's health JSON (an object with a string `status` or `version`). */
@@ -34,7 +35,9 @@ export type HealthProbe =
 export function describeFailure(f: HealthFailure): string {
   switch (f.kind) {
     case "http":
-      return `HTTP ${f.status}`;
+      return f.location === undefined
+        ? `HTTP ${f.status}`
+        : `HTTP ${f.status} to ${oneLine(f.location, 200)} (not followed)`;
     case "timeout":
       return "timeout";
     case "refused":
@@ -84,10 +87,17 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
   try {
-    const res = await fetch(`${url}/health`, { signal: ac.signal });
+    // Like every request of the tool, never follows a redirect: a 3xx is the answer.
+    const res = await fetch(`${url}/health`, { signal: ac.signal, redirect: "manual" });
     const text = await res.text();
     if (res.status !== 200) {
-      return { healthy: false, failure: { kind: "http", status: res.status } };
+      const location = res.status >= 300 && res.status < 400
+        ? res.headers.get("location") ?? undefined
+        : undefined;
+      const failure: HealthFailure = location === undefined
+        ? { kind: "http", status: res.status }
+        : { kind: "http", status: res.status, location };
+      return { healthy: false, failure };
     }
     if (!isEngramHealth(text)) {
       const answer = describeAnswer(res.status, res.headers.get("content-type"), text);
@@ -196,7 +206,7 @@ export async function healthLost(url: string, timeoutMs = 2000): Promise<string 
   const probe = await probeHealth(url, timeoutMs);
   if (probe.healthy) return null;
   const f = probe.failure;
-  if (f.kind === "http") return `server at ${url} answers /health with HTTP ${f.status}`;
+  if (f.kind === "http") return `server at ${url} answers /health with ${describeFailure(f)}`;
   if (f.kind === "not_engram") return notEngramMessage(url, f.answer);
   return `server at ${url} no longer answers /health (${
     f.kind === "timeout" ? `no answer in ${timeoutMs} ms` : "connection refused"

@@ -130,3 +130,25 @@ Deno.test("Engram's and the reference server's health JSON are accepted", async 
     await ref.close();
   }
 });
+
+Deno.test("the health probes never follow a redirect: a /health answering 301 to a healthy server is not healthy (issue 25)", async () => {
+  const other = stub([200]);
+  const redirecting = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    () => new Response(null, { status: 301, headers: { location: `${other.url}/health` } }),
+  );
+  const url = `http://127.0.0.1:${redirecting.addr.port}`;
+  try {
+    const r = await waitHealthy(url, { timeoutMs: 300 });
+    assert.equal(r.kind, "timed_out");
+    if (r.kind === "timed_out") {
+      assert.match(r.last, /^HTTP 301 to http:\/\/127\.0\.0\.1:\d+\/health \(not followed\)$/);
+    }
+    assert.equal(other.probes(), 0, "the other server was never asked");
+    assert.notEqual(await healthLost(url), null);
+    assert.equal(other.probes(), 0);
+  } finally {
+    await redirecting.shutdown();
+    await other.server.shutdown();
+  }
+});
