@@ -1,8 +1,9 @@
 /**
  * Child server processes that are always stopped: each is started in its own process group,
  * its output goes to a log file (never the terminal), and `stop()` sends SIGTERM to the group,
- * then SIGKILL after a grace period. Every live child is registered, so a signal handler can
- * stop them all before the tool exits.
+ * then SIGKILL after a grace period, whatever happened to its leader: a server that forked and
+ * exited leaves children in its group, and they are stopped too. Every child is registered until
+ * its group is gone or stopped, so a signal handler can stop them all before the tool exits.
  * @module
  */
 import { pinnedCommand } from "./pin.ts";
@@ -18,6 +19,9 @@ export class ServerProcess {
   #lineWaiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
   #pumps: Promise<void>[] = [];
   #logFile: Deno.FsFile | null;
+  /** The stop in progress, and when it turns to SIGKILL (`performance.now()`). */
+  #stopping: Promise<Deno.CommandStatus> | null = null;
+  #killAtMs = Infinity;
 
   constructor(
     readonly name: string,
@@ -48,12 +52,13 @@ export class ServerProcess {
     this.#pumps.push(this.#pump(this.child.stdout), this.#pump(this.child.stderr));
     this.exited = this.child.status.then(async (s) => {
       this.#status = s;
-      LIVE.delete(this);
       await Promise.allSettled(this.#pumps);
       try {
         this.#logFile?.close();
       } catch { /* already closed */ }
       this.#logFile = null;
+      // A child that outlived the leader in its group is still ours to stop.
+      if (!groupAlive(this.pid)) LIVE.delete(this);
       return s;
     });
   }
@@ -117,37 +122,84 @@ export class ServerProcess {
     return [...this.#tail];
   }
 
-  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves when it has exited. */
-  async stop(graceMs = 5000): Promise<Deno.CommandStatus> {
-    if (this.#status) return this.#status;
+  /**
+   * SIGTERM to the process group, SIGKILL after `graceMs`; resolves when the leader has exited
+   * and the group is empty (or SIGKILLed), whatever happened to the leader before: a server that
+   * forked and exited leaves its children in the group. A second call during the stop shortens
+   * the grace, never lengthens it.
+   */
+  stop(graceMs = 5000): Promise<Deno.CommandStatus> {
+    this.#killAtMs = Math.min(this.#killAtMs, performance.now() + graceMs);
+    return this.#stopping ??= this.#stop();
+  }
+
+  async #stop(): Promise<Deno.CommandStatus> {
     try {
       await this.child.stdin.close();
     } catch { /* already closed */ }
-    signalGroup(this.pid, "SIGTERM");
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const killed = new Promise<void>((r) => {
-      timer = setTimeout(() => {
-        signalGroup(this.pid, "SIGKILL");
-        r();
-      }, graceMs);
-    });
-    await Promise.race([this.exited, killed]);
+    this.#signalGroup("SIGTERM");
+    while (
+      performance.now() < this.#killAtMs && (this.#status === null || groupAlive(this.pid))
+    ) {
+      await Promise.race([this.exited, new Promise((r) => setTimeout(r, 20))]);
+    }
+    this.#signalGroup("SIGKILL");
     const status = await this.exited;
-    clearTimeout(timer);
     // Children of the server that outlived it are in the same group.
-    signalGroup(this.pid, "SIGKILL");
+    this.#signalGroup("SIGKILL");
+    LIVE.delete(this);
     return status;
+  }
+
+  /**
+   * Sends a signal to the whole process group (the child was started as its leader); to the
+   * leader alone when the group cannot be signalled, and only while it is unreaped (its pid is
+   * then still ours).
+   */
+  #signalGroup(sig: Deno.Signal): void {
+    try {
+      Deno.kill(-this.pid, sig);
+    } catch {
+      if (this.#status !== null) return;
+      try {
+        Deno.kill(this.pid, sig);
+      } catch { /* already gone */ }
+    }
   }
 }
 
-/** Sends a signal to a whole process group (the child was started as its leader). */
-function signalGroup(pid: number, sig: Deno.Signal): void {
+/**
+ * Whether a live process is left in the process group `pgid` (signal 0: existence check only).
+ * On Linux a zombie does not count: an orphan is reparented to PID 1, and a container's PID 1
+ * may never reap it.
+ */
+function groupAlive(pgid: number): boolean {
   try {
-    Deno.kill(-pid, sig);
+    Deno.kill(-pgid, 0 as unknown as Deno.Signal);
   } catch {
-    try {
-      Deno.kill(pid, sig);
-    } catch { /* already gone */ }
+    return false;
+  }
+  return Deno.build.os !== "linux" || liveLinuxGroupMember(pgid);
+}
+
+/** Linux: a process in group `pgid` that is not a zombie, from /proc/<pid>/stat. */
+function liveLinuxGroupMember(pgid: number): boolean {
+  try {
+    for (const e of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(e.name)) continue;
+      let stat: string;
+      try {
+        stat = Deno.readTextFileSync(`/proc/${e.name}/stat`);
+      } catch {
+        continue; // exited meanwhile
+      }
+      // pid (comm) state ppid pgrp …: comm may hold spaces and parentheses.
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z" && state !== "X") return true;
+    }
+    return false;
+  } catch {
+    return true; // no /proc to read: the signal said the group exists
   }
 }
 

@@ -378,6 +378,31 @@ Deno.test("startEngram() reports a server that dies during startup with its stat
   }
 });
 
+Deno.test("startEngram(): an engram that forks and exits during startup leaves no child behind (issue 25)", async () => {
+  const dir = await fakeCheckout({ binary: false });
+  try {
+    await Deno.mkdir(join(dir, "target", "release"), { recursive: true });
+    // The leader starts the real server in its process group, detached from its output, and exits.
+    await script(
+      join(dir, "target", "release", "engram"),
+      `FAKE_ENGRAM_MODE=ok "${Deno.execPath()}" run --no-config --no-lock --allow-net ` +
+        `--allow-env --allow-read --allow-write "${FAKE_SERVER}" "$@" >/dev/null 2>&1 </dev/null &\n` +
+        `echo "forked child $!"\nexit 1`,
+    );
+    const o = startOptions(dir);
+    const e = await rejectsWith(startEngram(o), RunError);
+    assert.match(e.message, /^engram exited during startup \(exit code 1\)/);
+    const child = Number(e.message.match(/forked child (\d+)/)?.[1]);
+    assert.ok(child > 0, e.message);
+    await assertGone(child);
+    // Nothing took the port after the start failed.
+    await new Promise((r) => setTimeout(r, 1500));
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: o.port }));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("startEngram() is interrupted by its signal while waiting for health", async () => {
   const dir = await fakeCheckout({ mode: "never_healthy" });
   try {

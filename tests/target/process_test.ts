@@ -1,0 +1,62 @@
+/**
+ * ServerProcess.stop() stops the whole process group whatever happened to its leader (issue 25,
+ * class 4): a server that forks and exits leaves a child holding the port in its group, and that
+ * child is stopped too, by `stop()` and by `stopAll()` (the signal handlers' path).
+ */
+import assert from "node:assert/strict";
+import { ServerProcess, stopAll } from "../../lib/target/process.ts";
+import { isAlive } from "../../lib/target/system.ts";
+
+/** Polls `cond` every 20 ms for at most `ms`. */
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if (cond()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return cond();
+}
+
+/** A leader that starts `sleep 30` in its group, prints its pid and exits 1. */
+function forkAndExit(childKeepsOutput: boolean): ServerProcess {
+  const redirect = childKeepsOutput ? "" : " >/dev/null 2>&1 </dev/null";
+  return new ServerProcess(
+    "forker",
+    "sh",
+    ["-c", `sleep 30${redirect} & echo "child $!"; exit 1`],
+    {},
+  );
+}
+
+for (const keeps of [false, true]) {
+  const how = keeps ? "keeps the leader's output pipes" : "closed its output";
+  Deno.test(`stop(): a leader that forked and exited (the child ${how}): the child is stopped too`, async () => {
+    const proc = forkAndExit(keeps);
+    const child = Number((await proc.waitForLine(/^child (\d+)$/, 5000))[1]);
+    try {
+      assert.ok(await until(() => proc.status !== null, 5000), "the leader exited");
+      assert.equal(await isAlive(child), true, "the child outlived its leader");
+      const status = await proc.stop(1000);
+      assert.equal(status.code, 1);
+      assert.equal(await isAlive(child), false, "the child was stopped with its group");
+    } finally {
+      try {
+        Deno.kill(child, "SIGKILL");
+      } catch { /* gone */ }
+    }
+  });
+}
+
+Deno.test("stopAll(): a group whose leader already exited is still stopped (the signal handlers' path)", async () => {
+  const proc = forkAndExit(false);
+  const child = Number((await proc.waitForLine(/^child (\d+)$/, 5000))[1]);
+  try {
+    assert.ok(await until(() => proc.status !== null, 5000), "the leader exited");
+    await stopAll(1000);
+    assert.equal(await isAlive(child), false, "the child was stopped with its group");
+  } finally {
+    try {
+      Deno.kill(child, "SIGKILL");
+    } catch { /* gone */ }
+  }
+});
