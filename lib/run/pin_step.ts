@@ -4,8 +4,23 @@
  * @module
  */
 import { availableParallelism } from "node:os";
-import { pinningUnavailable, pinSelf, planPinning } from "../target/pin.ts";
+import { UsageError } from "../shared/errors.ts";
+import { cpusMissing, hostCpus, pinningUnavailable, pinSelf, planPinning } from "../target/pin.ts";
 import type { CheckOptions } from "./options.ts";
+
+/**
+ * `--client-cpus` / `--server-cpus` name only CPUs this host has: a list it does not have is bad
+ * input (a UsageError before anything is written), never a taskset error and an unpinned run.
+ */
+export async function checkCpuLists(o: CheckOptions): Promise<void> {
+  const asked = [["--client-cpus", o.clientCpus], ["--server-cpus", o.serverCpus]] as const;
+  if (asked.every(([, list]) => list === undefined)) return;
+  const host = await hostCpus(availableParallelism());
+  for (const [flag, list] of asked) {
+    const missing = list === undefined ? null : cpusMissing(flag, list, host);
+    if (missing !== null) throw new UsageError(missing);
+  }
+}
 
 /** The CPUs in force: null where nothing is pinned. */
 export interface Pinned {

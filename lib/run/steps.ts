@@ -37,6 +37,7 @@ import { reactorPlan } from "./epoll.ts";
 import { runEngine } from "./engine.ts";
 import { defaultWorkers } from "./shard.ts";
 import type { CheckOptions } from "./options.ts";
+import { checkCpuLists } from "./pin_step.ts";
 import { runPreload } from "./preload.ts";
 import {
   beginProfile,
@@ -95,6 +96,7 @@ export async function checkoutToMeasure(
 export async function checkUsage(o: CheckOptions): Promise<string | null> {
   const engramDir = await checkoutToMeasure(o);
   if (o.knobs.record !== undefined) await checkRecordPath(o.knobs.record);
+  await checkCpuLists(o);
   return engramDir;
 }
 

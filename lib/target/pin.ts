@@ -55,6 +55,59 @@ export function planPinning(r: PinRequest): PinPlan {
   };
 }
 
+/**
+ * The CPU numbers of a list (`0-3,6` → 0, 1, 2, 3, 6); the list is already validated
+ * (lib/cli/flags.ts `cpuList`).
+ *
+ * @example
+ * ```ts
+ * import { deepStrictEqual } from "node:assert/strict";
+ * deepStrictEqual(cpuNumbers("0-2, 6"), [0, 1, 2, 6]);
+ * ```
+ */
+export function cpuNumbers(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.replace(/\s+/g, "").split(",")) {
+    const [lo, hi] = part.split("-").map(Number);
+    for (let c = lo; c <= (hi ?? lo); c++) out.push(c);
+  }
+  return out;
+}
+
+/**
+ * The CPUs this host can pin to, as a list (`0-1`): on Linux the cgroup's effective cpuset, else
+ * the online CPUs; elsewhere 0 to the logical CPU count − 1.
+ */
+export async function hostCpus(cores: number): Promise<string> {
+  if (Deno.build.os === "linux") {
+    for (const path of ["/sys/fs/cgroup/cpuset.cpus.effective", "/sys/devices/system/cpu/online"]) {
+      const text = (await Deno.readTextFile(path).catch(() => "")).trim();
+      if (/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return text;
+    }
+  }
+  return cores > 1 ? `0-${cores - 1}` : "0";
+}
+
+/**
+ * Why a CPU list names CPUs the host does not have (`--client-cpus 99: this host has no CPU
+ * 99 (its CPUs: 0-1)`), or null when it has them all.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(cpusMissing("--client-cpus", "1,3-4", "0-3"),
+ *   "--client-cpus 1,3-4: this host has no CPU 4 (its CPUs: 0-3)");
+ * strictEqual(cpusMissing("--client-cpus", "0-3", "0-3"), null);
+ * ```
+ */
+export function cpusMissing(flag: string, list: string, host: string): string | null {
+  const have = new Set(cpuNumbers(host));
+  const missing = cpuNumbers(list).filter((c) => !have.has(c));
+  if (missing.length === 0) return null;
+  const named = missing.length > 5 ? `${missing.slice(0, 5).join(", ")}, …` : missing.join(", ");
+  return `${flag} ${list}: this host has no CPU ${named} (its CPUs: ${host})`;
+}
+
 /** Whether `taskset` can pin here: null when it can, else why not (one line). */
 export async function pinningUnavailable(): Promise<string | null> {
   if (Deno.build.os !== "linux") return `CPU pinning is unavailable on ${Deno.build.os}`;
