@@ -14,6 +14,7 @@ import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { COMPARE_HELP, parseCompareArgs } from "./lib/cli/compare_args.ts";
 import { runCalibration, runCompare, writeOut } from "./lib/cli/compare_steps.ts";
 import { failure } from "./lib/cli/exit.ts";
+import { runHistory } from "./lib/cli/history.ts";
 import { versionLine } from "./lib/shared/build_info.ts";
 import { EXIT } from "./lib/shared/errors.ts";
 
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
     case "version":
       writeOut(Deno.stdout, `${await versionLine("m17_compare")}\n`);
       return EXIT.ok;
+    case "history":
+      return await runHistory(cmd.options, (s, t) => writeOut(Deno[s], t));
     case "compare":
       break;
   }

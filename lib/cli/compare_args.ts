@@ -31,6 +31,8 @@ regression), 1 (regression), 2 (competitive regression), 3 (bad input, or a --lo
 significant; --significance only); 70 is an internal error (a bug, printed with its stack),
 never a verdict. Every output file is checked before any is written or the verdict shown.
 
+       m17_compare --history [--budget-p99 PCT] [--budget-throughput PCT] [--log PATH]
+
 Options:
   --competitive               compare the competitive runs, thresholds 10%, and position the
                               after run against a competitor baseline (exit 2 on regression)
@@ -66,6 +68,16 @@ Options:
   --no-color                  no ANSI colour (also when NO_COLOR is set or not a terminal)
   --ascii                     [OK]/[WARN] instead of ✓/⚠ on screen and in --log (also when
                               the locale, LC_ALL/LC_CTYPE/LANG, is not UTF-8)
+  --history                   the milestone's history instead of one task: every task's
+                              before -> after step (reports in --dir; PERFORMANCE_LOG.md
+                              figures where reports are gone), the cumulative change from the
+                              first before run to the latest after run against the budget,
+                              change points over all runs, runs that are not comparable
+                              excluded; exit 1 past the budget (2: competitive series only)
+  --budget-p99 PCT            milestone budget for the cumulative P99 increase (--history;
+                              default 5, competitive series 10)
+  --budget-throughput PCT     milestone budget for the cumulative throughput decrease
+                              (--history; default 5, competitive series 10)
   -h, --help                  show this help
   -V, --version               show the version
 
@@ -117,6 +129,10 @@ const COMPARE_FLAGS = {
   significance: { type: "boolean" },
   calibrate: { type: "boolean" },
   phase: { type: "string" },
+  // --history (lib/cli/history.ts)
+  history: { type: "boolean" },
+  "budget-p99": { type: "string" },
+  "budget-throughput": { type: "string" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
 } as const;
@@ -125,7 +141,8 @@ const COMPARE_FLAGS = {
 export type CompareCommand =
   | { kind: "help" }
   | { kind: "version" }
-  | { kind: "compare"; options: CompareOptions };
+  | { kind: "compare"; options: CompareOptions }
+  | { kind: "history"; options: HistoryOptions };
 
 /** Parses `m17_compare`'s command line (throws UsageError). */
 export function parseCompareArgs(argv: string[]): CompareCommand {
@@ -133,6 +150,10 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
   const { values: v, positionals } = parseFlags(args, COMPARE_FLAGS);
   if (v.help) return { kind: "help" };
   if (v.version) return { kind: "version" };
+  if (v.history) return { kind: "history", options: historyOptions(v, positionals, html, exports) };
+  for (const flag of ["budget-p99", "budget-throughput"] as const) {
+    if (v[flag] !== undefined) throw new UsageError(`--${flag} only applies with --history`);
+  }
   if (positionals.length === 0) {
     throw new UsageError("no task given; usage: m17_compare <task> [--competitive] (see --help)");
   }
@@ -189,6 +210,64 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
       calibrate: v.calibrate ? (v.phase as Phase | undefined) ?? "before" : undefined,
       outputs: { html, exports },
     },
+  };
+}
+
+/** A parsed `--history` command line. */
+export interface HistoryOptions {
+  dir: string;
+  /** PERFORMANCE_LOG.md to read for tasks whose reports are gone (`--log`), else the default. */
+  log: string | undefined;
+  /** Budget overrides; each series defaults to its compare thresholds (5%, competitive 10%). */
+  budget: { p99Pct?: number; throughputPct?: number };
+  output: "terminal" | "json" | "markdown";
+  /** `--html [FILE]`: true for the default `<dir>/history.html`. */
+  html: string | true | null;
+  noColor: boolean;
+  ascii: boolean;
+}
+
+/** The `--history` options; flags of one task's comparison are refused. */
+function historyOptions(
+  v: ReturnType<typeof parseFlags<typeof COMPARE_FLAGS>>["values"],
+  positionals: string[],
+  html: string | true | null,
+  exports: OutputArgs["exports"],
+): HistoryOptions {
+  if (positionals.length > 0) {
+    throw new UsageError(
+      `--history reads every task in --dir; remove the task '${positionals[0]}'`,
+    );
+  }
+  const oneTask = [
+    "competitive",
+    "before",
+    "after",
+    "threshold-p99",
+    "threshold-throughput",
+    "baseline",
+    "baselines",
+    "task-name",
+    "force",
+    "significance",
+    "calibrate",
+    "phase",
+  ] as const;
+  const clash = oneTask.find((flag) => v[flag] !== undefined);
+  if (clash) throw new UsageError(`--history and --${clash} cannot be combined`);
+  if (exports.length > 0) throw new UsageError("--history and --export cannot be combined");
+  if (v.json && v.markdown) throw new UsageError("--json and --markdown cannot be combined");
+  return {
+    dir: v.dir ?? "tmp/m17_performance",
+    log: v.log,
+    budget: {
+      p99Pct: percent("budget-p99", v["budget-p99"]),
+      throughputPct: percent("budget-throughput", v["budget-throughput"]),
+    },
+    output: v.json ? "json" : v.markdown ? "markdown" : "terminal",
+    html,
+    noColor: v["no-color"] ?? false,
+    ascii: v.ascii ?? false,
   };
 }
 

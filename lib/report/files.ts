@@ -69,6 +69,44 @@ export function parseReportName(
   return m ? { timestamp: m[1], suffix: m[2] === undefined ? 1 : Number(m[2]) } : null;
 }
 
+/** A report file name of any task: its mode, task, phase, time stamp and same-second suffix. */
+export interface ReportName {
+  mode: Mode;
+  task: string;
+  phase: Phase;
+  timestamp: string;
+  suffix: number;
+}
+
+/**
+ * Parses any report name (`[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>[_N].json`), or null.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { parseAnyReportName } from "./files.ts";
+ * strictEqual(parseAnyReportName("competitive_007_after_20250101_120000.json")?.task, "007");
+ * strictEqual(parseAnyReportName("007_compare.html"), null);
+ * ```
+ */
+export function parseAnyReportName(name: string): ReportName | null {
+  const m = /^(competitive_)?(.+)_(before|after)_(\d{8}_\d{6})(?:_(\d+))?\.json$/.exec(name);
+  if (!m || !TASK_ID.test(m[2])) return null;
+  return {
+    mode: m[1] ? "competitive" : "internal",
+    task: m[2],
+    phase: m[3] as Phase,
+    timestamp: m[4],
+    suffix: m[5] === undefined ? 1 : Number(m[5]),
+  };
+}
+
+/** A name's `YYYYmmdd_HHMMSS` local time stamp in ms since the epoch (NaN when malformed). */
+export function timestampMs(stamp: string): number {
+  const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)$/.exec(stamp) ?? [];
+  return new Date(+y, +mo - 1, +d, +h, +mi, +sec).getTime();
+}
+
 /**
  * How the user runs the two tools where they are, so every suggested command works there: the
  * shims' paths in an Engram checkout, `deno task …` in the tool's repository (or a checkout's

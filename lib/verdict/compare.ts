@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import { match } from "ts-pattern";
 import type { Baseline } from "./baselines.ts";
 import type { LoadedReport } from "../report/read.ts";
-import type { Mode, Phase } from "../report/schema.ts";
+import type { Mode, Phase, RunReport } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import { checkCommand, filesOfReport, type ToolCommands } from "../report/files.ts";
 import { OP_KINDS } from "../workload/scenario.ts";
@@ -277,8 +277,29 @@ export function comparability(
     }
   }
   const b = before.report, a = after.report;
+  problems.push(...measurementProblems(b, a));
+  if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
+    warnings.push(
+      `the before run started after the after run (${b.started_at} vs ${a.started_at})`,
+    );
+  }
+  return { problems, warnings };
+}
+
+/**
+ * Why two runs are not measurements of the same thing (different scenario, rate, duration,
+ * workload, timeout, in-flight cap, target kind, server, Engram checkout or host): compare's
+ * rule, also used across the tasks of a milestone (`--history`). `pair` names the two runs in
+ * the messages ("before and after").
+ */
+export function measurementProblems(
+  b: RunReport,
+  a: RunReport,
+  pair = "before and after",
+): string[] {
+  const problems: string[] = [];
   const differ = (what: string, x: unknown, y: unknown) => {
-    if (x !== y) problems.push(`before and after ${what} (${x} vs ${y})`);
+    if (x !== y) problems.push(`${pair} ${what} (${x} vs ${y})`);
   };
   differ("ran different scenarios", `'${b.scenario.name}'`, `'${a.scenario.name}'`);
   differ("ran at different rates", `${b.scenario.rate} ops/s`, `${a.scenario.rate} ops/s`);
@@ -289,7 +310,7 @@ export function comparability(
   );
   if (b.workload_fingerprint !== a.workload_fingerprint) {
     problems.push(
-      `before and after ran different workloads (workload_fingerprint ${
+      `${pair} ran different workloads (workload_fingerprint ${
         b.workload_fingerprint?.slice(0, 12)
       } vs ${a.workload_fingerprint?.slice(0, 12)})`,
     );
@@ -318,12 +339,7 @@ export function comparability(
     );
   }
   differ("ran on different hosts", b.host?.hostname, a.host?.hostname);
-  if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
-    warnings.push(
-      `the before run started after the after run (${b.started_at} vs ${a.started_at})`,
-    );
-  }
-  return { problems, warnings };
+  return problems;
 }
 
 /** The origin of a URL (`http://127.0.0.1:7432`), or the text itself when it is not one. */

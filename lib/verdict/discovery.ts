@@ -13,6 +13,7 @@ import {
   checkCommand,
   parseReportName,
   reportPattern,
+  timestampMs,
   type ToolCommands,
 } from "../report/files.ts";
 import { type LoadedReport, parseReport, readReport } from "../report/read.ts";
@@ -45,9 +46,7 @@ async function recordedStartMs(path: string, stamp: string): Promise<number> {
     head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
   } catch { /* unreadable: the name decides */ }
   const recorded = Date.parse(/"started_at"\s*:\s*"([^"]+)"/.exec(head)?.[1] ?? "");
-  if (Number.isFinite(recorded)) return recorded;
-  const [, y, mo, d, h, mi, sec] = /^(\d{4})(\d\d)(\d\d)_(\d\d)(\d\d)(\d\d)$/.exec(stamp) ?? [];
-  return new Date(+y, +mo - 1, +d, +h, +mi, +sec).getTime();
+  return Number.isFinite(recorded) ? recorded : timestampMs(stamp);
 }
 
 /** Paths of every report of `task`/`phase` in `dir`, oldest first (see `findNewestReport`). */
