@@ -21,7 +21,7 @@ async function milestoneDir(runs: MilestoneRun[]): Promise<{ cwd: string; dir: s
 }
 
 Deno.test("--history: ten tasks of +4% each pass their own compares and breach the 5% budget", async () => {
-  const { cwd, dir } = await milestoneDir(steadyMilestone(4));
+  const { cwd } = await milestoneDir(steadyMilestone(4));
   try {
     for (const task of ["001", "005", "010"]) {
       const own = await compareCli(cwd, [task]);
