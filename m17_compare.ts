@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
       writeOut(Deno.stdout, `${await versionLine("m17_compare")}\n`);
       return EXIT.ok;
     case "history":
-      return await runHistory(cmd.options, (s, t) => writeOut(Deno[s], t));
+      return await runHistory(cmd.options);
     case "compare":
       break;
   }

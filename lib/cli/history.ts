@@ -10,6 +10,7 @@
  */
 import { basename, join } from "node:path";
 import type { HistoryOptions } from "./compare_args.ts";
+import { writeOut } from "./compare_steps.ts";
 import type { Mode } from "../report/schema.ts";
 import { parseAnyReportName, timestampMs } from "../report/files.ts";
 import {
@@ -123,10 +124,8 @@ export function historyExitCode(histories: MilestoneHistory[]): number {
 }
 
 /** Runs `m17_compare --history`; returns the exit code. */
-export async function runHistory(
-  options: HistoryOptions,
-  write: (stream: "stdout" | "stderr", text: string) => void,
-): Promise<number> {
+export async function runHistory(options: HistoryOptions): Promise<number> {
+  const write = (stream: "stdout" | "stderr", text: string) => writeOut(Deno[stream], text);
   const { tasks, log, warnings } = await milestoneRuns(options);
   if (tasks.internal.length === 0 && tasks.competitive.length === 0) {
     throw new UsageError(
