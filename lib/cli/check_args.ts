@@ -6,6 +6,8 @@
  * @module
  */
 import type { CheckOptions } from "../run/check.ts";
+import type { FindRateOptions } from "../run/options.ts";
+import { LIMITS } from "../workload/scenario.ts";
 import { validateTaskId } from "../report/files.ts";
 import { REFERENCE_KNOB_FLAGS } from "../report/schema.ts";
 import { DEFAULT_ENGRAM_PORT } from "../target/engram.ts";
@@ -75,6 +77,15 @@ Options:
   --profile              Linux: sample the server's CPU with perf (99 Hz) during the measured window
                          only; writes <stem>_profile.folded and <stem>_profile.svg (a flame graph)
   --profile-pid PID      the server process to profile with --url
+  --find-rate            capacity search: the highest offered rate that keeps the SLO (P99 and
+                         the scenario's max_error_rate, else 1%), found by short steps doubling
+                         from --find-rate-from, then bisection; then one full-length run at it.
+                         All steps share one server start and preload; recorded in the report
+  --slo-p99-ms MS        the SLO's P99 (default: the scenario's expected_p99_latency_ms)
+  --find-rate-from N     first rate tried (default 10 ops/s); --find-rate-to N: highest (100000)
+  --find-rate-step-s S   measured seconds per step, after 1 s warm-up (default 5)
+  --find-rate-precision P  stop bisecting within P% of the passing rate (default 5)
+  --find-rate-budget-s S   no step starts after S seconds of search (default 900; at most 40 steps)
   --help, --version
 
 Reference server knobs (with the reference target; checked by the server's own rules):
@@ -145,6 +156,13 @@ const CHECK_FLAGS = {
   "ref-cpu-burn": { type: "string" },
   profile: { type: "boolean" },
   "profile-pid": { type: "string" },
+  "find-rate": { type: "boolean" },
+  "slo-p99-ms": { type: "string" },
+  "find-rate-from": { type: "string" },
+  "find-rate-to": { type: "string" },
+  "find-rate-step-s": { type: "string" },
+  "find-rate-precision": { type: "string" },
+  "find-rate-budget-s": { type: "string" },
 } as const;
 
 type CheckFlagValues = FlagValues<typeof CHECK_FLAGS>;
@@ -163,6 +181,11 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
   if (v.version) return { kind: "version" };
 
   const pos = [...positionals];
+  if (v["find-rate"] && pos.includes("confirm")) {
+    throw new UsageError(
+      "--find-rate does not go with confirm: search the rate in a before or after run",
+    );
+  }
   let competitive = v.competitive ?? false;
   // The old script accepted --competitive as a positional in 2nd or 3rd place.
   const ci = pos.indexOf("--competitive");
@@ -211,9 +234,45 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
     runIndex: 1,
     runCount: integerIn("runs", v.runs, 1, 100) ?? 1,
     runGroup: crypto.randomUUID(),
+    findRate: findRateOptions(v),
   };
   return v["dry-run"] ? { kind: "dry-run", options } : { kind: "run", options };
 }
+
+/** `--find-rate` and its settings, refused without it or with what it replaces. */
+function findRateOptions(v: CheckFlagValues): FindRateOptions | undefined {
+  const settings = FIND_RATE_FLAGS.filter((k) => v[k] !== undefined);
+  if (!v["find-rate"]) {
+    if (settings.length > 0) throw new UsageError(`--${settings[0]} only applies with --find-rate`);
+    return undefined;
+  }
+  if (v.runs !== undefined) {
+    throw new UsageError("--find-rate and --runs conflict: a search is one run (one server start)");
+  }
+  if (v.rate !== undefined) {
+    throw new UsageError(
+      "--find-rate and --rate conflict: the search chooses the rate (see --find-rate-from/--find-rate-to)",
+    );
+  }
+  const maxRate = LIMITS.maxRate;
+  return {
+    sloP99Ms: positiveNumber("slo-p99-ms", v["slo-p99-ms"]),
+    fromRate: numberIn("find-rate-from", v["find-rate-from"], 0.1, maxRate) ?? 10,
+    toRate: numberIn("find-rate-to", v["find-rate-to"], 0.1, maxRate) ?? maxRate,
+    stepSeconds: integerIn("find-rate-step-s", v["find-rate-step-s"], 1, 600) ?? 5,
+    precisionPct: numberIn("find-rate-precision", v["find-rate-precision"], 0.1, 100) ?? 5,
+    budgetSeconds: integerIn("find-rate-budget-s", v["find-rate-budget-s"], 1, 86_400) ?? 900,
+  };
+}
+
+const FIND_RATE_FLAGS = [
+  "slo-p99-ms",
+  "find-rate-from",
+  "find-rate-to",
+  "find-rate-step-s",
+  "find-rate-precision",
+  "find-rate-budget-s",
+] as const;
 
 /** One target at a time; target-specific flags only with their target. */
 function refuseTargetConflicts(v: CheckFlagValues): void {

@@ -133,6 +133,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   throughput: "Throughput",
   timeout: "Timeout",
   censoring: "Censored percentiles (≥)",
+  capacity: "Capacity search (--find-rate)",
 };
 
 /** How the plots and tables of a page are made (the report's own `methods` come first). */

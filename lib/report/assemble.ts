@@ -68,6 +68,24 @@ function opStats(r: Measurement, k: OpKind): OpStats {
   };
 }
 
+/**
+ * The window's throughput (METHODS.throughput) and error rate (errors / completed requests):
+ * the one definition of both, for the report and for `--find-rate`'s steps.
+ */
+export function windowRates(
+  r: Measurement,
+  durationSeconds: number,
+): { throughput: number; errorRate: number } {
+  // Responses received inside the measured window per second of it: the per-second counts stop
+  // at the window's end, so a late response never stretches the window.
+  const windowSeconds = Math.min(durationSeconds, r.elapsedSeconds);
+  const responses = r.intervals.reduce((n, i) => n + i.completed, 0);
+  return {
+    throughput: windowSeconds > 0 ? responses / windowSeconds : 0,
+    errorRate: r.completed > 0 ? r.errors / r.completed : 0,
+  };
+}
+
 /** Builds the report; `valid` and `invalid_reasons` come from the rules of `validity.ts`. */
 export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   const s = c.scenario;
@@ -90,12 +108,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   const perOpHist: Partial<Record<OpKind, string>> = {};
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();
 
-  // Responses received inside the measured window per second of it (METHODS.throughput): the
-  // per-second counts stop at the window's end, so a late response never stretches the window.
-  const windowSeconds = Math.min(s.durationSeconds, r.elapsedSeconds);
-  const responses = r.intervals.reduce((n, i) => n + i.completed, 0);
-  const throughput = windowSeconds > 0 ? responses / windowSeconds : 0;
-  const errorRate = r.completed > 0 ? r.errors / r.completed : 0;
+  const { throughput, errorRate } = windowRates(r, s.durationSeconds);
   const validation = evaluateValidation(s, resp.p99_ms, throughput, errorRate);
 
   return {

@@ -121,6 +121,82 @@ export interface MethodNotes {
   timeout?: string;
   /** Which percentiles are lower bounds when requests timed out (absent in older reports). */
   censoring?: string;
+  /** `check --find-rate`: how the sustained rate is searched (only in such reports). */
+  capacity?: string;
+}
+
+/** One step of `check --find-rate`: a short measured window at one offered rate. */
+export interface CapacityStep {
+  /** 1-based, in the order measured. */
+  index: number;
+  /** `double`: the rate doubles until a step fails; `bisect`: halves the bracket after that. */
+  phase: "double" | "bisect";
+  /** The rate the open-loop schedule offered (ops/s). */
+  offered_rate: number;
+  /** Responses received inside the step's window per second of it (`methods.throughput`). */
+  achieved_rate: number;
+  /** Response-time P99 of the step's window (ms); a lower bound when `p99_censored`. */
+  p99_ms: number;
+  /** True when the P99's rank falls among timed-out requests (`methods.censoring`). */
+  p99_censored: boolean;
+  /** Completed requests of the step's window, and how many of them were errors. */
+  operations: number;
+  errors: number;
+  /** errors / operations (0 without operations). */
+  error_rate: number;
+  /** P99 ≤ the SLO and error rate ≤ the maximum (and at least one operation). */
+  pass: boolean;
+  /** Wall-clock seconds the step took, warm-up and drain included. */
+  seconds: number;
+}
+
+/**
+ * `check --find-rate`: the search for the highest offered rate that keeps the SLO, every step,
+ * and the full-length run at the rate found (the report's headline numbers are that run's).
+ */
+export interface CapacityRecord {
+  /** What a step must keep to pass; where each bound came from. */
+  slo: {
+    p99_ms: number;
+    p99_from: "flag" | "scenario";
+    max_error_rate: number;
+    error_rate_from: "scenario" | "default";
+  };
+  /** The search's settings (compare refuses two searches that differ in them). */
+  search: {
+    from_rate: number;
+    to_rate: number;
+    step_seconds: number;
+    step_warmup_seconds: number;
+    precision_pct: number;
+    max_steps: number;
+    budget_seconds: number;
+    /** Every step and the full-length run measured one started target (one preload). */
+    server_starts: 1;
+  };
+  steps: CapacityStep[];
+  /**
+   * The highest offered rate that passed (ops/s); null when none did. With `bound: "at_least"`
+   * no step failed up to `to_rate`, so the true capacity may be higher.
+   */
+  sustained_rate: number | null;
+  bound: "bracketed" | "at_least" | "none";
+  /** Why the search ended. */
+  stopped:
+    | "precision"
+    | "max_rate"
+    | "nothing_passed"
+    | "max_steps"
+    | "budget"
+    | "interrupted"
+    | "target_died";
+  /** Search seconds, from the first step's start to the last step's end. */
+  search_seconds: number;
+  /**
+   * Whether the full-length run at `sustained_rate` kept the SLO too; null when there was no
+   * rate to confirm (the full-length run then measured `from_rate`).
+   */
+  confirmed: boolean | null;
 }
 
 /**
@@ -244,6 +320,8 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   };
   /** `check --profile`: the server's CPU profile of the measured window, or why there is none. */
   profile?: ProfileRecord;
+  /** `check --find-rate`: the capacity search and its steps (absent in other reports). */
+  capacity?: CapacityRecord;
   methods: MethodNotes;
   files: { report: string; log: string; sys: string; diag: string; hlog: string };
 }
@@ -282,6 +360,10 @@ export const METHODS: MethodNotes = {
   censoring:
     "a timed-out request's response time is censored at the timeout (its true value is at least that); with c of n requests timed out, a percentile p whose nearest rank ceil(p/100 × n) exceeds n − c is a lower bound, shown as ≥ (86% timed out: P50, P95 and P99 are lower bounds; 2%: P99 is), and a change computed from one is a bound too (≥+400.0%; ≤ when only the before value is censored; 'censored' when both are)",
 };
+
+/** `methods.capacity` of a `check --find-rate` report. */
+export const CAPACITY_METHOD =
+  "check --find-rate: on one started target (one preload), short steps at offered rates doubling from the start rate until a step fails, then bisection between the highest passing and the lowest failing rate until they are within the precision (percent of the passing rate); each step is its own warm-up and measured window replaying the scenario's request streams at that rate; a step passes when its response-time P99 is at most the SLO and its error rate (errors / completed requests) at most the maximum; the sustained rate is the highest offered rate that passed; the report's headline numbers are one full-length run at that rate (confirmed when it passes the same test); the search is bounded by a maximum step count and a time budget";
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */
 export const OLD_COMPARE_FIELDS = [

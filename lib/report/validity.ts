@@ -33,7 +33,12 @@ export const RATE_TOLERANCE = 0.01;
 export const UNANSWERED_LIMIT = 0.01;
 
 /** Where a run was when it was interrupted (the stage named in the message). */
-export type RunStage = "target start-up" | "preload" | "warm-up" | "the measured window";
+export type RunStage =
+  | "target start-up"
+  | "preload"
+  | "the capacity search"
+  | "warm-up"
+  | "the measured window";
 
 /** A signal (SIGINT, SIGTERM) stopped the run during `stage`; `signal` null when unnamed. */
 export interface Interrupted {

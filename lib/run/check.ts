@@ -1,7 +1,7 @@
 /**
  * One complete `check` run, in the order the old script ran its steps:
- * scenario → files claimed → target up → preload → warm-up and measured run → artifacts →
- * target down. The steps live in lib/run/steps.ts and lib/target/start.ts; `runCheck` strings
+ * scenario → files claimed → target up → preload → (`--find-rate`: capacity search) → warm-up
+ * and measured run → artifacts → target down. The steps live in lib/run/steps.ts and lib/target/start.ts; `runCheck` strings
  * them together and guarantees teardown.
  * @module
  */
@@ -13,6 +13,8 @@ import { startTarget, stopTarget } from "../target/start.ts";
 import type { Target } from "../target/target.ts";
 import { Workload, workloadFingerprint } from "../workload/ops.ts";
 import { prepareScenario } from "../workload/prepare.ts";
+import { withOverrides } from "../workload/scenario.ts";
+import { capacityPlan, searchCapacity, searchSkipped } from "./capacity_step.ts";
 import { ArtifactWriter } from "./artifacts.ts";
 import type { CheckOptions } from "./options.ts";
 import { applyPinning } from "./pin_step.ts";
@@ -63,6 +65,7 @@ export async function runCheck(
   const engramDir = await checkUsage(o);
   // In an Engram checkout its own scenarios come first, as the old scripts used them.
   const prepared = await prepareScenario({ ...o, scenarioDir: engramDir ?? undefined });
+  const capacity = o.findRate ? capacityPlan(o.findRate, prepared.scenario) : null;
   const files = await claimRunFiles(
     o.outDir,
     o.task,
@@ -99,8 +102,21 @@ export async function runCheck(
     if (signal.aborted) throw new RunError(describeReason(interruption(signal, ctx.stage)));
 
     // ---- preload (not measured) ----
-    const w = new Workload(prepared.scenario);
-    const { counts, skipped } = await preload(ctx, target, w);
+    let w = new Workload(prepared.scenario);
+    const { counts, skipped: preloadSkipped } = await preload(ctx, target, w);
+    let skipped = preloadSkipped;
+
+    // ---- --find-rate: the search, then the full-length run at the rate found ----
+    if (capacity && !skipped) {
+      const { result, fullRate } = await searchCapacity(ctx, target, capacity);
+      ctx.capacity = { plan: capacity, result };
+      skipped = searchSkipped(ctx, target, result);
+      ctx.prepared = {
+        ...prepared,
+        scenario: withOverrides(prepared.scenario, { rate: fullRate }),
+      };
+      w = new Workload(ctx.prepared.scenario);
+    }
 
     // ---- warm-up and measured window ----
     const measured = await measure(ctx, target, w, skipped);

@@ -44,7 +44,25 @@ export interface CheckOptions {
   profilePid?: number;
   /** Also write `<stem>.html`, the self-contained single-run page (lib/render/html_run.ts). */
   html: boolean;
+  /** `--find-rate`: search the highest rate that keeps the SLO, then run at it (absent: no). */
+  findRate?: FindRateOptions;
   runIndex: number;
   runCount: number;
   runGroup: string;
+}
+
+/** `check --find-rate`'s settings (lib/run/capacity_step.ts). */
+export interface FindRateOptions {
+  /** `--slo-p99-ms`; absent: the scenario's `validation.expected_p99_latency_ms`. */
+  sloP99Ms?: number;
+  /** `--find-rate-from`: the first rate tried (ops/s). */
+  fromRate: number;
+  /** `--find-rate-to`: the highest rate tried (ops/s). */
+  toRate: number;
+  /** `--find-rate-step-s`: each step's measured seconds (after a 1 s warm-up). */
+  stepSeconds: number;
+  /** `--find-rate-precision`: bisection ends within this percent of the passing rate. */
+  precisionPct: number;
+  /** `--find-rate-budget-s`: no step starts after this many seconds of search. */
+  budgetSeconds: number;
 }

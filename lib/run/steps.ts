@@ -9,7 +9,7 @@ import { assembleReport } from "../report/assemble.ts";
 import type { RunFiles } from "../report/files.ts";
 import { intervalLogText } from "../report/histogram.ts";
 import type { ProfileRecord } from "../report/profile.ts";
-import type { RunReport } from "../report/schema.ts";
+import { CAPACITY_METHOD, type RunReport } from "../report/schema.ts";
 import {
   describeReason,
   type Interrupted,
@@ -32,6 +32,7 @@ import type { Workload } from "../workload/ops.ts";
 import { describePreload, describeSeedOrigin, type PreparedScenario } from "../workload/prepare.ts";
 import { formatSeed } from "../workload/prng.ts";
 import type { ArtifactWriter } from "./artifacts.ts";
+import { type CapacityPlan, capacityRecord, type RateSearchResult } from "./capacity.ts";
 import type { IoUsed, LoadResult } from "./driver.ts";
 import { reactorPlan } from "./epoll.ts";
 import { runEngine } from "./engine.ts";
@@ -64,6 +65,8 @@ export interface RunContext {
   flameGraph?: FlameGraphRenderer;
   /** The CPUs pinned before the target started (lib/run/pin_step.ts); absent: none. */
   cpus?: { client: string | null; server: string | null };
+  /** `--find-rate`: the search's plan and outcome, once it ran (lib/run/capacity_step.ts). */
+  capacity?: { plan: CapacityPlan; result: RateSearchResult };
 }
 
 /** Why the warm-up and measured window were skipped (the report is still written). */
@@ -385,6 +388,16 @@ export async function writeArtifacts(
     hostCpuPct: meanHostCpuPct(measured.sampler.samples),
   });
   if (measured.profile !== null) report.profile = measured.profile;
+  if (ctx.capacity) {
+    report.capacity = capacityRecord(ctx.capacity.plan, ctx.capacity.result, {
+      achievedRate: report.overall_throughput,
+      p99Ms: report.p99_latency_ms,
+      p99Censored: false,
+      operations: report.total_operations,
+      errors: report.total_errors,
+    });
+    report.methods = { ...report.methods, capacity: CAPACITY_METHOD };
+  }
   report.generator = {
     ...generatorOf(measured.result.io),
     workers: measured.workers,
