@@ -17,6 +17,7 @@
  * ```
  * @module
  */
+import { capacityLines } from "./capacity_words.ts";
 import { match } from "ts-pattern";
 import type {
   Comparison,
@@ -320,6 +321,7 @@ export function renderCompareHtml(input: CompareHtmlInput): string {
       : "",
     headlineSection(c, v),
     positioningSection(c),
+    capacityCompareSection(c),
     spectrumSection(views),
     perSecondSection(views),
     operationsSection(c, views),
@@ -330,4 +332,13 @@ export function renderCompareHtml(input: CompareHtmlInput): string {
     definitionsSection(views, COMPARE_DEFINITIONS),
     filesSection(views),
   ]);
+}
+
+/** Two `--find-rate` runs: the sustained-rate lines (capacity_words.ts), else nothing. */
+function capacityCompareSection(c: Comparison): string {
+  const lines = capacityLines(c.capacity);
+  if (lines.length === 0) return "";
+  return `<section id="capacity"><h2>Sustained rate</h2>${
+    lines.map((l) => `<p>${esc(l.trim())}</p>`).join("")
+  }</section>`;
 }

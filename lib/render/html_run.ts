@@ -17,6 +17,7 @@ import {
   runView,
   table,
 } from "./html_parts.ts";
+import { capacitySection } from "./html_capacity.ts";
 import { operationsChart, perSecondSection, spectrumSection } from "./html_plots.ts";
 import {
   isLowerBound,
@@ -105,6 +106,7 @@ export function renderRunHtml(report: RunReport, reportPath: string): string {
     }</p></header>`,
     status,
     runHeadlineSection(report),
+    capacitySection(report.capacity),
     spectrumSection([view]),
     perSecondSection([view]),
     runOperationsSection(report, view),

@@ -13,6 +13,7 @@
  * ```
  * @module
  */
+import type { CapacityChange, CapacitySide } from "../verdict/capacity.ts";
 import { match } from "ts-pattern";
 import type { Comparison, MetricChange, NoiseFloors, Verdict } from "../verdict/types.ts";
 import { METRIC, METRIC_IDS, NOISE_METRICS, RUN_METRICS } from "../verdict/metrics.ts";
@@ -153,6 +154,7 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
         faster: pos.gapPct >= 0,
       }
       : null,
+    capacity: capacityJson(c.capacity),
     statistics: statisticsJson(c),
     criteria: v.criteria.map((r) => ({
       id: r.id,
@@ -197,4 +199,26 @@ export function renderCalibrationJson(cal: Calibration): string {
     null,
     2,
   ) + "\n";
+}
+
+function capacitySideJson(s: CapacitySide) {
+  return {
+    sustained_rate: s.sustainedRate,
+    bound: s.bound,
+    confirmed: s.confirmed,
+    steps: s.steps,
+  };
+}
+
+/** Two `--find-rate` runs: the sustained rates and their change; null otherwise. */
+function capacityJson(c: CapacityChange | null | undefined) {
+  if (!c) return null;
+  return {
+    slo_p99_ms: c.sloP99Ms,
+    max_error_rate: c.maxErrorRate,
+    before: capacitySideJson(c.before),
+    after: capacitySideJson(c.after),
+    change_pct: c.changePct,
+    competitor: c.competitor ? { ...c.competitor, indicative: true } : null,
+  };
 }

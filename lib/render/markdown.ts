@@ -3,6 +3,7 @@
  * values, positioning and verdict lines, without ANSI or terminal layout.
  * @module
  */
+import { capacityLines } from "./capacity_words.ts";
 import type { Comparison, Verdict } from "../verdict/types.ts";
 import { VERSION } from "../shared/version.ts";
 import { positionWords, thresholdWords } from "./format.ts";
@@ -57,6 +58,8 @@ export function renderMarkdown(c: Comparison, v: Verdict): string {
       "",
     );
   }
+  const capacity = capacityLines(c.capacity);
+  if (capacity.length > 0) out.push(...capacity.map((l) => `- ${cell(l.trim())}`), "");
   const verdict = v.kind === "pass"
     ? [`**${successLine(c, v.thresholds)}**`]
     : regressionLines(c, v).map((l) => `- **${l}**`);

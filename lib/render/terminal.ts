@@ -4,6 +4,7 @@
  * the Markdown rendering (lib/render/markdown.ts).
  * @module
  */
+import { capacityLines } from "./capacity_words.ts";
 import { basename } from "node:path";
 import { match } from "ts-pattern";
 import type { Comparison, MetricChange, Verdict } from "../verdict/types.ts";
@@ -259,6 +260,8 @@ export function renderTerminal(
   out.push("");
   const positioning = positioningLines(c);
   if (positioning.length > 0) out.push(...positioning, "");
+  const capacity = capacityLines(c.capacity);
+  if (capacity.length > 0) out.push(...capacity, "");
 
   const pct = thresholdWords(v.thresholds) +
     (v.rule === "significance" ? " threshold, significant changes only" : " threshold");

@@ -25,6 +25,7 @@ import { checkCommand, filesOfReport, type ToolCommands } from "../report/files.
 import { OP_KINDS } from "../workload/scenario.ts";
 import { isLowerBound, operationCensoring, runCensoring } from "../report/censoring.ts";
 import { expectedDifferences } from "./differences.ts";
+import { capacityChange, capacityProblems } from "./capacity.ts";
 import {
   INTERVAL_METRICS,
   METRIC,
@@ -302,7 +303,11 @@ export function measurementProblems(
     if (x !== y) problems.push(`${pair} ${what} (${x} vs ${y})`);
   };
   differ("ran different scenarios", `'${b.scenario.name}'`, `'${a.scenario.name}'`);
-  differ("ran at different rates", `${b.scenario.rate} ops/s`, `${a.scenario.rate} ops/s`);
+  // Two --find-rate runs measured at the rates they found: those differ by design.
+  if (!b.capacity || !a.capacity) {
+    differ("ran at different rates", `${b.scenario.rate} ops/s`, `${a.scenario.rate} ops/s`);
+  }
+  problems.push(...capacityProblems(b, a));
   differ(
     "ran for different durations",
     `${b.scenario.duration_seconds} s`,
@@ -408,6 +413,7 @@ export function compareRuns(options: {
       engramP99Ms: afterP99,
       gapPct: (baseline.p99Ms - afterP99) / baseline.p99Ms * 100,
     },
+    capacity: capacityChange(options.before, options.after, baseline),
   };
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Baseline } from "./baselines.ts";
+import type { CapacityChange } from "./capacity.ts";
 import type { Mode } from "../report/schema.ts";
 import type { GatedMetricId, MetricId, NoiseMetricId, RunMetricId } from "./metrics.ts";
 import type { MannWhitneyResult, NoiseFloor } from "./stats.ts";
@@ -145,6 +146,8 @@ export interface Comparison {
   /** Service time (send → response) P99: context, never part of the verdict. */
   serviceP99Ms: MetricChange | null;
   positioning: Positioning | null;
+  /** Both runs are `check --find-rate` runs: the change of the sustained rate; else null. */
+  capacity?: CapacityChange | null;
   /** How sure the changes are. */
   statistics: Statistics;
 }
