@@ -3,6 +3,7 @@
  * against achieved rate, one point per step, the SLO drawn as a line, and the step table.
  * @module
  */
+import { describeCapacity } from "../report/capacity.ts";
 import type { CapacityRecord } from "../report/schema.ts";
 import { formatOps } from "./format.ts";
 import { COLORS, note, table } from "./html_parts.ts";
@@ -16,21 +17,6 @@ import {
 } from "./plot.ts";
 
 const SLO_COLOR = "#999999";
-
-/** One line: what the search found, as the terminal and the page say it. */
-export function capacityHeadline(c: CapacityRecord): string {
-  const slo = `P99 ≤ ${c.slo.p99_ms} ms, errors ≤ ${(c.slo.max_error_rate * 100).toFixed(2)}%`;
-  if (c.sustained_rate === null) {
-    return `no offered rate from ${c.search.from_rate} ops/s kept the SLO (${slo}; ${c.stopped})`;
-  }
-  const at = c.bound === "at_least" ? "≥ " : "";
-  const confirmed = c.confirmed
-    ? "confirmed by the full-length run"
-    : "NOT confirmed by the full-length run";
-  return `sustained rate ${at}${
-    formatOps(c.sustained_rate)
-  } ops/s (${slo}; ${c.steps.length} steps, ${c.stopped}), ${confirmed}`;
-}
 
 /** The section, or "" when the report has no capacity search. */
 export function capacitySection(c: CapacityRecord | undefined): string {
@@ -77,7 +63,7 @@ export function capacitySection(c: CapacityRecord | undefined): string {
     s.pass ? "pass" : "FAIL",
   ]);
   return `<section id="capacity"><h2>Capacity search (--find-rate)</h2>` +
-    `<p class="headline">${esc(capacityHeadline(c))}</p>` +
+    `<p class="headline">${esc(describeCapacity(c))}</p>` +
     `<h3>P99 against offered rate</h3>` +
     lineChart({
       plot: "capacity-p99",

@@ -5,6 +5,7 @@
 import type { RunReport } from "../report/schema.ts";
 import type { RunFiles } from "../report/files.ts";
 import type { RunLog } from "./run_log.ts";
+import { describeCapacity } from "../report/capacity.ts";
 import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 
 /** Prints the run's headline numbers, its validity and where its files are. */
@@ -54,6 +55,7 @@ export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
         `lower bound (its rank falls among them)`,
     );
   }
+  if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
   for (const note of r.notes ?? []) log.line(`note:          ${note}`);
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
   log.line(`report:        ${files.report}`);

@@ -1,0 +1,161 @@
+/**
+ * `m17_check --find-rate` end to end: against the reference server with a known knee (every
+ * store burns 20 ms of one thread: at most 50 stores/s), the rate found lies near the knee, every
+ * step is in the report and the HTML page plots them; bad input is one line, exit 3, nothing
+ * written; and compare of two capacity runs prints the sustained-rate line.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import type { RunReport } from "../../lib/report/schema.ts";
+import { COMPARE, type Ran, run } from "../fixtures/reliability.ts";
+
+/** Stores only, 8-dimension embeddings, SLO P99 ≤ 100 ms; 2 s measured after 1 s warm-up. */
+const KNEE_SCENARIO = `name = "knee"
+seed = "0x1234"
+[duration]
+total_seconds = 2
+warmup_seconds = 1
+[arrival]
+rate = 100
+[operations]
+store_weight = 1.0
+[data]
+embedding_dim = 8
+embedding_distribution = { type = "uniform" }
+[validation]
+expected_p99_latency_ms = 100.0
+max_error_rate = 0.01
+`;
+
+const BURN_MS = 20;
+const KNEE = 1000 / BURN_MS; // one thread: at most 50 requests/s
+
+async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "m17_find_rate_test_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function reportsIn(out: string): Promise<RunReport[]> {
+  const reports: RunReport[] = [];
+  for await (const e of Deno.readDir(out)) {
+    if (e.name.endsWith(".json")) {
+      reports.push(JSON.parse(await Deno.readTextFile(join(out, e.name))));
+    }
+  }
+  return reports;
+}
+
+Deno.test("check --find-rate finds the reference server's known knee, records every step and plots them", async () => {
+  await withDir(async (dir) => {
+    const scenario = join(dir, "knee.toml");
+    await Deno.writeTextFile(scenario, KNEE_SCENARIO);
+    const out = join(dir, "out");
+    const args = (phase: string, burnMs: number) => [
+      "900",
+      phase,
+      "--reference",
+      "--scenario",
+      scenario,
+      "--out-dir",
+      out,
+      "--find-rate",
+      "--find-rate-from",
+      "15",
+      "--find-rate-step-s",
+      "1",
+      "--find-rate-precision",
+      "10",
+      "--ref-cpu-burn",
+      `store:${burnMs}`,
+      "--html",
+    ];
+    const r = await run(args("before", BURN_MS));
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.match(r.stdout, /capacity step 1 \(double\): 15 ops\/s offered/);
+    const [report] = await reportsIn(out);
+    const c = report.capacity!;
+    const found = c.sustained_rate!;
+    // Above the knee the queue grows by (rate − knee) × seconds: past 1.1 × knee the P99 is far
+    // over the SLO. Below it a loaded host adds its own delay: half the knee is the floor.
+    assert.ok(found >= KNEE * 0.5 && found <= KNEE * 1.1, `found ${found} ops/s, knee ${KNEE}`);
+    assert.equal(c.bound, "bracketed");
+    assert.equal(c.stopped, "precision");
+    assert.deepEqual(c.slo, {
+      p99_ms: 100,
+      p99_from: "scenario",
+      max_error_rate: 0.01,
+      error_rate_from: "scenario",
+    });
+    assert.ok(c.steps.some((s) => s.offered_rate === found && s.pass));
+    assert.ok(c.steps.some((s) => !s.pass && s.offered_rate > found));
+    assert.ok(c.steps.every((s) => s.operations > 0 && s.seconds > 0));
+    // The headline numbers are the full-length run at the rate found.
+    assert.equal(report.target_rate, found);
+    assert.equal(report.scenario.duration_seconds, 2);
+    assert.equal(typeof c.confirmed, "boolean");
+    assert.ok(report.methods.capacity);
+    const html = await Deno.readTextFile(report.files.report.replace(/\.json$/, ".html"));
+    for (const plot of ["capacity-p99", "capacity-achieved"]) {
+      assert.match(html, new RegExp(`data-plot="${plot}"`));
+    }
+    assert.match(html, new RegExp(`data-series="p99" data-points="${c.steps.length}"`));
+
+    // A slower after build: compare prints the sustained rate of both and its change.
+    const after = await run(args("after", BURN_MS * 2));
+    assert.equal(after.code, 0, after.stderr);
+    const cmp = await run(["900", "--dir", out], { tool: COMPARE });
+    assert.ok(cmp.code === 0 || cmp.code === 1, cmp.stderr);
+    const line = cmp.stdout.split("\n").find((l) => l.startsWith("Sustained rate"));
+    const afterReport = (await reportsIn(out)).find((x) => x.phase === "after")!;
+    assert.ok(line, cmp.stdout);
+    assert.match(
+      line,
+      new RegExp(
+        `before ${found} ops/s → after ${
+          afterReport.capacity!.sustained_rate
+        } ops/s \\([+-]\\d+\\.\\d%\\)`,
+      ),
+    );
+    assert.ok(afterReport.capacity!.sustained_rate! < found, "twice the burn sustains less");
+  });
+});
+
+function assertRefused(r: Ran, pattern: RegExp, what: string): void {
+  assert.equal(r.code, 3, `${what}: exit ${r.code}; stderr: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `${what}: one line expected, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern, what);
+}
+
+Deno.test("check --find-rate: bad input is one line, exit 3, nothing written", async () => {
+  await withDir(async (dir) => {
+    const noSlo = join(dir, "no_slo.toml");
+    await Deno.writeTextFile(noSlo, KNEE_SCENARIO.replace(/\[validation\][^]*$/, ""));
+    const out = join(dir, "out");
+    const cases: [string[], RegExp][] = [
+      [["--find-rate", "--slo-p99-ms", "0"], /--slo-p99-ms "0": expected a number > 0/],
+      [["--find-rate", "--slo-p99-ms=-5"], /--slo-p99-ms "-5": expected a number > 0/],
+      [["--find-rate", "--runs", "3"], /--find-rate and --runs conflict/],
+      [["--find-rate", "--rate", "100"], /--find-rate and --rate conflict/],
+      [["--slo-p99-ms", "10"], /--slo-p99-ms only applies with --find-rate/],
+      [["--find-rate", "--find-rate-step-s", "0"], /--find-rate-step-s "0": expected an integer/],
+      [
+        ["--find-rate", "--find-rate-from", "500", "--find-rate-to", "100"],
+        /--find-rate-from 500 is above --find-rate-to 100/,
+      ],
+      [["--find-rate", "--scenario", noSlo], /--find-rate needs an SLO: scenario knee has no/],
+    ];
+    for (const [extra, pattern] of cases) {
+      const r = await run(["900", "before", "--reference", "--out-dir", out, ...extra]);
+      assertRefused(r, pattern, extra.join(" "));
+      assert.equal(await Deno.stat(out).catch(() => null), null, `${extra.join(" ")}: wrote`);
+    }
+    const confirm = await run(["900", "confirm", "--find-rate", "--out-dir", out]);
+    assertRefused(confirm, /--find-rate does not go with confirm/, "confirm");
+    assert.equal(await Deno.stat(out).catch(() => null), null);
+  });
+});
