@@ -15,6 +15,7 @@ import { CHECK_USAGE, checkVerb, parseCheckArgs } from "./lib/cli/check_args.ts"
 import { diagCommand } from "./lib/cli/diag_args.ts";
 import { installCommand, uninstallCommand } from "./lib/cli/install_args.ts";
 import { runChecks } from "./lib/cli/run_checks.ts";
+import { snapshotsCommand } from "./lib/cli/snapshots_args.ts";
 import { checkoutToMeasure } from "./lib/run/steps.ts";
 import { failure } from "./lib/cli/exit.ts";
 import { dryRunText } from "./lib/workload/dry_run.ts";
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return await installCommand(verb.argv);
     case "uninstall-scripts":
       return await uninstallCommand(verb.argv);
+    case "snapshots":
+      return await snapshotsCommand(verb.argv);
     case "serve": {
       const { main: serve } = await import("./lib/reference/main.ts");
       return await serve(verb.argv);

@@ -40,6 +40,7 @@ export const CHECK_USAGE = `Usage: m17_check <task> [before|after] [--competitiv
        m17_check install-scripts <engram-dir> [--force]  (make the Engram checkout's
                  scripts/m17_performance_check.sh and compare_m17_performance.sh run m17)
        m17_check uninstall-scripts <engram-dir>  (put back what install-scripts replaced)
+       m17_check snapshots [list|prune]  (preload snapshots of Engram runs and their disk use)
 
 Runs a deterministic, seeded, open-loop load test and writes
   tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
@@ -61,6 +62,8 @@ Options:
   --no-build             skip cargo build --release; use the existing target/release/engram
   --port N               Engram's HTTP port (default ${DEFAULT_ENGRAM_PORT}); a taken port is refused
   --keep-data            keep Engram's fresh data dir (<out-dir>/<run>_data) after the run
+  --no-preload-cache     preload afresh: neither restore nor keep a preload snapshot
+                         (<out-dir>/snapshots/; m17_check snapshots list|prune)
   --startup-timeout-s S  how long Engram may take to answer /health (default 60)
   --out-dir D            results directory (default tmp/m17_performance)
   --timeout-ms N         per-request timeout (default 10000)
@@ -105,6 +108,7 @@ export type CheckVerb =
   | { verb: "install-scripts"; argv: string[] }
   | { verb: "uninstall-scripts"; argv: string[] }
   | { verb: "serve"; argv: string[] }
+  | { verb: "snapshots"; argv: string[] }
   | { verb: "run"; argv: string[] };
 
 /** Splits off the verb; anything that is not a known verb is a run's arguments. */
@@ -112,7 +116,7 @@ export function checkVerb(argv: string[]): CheckVerb {
   const [first, ...rest] = argv;
   if (
     first === "diag" || first === "install-scripts" || first === "uninstall-scripts" ||
-    first === "serve"
+    first === "serve" || first === "snapshots"
   ) {
     return { verb: first, argv: rest };
   }
@@ -132,6 +136,7 @@ const CHECK_FLAGS = {
   "no-build": { type: "boolean" },
   port: { type: "string" },
   "keep-data": { type: "boolean" },
+  "no-preload-cache": { type: "boolean" },
   "startup-timeout-s": { type: "string" },
   "out-dir": { type: "string" },
   "timeout-ms": { type: "string" },
@@ -216,6 +221,7 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
     build: !v["no-build"],
     port: port("port", v.port) ?? DEFAULT_ENGRAM_PORT,
     keepData: v["keep-data"] ?? false,
+    noPreloadCache: v["no-preload-cache"] ?? false,
     startupTimeoutMs: (numberIn("startup-timeout-s", v["startup-timeout-s"], 1, 3600) ?? 60) *
       1000,
     knobs: referenceKnobs(v, seed),
@@ -290,7 +296,14 @@ function refuseTargetConflicts(v: CheckFlagValues): void {
   if (v.url !== undefined && refFlags.length > 0) {
     throw new UsageError(`--${refFlags[0]} only applies to the reference server, not to --url`);
   }
-  const engramFlags = ["engram-dir", "no-build", "port", "keep-data", "startup-timeout-s"]
+  const engramFlags = [
+    "engram-dir",
+    "no-build",
+    "port",
+    "keep-data",
+    "no-preload-cache",
+    "startup-timeout-s",
+  ]
     .filter((k) => v[k as keyof CheckFlagValues] !== undefined);
   if (engramFlags.length > 0 && (v.url !== undefined || v.reference)) {
     throw new UsageError(

@@ -8,6 +8,7 @@ import {
   type Mode,
   type OpStats,
   type Phase,
+  type PreloadSnapshotRecord,
   type RunReport,
   SCHEMA_VERSION,
 } from "./schema.ts";
@@ -37,7 +38,7 @@ export interface ReportContext {
   target: TargetDescription;
   startedAt: Date;
   endedAt: Date;
-  preload: { count: number; errors: number; seconds: number };
+  preload: { count: number; errors: number; seconds: number; snapshot?: PreloadSnapshotRecord };
   files: RunFiles;
   /** Reasons found outside the measurement (server died, interrupted, …). */
   extraInvalidReasons: InvalidReason[];
@@ -181,6 +182,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
       count: c.preload.count,
       errors: c.preload.errors,
       seconds: round3(c.preload.seconds),
+      ...(c.preload.snapshot ? { snapshot: c.preload.snapshot } : {}),
     },
     warmup: r.warmup,
     histograms: {

@@ -281,7 +281,13 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   capped_sends: number;
   errors_by_kind: Record<string, number>;
   fallbacks: number;
-  preload: { count: number; errors: number; seconds: number };
+  preload: {
+    count: number;
+    errors: number;
+    seconds: number;
+    /** The preload snapshot the run made or restored (Engram targets the tool starts). */
+    snapshot?: PreloadSnapshotRecord;
+  };
   warmup: { seconds: number; operations: number; errors: number };
   histograms: {
     response_time: string;
@@ -364,6 +370,31 @@ export const METHODS: MethodNotes = {
 /** `methods.capacity` of a `check --find-rate` report. */
 export const CAPACITY_METHOD =
   "check --find-rate: on one started target (one preload), short steps at offered rates doubling from the start rate until a step fails, then bisection between the highest passing and the lowest failing rate until they are within the precision (percent of the passing rate); each step is its own warm-up and measured window replaying the scenario's request streams at that rate; a step passes when its response-time P99 is at most the SLO and its error rate (errors / completed requests) at most the maximum; the sustained rate is the highest offered rate that passed; the report's headline numbers are one full-length run at that rate (confirmed when it passes the same test); the search is bounded by a maximum step count and a time budget";
+
+/**
+ * A run's preload snapshot (README "Preload snapshots"): `made` = preloaded now (from scratch, or
+ * resuming a partial snapshot) and kept, then Engram restarted on a fresh copy; `restored` =
+ * Engram started on a fresh copy of a snapshot made before. Either way the measured state is
+ * the restored one.
+ */
+export interface PreloadSnapshotRecord {
+  action: "made" | "restored";
+  key: string;
+  /** The snapshot's directory. */
+  path: string;
+  /** sha256 of the Engram binary that wrote it (and ran now). */
+  binary_sha256: string;
+  /** Memories of the stream stored by earlier, interrupted runs (a resumed partial snapshot). */
+  resumed_from: number;
+  /** Engram's memory count after starting on the copy: equal to the snapshot's recorded count. */
+  memories: number;
+  /** Seconds spent preloading the snapshot, over all its parts. */
+  preload_seconds: number;
+  /** Seconds from the graceful stop (made) or from the run's start (restored) to Engram healthy on the copy, copying included. */
+  restore_seconds: number;
+  /** Why an existing snapshot of this key was preloaded afresh, when it was. */
+  remade_because?: string;
+}
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */
 export const OLD_COMPARE_FIELDS = [

@@ -9,7 +9,7 @@ import { claimRunFiles, releaseClaim, type RunFiles } from "../report/files.ts";
 import type { RunReport } from "../report/schema.ts";
 import { describeReason } from "../report/validity.ts";
 import { messageOf, RunError } from "../shared/errors.ts";
-import { startTarget, stopTarget } from "../target/start.ts";
+import { startTarget, stopTarget, type TargetSpec } from "../target/start.ts";
 import type { Target } from "../target/target.ts";
 import { Workload, workloadFingerprint } from "../workload/ops.ts";
 import { prepareScenario } from "../workload/prepare.ts";
@@ -26,11 +26,11 @@ import {
   checkUsage,
   interruption,
   measure,
-  preload,
   type RunContext,
   targetSpec,
   writeArtifacts,
 } from "./steps.ts";
+import { PreloadCache, preloadStep } from "./preload_step.ts";
 import { printSummary } from "./summary.ts";
 
 export type { CheckOptions } from "./options.ts";
@@ -91,19 +91,47 @@ export async function runCheck(
     // ---- target up ----
     const spec = targetSpec(ctx, engramDir);
     ctx.cpus = await applyPinning(o, spec.kind !== "url", (line) => log.line(line));
-    target = await startTarget({
-      spec,
-      serverLog: files.serverLog,
-      signal,
-      say: (line) => log.line(line),
-      serverCpus: ctx.cpus.server,
-    });
+    // Preload snapshots: only for an Engram the tool starts (lib/run/preload_step.ts).
+    const cache = spec.kind === "engram" && prepared.scenario.preload > 0 && !o.noPreloadCache
+      ? new PreloadCache(ctx)
+      : null;
+    const start = (s: TargetSpec) =>
+      startTarget({
+        spec: s,
+        serverLog: files.serverLog,
+        signal,
+        say: (line) => log.line(line),
+        serverCpus: ctx.cpus?.server,
+      });
+    target = await start(
+      spec.kind === "engram" && cache ? { ...spec, seedData: cache.seedData } : spec,
+    );
     // Nothing ran yet: no report.
     if (signal.aborted) throw new RunError(describeReason(interruption(signal, ctx.stage)));
 
     // ---- preload (not measured) ----
     let w = new Workload(prepared.scenario);
-    const { counts, skipped: preloadSkipped } = await preload(ctx, target, w);
+    let restarts = 0;
+    const { counts, skipped: preloadSkipped } = await preloadStep(
+      ctx,
+      target,
+      w,
+      cache,
+      async (seedFrom) => {
+        if (spec.kind !== "engram") throw new Error("only an Engram target restarts");
+        // A kept data dir (--keep-data) stays; the restarted Engram gets its own.
+        const stem = spec.keepData ? `${spec.stem}_restart${++restarts}` : spec.stem;
+        const t = await start({
+          ...spec,
+          build: false,
+          stem,
+          seedData: () => Promise.resolve(seedFrom),
+        });
+        if (t.kind !== "engram") throw new Error("an Engram spec started another kind of target");
+        return t;
+      },
+      (t) => target = t,
+    );
     let skipped = preloadSkipped;
 
     // ---- --find-rate: the search, then the full-length run at the rate found ----

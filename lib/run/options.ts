@@ -25,6 +25,8 @@ export interface CheckOptions {
   port: number;
   /** Keep Engram's fresh data dir after the run. */
   keepData: boolean;
+  /** `--no-preload-cache`: preload every run afresh, neither restoring nor keeping a snapshot. */
+  noPreloadCache?: boolean;
   /** Deadline for Engram's /health to answer 200. */
   startupTimeoutMs: number;
   outDir: string;

@@ -12,15 +12,23 @@ export interface PreloadOptions {
   timeoutMs: number;
   /** Requests in flight at once. */
   concurrency: number;
-  /** Aborts the preload: in-flight requests are cancelled. */
+  /** Aborts the preload: in-flight requests are cancelled (or drained, see `drainOnAbort`). */
   signal?: AbortSignal;
+  /**
+   * On abort, stop issuing but let the requests in flight finish (each within `timeoutMs`), so
+   * the memories stored are exactly the stream's first `issued` (a partial snapshot resumes there).
+   */
+  drainOnAbort?: boolean;
   /** Called about once per second with the number stored so far. */
   onPreloadProgress?: (done: number) => void;
 }
 
 /** What the preload did. */
 export interface PreloadResult {
+  /** Requests answered (stored or failed). */
   count: number;
+  /** Requests sent: the stream's first `issued` memories (equal to `count` unless cancelled). */
+  issued: number;
   errors: number;
   seconds: number;
   /** Error kind of the first failed request (`http_500`), null without errors. */
@@ -37,7 +45,7 @@ export async function runPreload(
   opts: PreloadOptions,
 ): Promise<PreloadResult> {
   const sender = new Sender({ ...opts, maxConnections: opts.concurrency });
-  const onAbort = () => sender.abort.abort();
+  const onAbort = () => opts.drainOnAbort ? undefined : sender.abort.abort();
   opts.signal?.addEventListener("abort", onAbort);
   const t0 = performance.now();
   let issued = 0, done = 0, errors = 0;
@@ -63,5 +71,5 @@ export async function runPreload(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, count)) }, worker));
   opts.signal?.removeEventListener("abort", onAbort);
   sender.close();
-  return { count: done, errors, seconds: (performance.now() - t0) / 1000, firstError };
+  return { count: done, issued, errors, seconds: (performance.now() - t0) / 1000, firstError };
 }

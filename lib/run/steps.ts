@@ -9,12 +9,10 @@ import { assembleReport } from "../report/assemble.ts";
 import type { RunFiles } from "../report/files.ts";
 import { intervalLogText } from "../report/histogram.ts";
 import type { ProfileRecord } from "../report/profile.ts";
-import { CAPACITY_METHOD, type RunReport } from "../report/schema.ts";
+import { CAPACITY_METHOD, type PreloadSnapshotRecord, type RunReport } from "../report/schema.ts";
 import {
-  describeReason,
   type Interrupted,
   type InvalidReason,
-  preloadReason,
   type RunStage,
   type TargetDied,
   unansweredReason,
@@ -39,7 +37,6 @@ import { runEngine } from "./engine.ts";
 import { defaultWorkers } from "./shard.ts";
 import type { CheckOptions } from "./options.ts";
 import { checkCpuLists } from "./pin_step.ts";
-import { runPreload } from "./preload.ts";
 import {
   beginProfile,
   endProfile,
@@ -193,45 +190,8 @@ export interface PreloadCounts {
   count: number;
   errors: number;
   seconds: number;
-}
-
-/**
- * Stores the scenario's preload (not measured). Returns its counts and, when the run was
- * interrupted or the target died meanwhile, why the warm-up and measured window are skipped.
- */
-export async function preload(
-  ctx: RunContext,
-  target: Target,
-  w: Workload,
-): Promise<{ counts: PreloadCounts; skipped: Skipped | null }> {
-  const { o, log, signal } = ctx;
-  const total = ctx.prepared.scenario.preload;
-  if (total <= 0) return { counts: { count: 0, errors: 0, seconds: 0 }, skipped: null };
-  ctx.stage = "preload";
-  log.line(`preload: storing ${total} memories (not measured)`);
-  const p = await runPreload(w.stream("preload"), total, {
-    baseUrl: target.url,
-    timeoutMs: o.timeoutMs,
-    concurrency: o.preloadConcurrency,
-    signal,
-    onPreloadProgress: (done) =>
-      log.status(
-        `preload: ${done}/${total} (${((100 * done) / total).toFixed(0)}%)`,
-        done % 10000 < 3000,
-      ),
-  });
-  log.line(`preload: ${p.count} memories in ${p.seconds.toFixed(1)} s, ${p.errors} errors`);
-  const preloadInvalid = preloadReason(p.errors, p.firstError);
-  if (preloadInvalid) ctx.invalid.push(preloadInvalid);
-  const dead = target.deathReason();
-  let skipped: Skipped | null = null;
-  if (signal.aborted) skipped = interruption(signal, ctx.stage);
-  else if (dead) skipped = { kind: "target_died", death: dead, during: "preload" };
-  if (skipped) {
-    ctx.invalid.push({ kind: "no_measured_window", cause: skipped });
-    log.warn(`${describeReason(skipped)}: skipping the warm-up and the measured window`);
-  }
-  return { counts: { count: p.count, errors: p.errors, seconds: p.seconds }, skipped };
+  /** The preload snapshot made or restored (lib/run/preload_step.ts). */
+  snapshot?: PreloadSnapshotRecord;
 }
 
 /** The measured run's outputs: the driver's result, the interval log and the system samples. */

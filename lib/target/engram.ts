@@ -15,6 +15,7 @@ import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
 import { describeStatus, ServerProcess } from "./process.ts";
 import { describeListeners, isAlive, portHolder, portListeners, processGroupOf } from "./system.ts";
 import { notEngramMessage, sleep, waitHealthy } from "./health.ts";
+import { copyTree } from "./snapshot.ts";
 import type { EngramTarget } from "./target.ts";
 
 /** Engram's default HTTP port (also the old script's). */
@@ -213,7 +214,17 @@ export interface EngramStartOptions {
   profile?: boolean;
   /** Start the server on these CPUs (`taskset -c`, `--server-cpus`); null: anywhere. */
   cpus?: string | null;
+  /** Copy this directory's contents (a preload snapshot) into the fresh data dir first. */
+  seedFrom?: string | null;
 }
+
+/** The Engram binary a start runs: `target/release/engram`, or the `--profile` build's. */
+export function engramBinary(dir: string, profile: boolean): string {
+  return profile ? profileBinary(dir) : join(dir, "target", "release", "engram");
+}
+
+/** How long a graceful stop may take (Engram flushes its write-ahead log) before SIGKILL. */
+export const GRACEFUL_STOP_MS = 60_000;
 
 /**
  * Starts the built Engram server on `port` with an empty data dir and waits until `/health`
@@ -222,9 +233,7 @@ export interface EngramStartOptions {
  * target's `stop()` stops the server's process group and removes the data dir (unless kept).
  */
 export async function startEngram(opts: EngramStartOptions): Promise<EngramTarget> {
-  const binary = opts.profile
-    ? profileBinary(opts.dir)
-    : join(opts.dir, "target", "release", "engram");
+  const binary = engramBinary(opts.dir, opts.profile ?? false);
   if (!await isFile(binary)) {
     throw new RunError(
       `${binary} not found: build Engram (cargo build --release), or drop --no-build`,
@@ -244,6 +253,14 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
     if (!opts.keepData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
     FRESH_DATA_DIRS.delete(dataDir);
   };
+  if (opts.seedFrom) {
+    try {
+      await copyTree(opts.seedFrom, dataDir);
+    } catch (e) {
+      await removeData();
+      throw new RunError(`data dir ${dataDir}: cannot copy ${opts.seedFrom} (${messageOf(e)})`);
+    }
+  }
 
   const args = ["start", "--port", String(opts.port)];
   let proc: ServerProcess;
@@ -294,6 +311,10 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
     },
     process: proc,
     deathReason: () => proc.status ? `engram exited (${describeStatus(proc.status)})` : null,
+    stopGracefully: async () => {
+      const status = await proc.stop(GRACEFUL_STOP_MS);
+      return status.success ? null : describeStatus(status);
+    },
     stop: () =>
       stopping ??= (async () => {
         await proc.stop(graceMs);

@@ -5,7 +5,7 @@
  * @module
  */
 import { match } from "ts-pattern";
-import { buildEngram, startEngram } from "./engram.ts";
+import { buildEngram, engramBinary, startEngram } from "./engram.ts";
 import { startReference } from "./reference.ts";
 import type { ReferenceKnobs, Target } from "./target.ts";
 import { connectUrl } from "./url.ts";
@@ -27,6 +27,11 @@ export type TargetSpec =
     startupTimeoutMs: number;
     /** `--profile`: build with symbols and frame pointers (lib/target/engram_profile.ts). */
     profile: boolean;
+    /**
+     * Called with the binary once it is built: the directory (a preload snapshot) whose contents
+     * seed the fresh data dir, or null for an empty one.
+     */
+    seedData?: (binary: string) => Promise<string | null>;
   }
   | {
     kind: "reference";
@@ -78,7 +83,9 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
           }`,
         );
       }
+      const seedFrom = s.seedData ? await s.seedData(engramBinary(s.dir, s.profile)) : null;
       const t = await startEngram({
+        seedFrom,
         dir: s.dir,
         port: s.port,
         outDir: s.outDir,
@@ -101,7 +108,9 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
           d.git_commit !== null
             ? ` (the dirty flag ignores the m17 files ${d.git_dirty_ignores.join(", ")})`
             : ""
-        }), fresh data dir ${d.data_dir}${s.keepData ? " (kept)" : ""}`,
+        }), fresh data dir ${d.data_dir}${seedFrom ? ` (a copy of ${seedFrom})` : ""}${
+          s.keepData ? " (kept)" : ""
+        }`,
       );
       return t;
     })

@@ -43,6 +43,11 @@ export type UrlTarget = RunningBase & {
 export type EngramTarget = RunningBase & {
   kind: "engram";
   process: ServerProcess;
+  /**
+   * SIGTERM and wait (up to a minute) for Engram to flush and exit, keeping its data dir until
+   * `stop()`. Null when it exited cleanly, else how it ended (killed, exit code).
+   */
+  stopGracefully(): Promise<string | null>;
   details: {
     pid: number;
     port: number;

@@ -446,6 +446,23 @@ export function workloadFingerprint(s: Scenario): string {
   return createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 32);
 }
 
+/**
+ * Preload stream fingerprint: SHA-256 (hex, first 16 bytes) of what shapes the preload's
+ * memories (generator version, seed, embedding dimension, memory spaces, distribution), without
+ * the count: the first n memories are the same whatever the count, so a preload can resume.
+ */
+export function preloadStreamFingerprint(s: Scenario): string {
+  const shaping = {
+    generator: GENERATOR_VERSION,
+    stream: "preload",
+    seed: "0x" + s.seed.toString(16),
+    embeddingDim: s.embeddingDim,
+    memorySpaces: s.memorySpaces,
+    distribution: s.distribution,
+  };
+  return createHash("sha256").update(JSON.stringify(shaping)).digest("hex").slice(0, 32);
+}
+
 /** SHA-256 (hex) of the first `n` serialized requests of a stream: the golden vector. */
 export function streamDigest(w: Workload, name: StreamName, n: number): string {
   const h = createHash("sha256");

@@ -1,0 +1,347 @@
+/**
+ * The preload step of a run (not measured), with its progress (count, rate, Engram's memory
+ * count, an ETA on the measured cost curve: lib/run/preload_progress.ts) and, for the Engram
+ * targets the tool starts, preload snapshots (lib/target/snapshot.ts): a run whose snapshot
+ * exists starts Engram on a fresh copy of it and checks Engram's memory count; a run without one
+ * preloads, stops Engram gracefully, keeps its data dir and restarts Engram on a fresh copy, so
+ * every run measures the same restored state; an interrupted preload keeps what it stored as a
+ * partial snapshot that the next run resumes.
+ * @module
+ */
+import type { PreloadSnapshotRecord } from "../report/schema.ts";
+import { describeReason, preloadReason } from "../report/validity.ts";
+import { messageOf, RunError } from "../shared/errors.ts";
+import { engramMemoryCount } from "../target/health.ts";
+import {
+  fileSha256,
+  newSnapshotMeta,
+  readSnapshot,
+  saveSnapshot,
+  type Snapshot,
+  snapshotKey,
+  updateSnapshotMeta,
+} from "../target/snapshot.ts";
+import type { EngramTarget, Target } from "../target/target.ts";
+import { preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
+import { runPreload } from "./preload.ts";
+import { formatDuration, PreloadProgress } from "./preload_progress.ts";
+import { interruption, type PreloadCounts, type RunContext, type Skipped } from "./steps.ts";
+
+/** How often the preload asks Engram for its memory count. */
+const COUNT_POLL_MS = 10_000;
+/** How often the status line also goes to the log file (and a non-TTY terminal). */
+const PLAIN_EVERY_MS = 30_000;
+
+/** What one stretch of preloading did: the `runPreload` result plus where it started. */
+interface Stretch {
+  from: number;
+  count: number;
+  issued: number;
+  errors: number;
+  seconds: number;
+  skipped: Skipped | null;
+}
+
+/**
+ * Stores the stream's memories `from`…`total` (not measured), showing progress. Returns what it
+ * did and, when the run was interrupted or the target died meanwhile, why the warm-up and
+ * measured window are skipped. With `drain`, an interrupt lets the requests in flight finish.
+ */
+async function preloadStretch(
+  ctx: RunContext,
+  target: Target,
+  w: Workload,
+  from: number,
+  drain: boolean,
+): Promise<Stretch> {
+  const { o, log, signal } = ctx;
+  const total = ctx.prepared.scenario.preload;
+  ctx.stage = "preload";
+  log.line(
+    from > 0
+      ? `preload: resuming at ${from} of ${total}: storing ${total - from} memories (not measured)`
+      : `preload: storing ${total} memories (not measured)`,
+  );
+  const stream = w.stream("preload");
+  for (let i = 0; i < from; i++) stream.next();
+  const t0 = performance.now();
+  const progress = new PreloadProgress(total, from, t0);
+  let engramCount: number | null = null;
+  let polling = false;
+  let lastPoll = t0;
+  let lastPlain = t0;
+  const p = await runPreload(stream, total - from, {
+    baseUrl: target.url,
+    timeoutMs: o.timeoutMs,
+    concurrency: o.preloadConcurrency,
+    signal,
+    drainOnAbort: drain,
+    onPreloadProgress: (stored) => {
+      const now = performance.now();
+      progress.sample(from + stored, now);
+      if (target.kind === "engram" && !polling && now - lastPoll >= COUNT_POLL_MS) {
+        polling = true;
+        lastPoll = now;
+        engramMemoryCount(target.url).then((c) => {
+          if ("count" in c) engramCount = c.count;
+          polling = false;
+        });
+      }
+      const plain = now - lastPlain >= PLAIN_EVERY_MS;
+      if (plain) lastPlain = now;
+      log.status(progress.text(from + stored, now - t0, engramCount), plain);
+    },
+  });
+  log.line(
+    `preload: ${p.count} memories in ${p.seconds.toFixed(1)} s, ${p.errors} errors${
+      progress.falling()
+        ? ` (the rate fell as the count grew: cost per memory ×${progress.growth().toFixed(1)})`
+        : ""
+    }`,
+  );
+  const preloadInvalid = preloadReason(p.errors, p.firstError);
+  if (preloadInvalid) ctx.invalid.push(preloadInvalid);
+  const dead = target.deathReason();
+  let skipped: Skipped | null = null;
+  if (signal.aborted) skipped = interruption(signal, ctx.stage);
+  else if (dead) skipped = { kind: "target_died", death: dead, during: "preload" };
+  return { from, count: p.count, issued: p.issued, errors: p.errors, seconds: p.seconds, skipped };
+}
+
+/** Marks the run as skipping its measured window and says why. */
+function skip(ctx: RunContext, skipped: Skipped): void {
+  ctx.invalid.push({ kind: "no_measured_window", cause: skipped });
+  ctx.log.warn(`${describeReason(skipped)}: skipping the warm-up and the measured window`);
+}
+
+/**
+ * Preload snapshots of one run: `seedData` goes into the Engram target spec (it picks the
+ * snapshot once the binary is built), `preload` runs after the start.
+ */
+export class PreloadCache {
+  readonly fingerprint: string;
+  readonly count: number;
+  /** Set by `seedData`: the key of this run's snapshot and what was found under it. */
+  key: string | null = null;
+  binarySha256: string | null = null;
+  found: Snapshot | null = null;
+  /** When the start on the snapshot's copy began (copying included). */
+  seededMs = 0;
+
+  constructor(readonly ctx: RunContext) {
+    this.fingerprint = preloadStreamFingerprint(ctx.prepared.scenario);
+    this.count = ctx.prepared.scenario.preload;
+  }
+
+  /** The directory whose copy Engram starts on (a complete or partial snapshot), or null. */
+  seedData = async (binary: string): Promise<string | null> => {
+    const { log, o } = this.ctx;
+    this.seededMs = performance.now();
+    try {
+      this.binarySha256 = await fileSha256(binary);
+    } catch {
+      return null; // no binary: the start says so
+    }
+    this.key = snapshotKey(this.fingerprint, this.count, this.binarySha256);
+    this.found = await readSnapshot(o.outDir, this.key);
+    const m = this.found?.meta;
+    log.line(
+      m === undefined
+        ? `preload snapshot ${this.key}: none yet (preload stream ${this.fingerprint}, ${this.count} memories, engram sha256 ${
+          this.binarySha256.slice(0, 12)
+        }): preloading, then keeping it`
+        : m.complete
+        ? `preload snapshot ${this.key}: found (${m.count} memories, ${
+          m.restored_count ?? "no"
+        } held after restore, made in ${
+          formatDuration(m.preload_seconds)
+        }): Engram starts on a fresh copy`
+        : `preload snapshot ${this.key}: partial (${m.stored} of ${m.count} stored in ${
+          formatDuration(m.preload_seconds)
+        }): Engram starts on a fresh copy and the preload resumes`,
+    );
+    return this.found?.dataDir ?? null;
+  };
+}
+
+/** Starts Engram again on a fresh copy of `seedFrom` (null: an empty data dir). */
+export type Restart = (seedFrom: string | null) => Promise<EngramTarget>;
+
+/**
+ * The preload step. Without a cache (not an Engram target we start, no preload,
+ * `--no-preload-cache`) it stores the preload as it always did. With one it restores, resumes
+ * or makes the snapshot as the module says; `setTarget` is told of every restart (the caller
+ * stops the last one).
+ */
+export async function preloadStep(
+  ctx: RunContext,
+  target: Target,
+  w: Workload,
+  cache: PreloadCache | null,
+  restart: Restart,
+  setTarget: (t: Target) => void,
+): Promise<{ counts: PreloadCounts; skipped: Skipped | null }> {
+  const total = ctx.prepared.scenario.preload;
+  if (total <= 0) return { counts: { count: 0, errors: 0, seconds: 0 }, skipped: null };
+  if (cache === null || cache.key === null || target.kind !== "engram") {
+    const s = await preloadStretch(ctx, target, w, 0, false);
+    if (s.skipped) skip(ctx, s.skipped);
+    return { counts: { count: s.count, errors: s.errors, seconds: s.seconds }, skipped: s.skipped };
+  }
+  return await snapshotPreload(ctx, target, w, cache, restart, setTarget);
+}
+
+async function snapshotPreload(
+  ctx: RunContext,
+  first: EngramTarget,
+  w: Workload,
+  cache: PreloadCache,
+  restart: Restart,
+  setTarget: (t: Target) => void,
+): Promise<{ counts: PreloadCounts; skipped: Skipped | null }> {
+  const { log, o } = ctx;
+  const key = cache.key!;
+  const binarySha256 = cache.binarySha256!;
+  const total = cache.count;
+  let target = first;
+  let found = cache.found;
+  let remadeBecause: string | undefined;
+  const restartOn = async (seedFrom: string | null) => {
+    await target.stop();
+    target = await restart(seedFrom);
+    setTarget(target);
+  };
+
+  // ---- a complete snapshot: Engram must hold the count recorded at its first restore ----
+  if (found?.meta.complete) {
+    const held = await memoriesHeld(target);
+    const expected = found.meta.restored_count;
+    if (expected === null || held === expected) {
+      if (expected === null) found = await updateSnapshotMeta(found, { restored_count: held });
+      log.line(
+        `preload snapshot ${key}: restored, Engram holds ${held} memories as recorded (${total} preloaded)`,
+      );
+      const seconds = (performance.now() - cache.seededMs) / 1000;
+      return {
+        counts: {
+          count: total,
+          errors: 0,
+          seconds,
+          snapshot: record("restored", found, binarySha256, 0, held, seconds),
+        },
+        skipped: null,
+      };
+    }
+    remadeBecause =
+      `Engram held ${held} memories after starting on the snapshot, which recorded ${expected}`;
+    log.warn(`preload snapshot ${key}: ${remadeBecause}: preloading afresh`);
+    found = null;
+    await restartOn(null);
+  }
+
+  // ---- preload (from scratch or resuming a partial snapshot), draining on an interrupt ----
+  const from = found?.meta.stored ?? 0;
+  const s = await preloadStretch(ctx, target, w, from, true);
+  const meta = {
+    ...(found?.meta ??
+      newSnapshotMeta({ key, preloadFingerprint: cache.fingerprint, count: total, binarySha256 })),
+    engram_version: target.version,
+    preload_seconds: (found?.meta.preload_seconds ?? 0) + s.seconds,
+  };
+  const counts: PreloadCounts = { count: from + s.count, errors: s.errors, seconds: s.seconds };
+  const exact = s.errors === 0 && s.count === s.issued && target.deathReason() === null;
+  if (s.skipped) {
+    if (exact && s.issued > 0 && s.skipped.kind === "interrupted") {
+      await keepPartial(ctx, target, { ...meta, stored: from + s.issued, complete: false });
+    }
+    skip(ctx, s.skipped);
+    return { counts, skipped: s.skipped };
+  }
+  if (!exact) {
+    log.warn(`preload snapshot ${key}: not kept (the preload had errors)`);
+    return { counts, skipped: null };
+  }
+
+  // ---- keep it, restart on a fresh copy, record the count the copy holds ----
+  const live = await memoriesHeld(target);
+  const stoppedMs = performance.now();
+  const how = await target.stopGracefully();
+  if (how !== null) {
+    throw new RunError(
+      `engram did not stop gracefully after the preload (${how}): its data dir is not kept as a snapshot; rerun, or pass --no-preload-cache`,
+    );
+  }
+  let snap = await saveSnapshot(o.outDir, target.details.data_dir, {
+    ...meta,
+    stored: total,
+    complete: true,
+  });
+  log.line(
+    `preload snapshot ${key}: kept ${snap.dir} (Engram held ${live} memories before its graceful stop); restarting Engram on a fresh copy`,
+  );
+  await restartOn(snap.dataDir);
+  const held = await memoriesHeld(target);
+  snap = await updateSnapshotMeta(snap, { restored_count: held });
+  const restoreSeconds = (performance.now() - stoppedMs) / 1000;
+  log.line(
+    `preload snapshot ${key}: Engram holds ${held} memories on the copy (restored in ${
+      restoreSeconds.toFixed(1)
+    } s); every later run must find the same count`,
+  );
+  counts.snapshot = record("made", snap, binarySha256, from, held, restoreSeconds, remadeBecause);
+  return { counts, skipped: null };
+}
+
+/** Engram's memory count; a RunError when it cannot be read (the snapshot cannot be checked). */
+async function memoriesHeld(target: EngramTarget): Promise<number> {
+  const c = await engramMemoryCount(target.url);
+  if ("count" in c) return c.count;
+  throw new RunError(
+    `cannot read Engram's memory count (${c.failure}): preload snapshots need it; pass --no-preload-cache`,
+  );
+}
+
+/** Stops Engram gracefully and keeps what it stored as a partial snapshot, saying so. */
+async function keepPartial(
+  ctx: RunContext,
+  target: EngramTarget,
+  meta: Parameters<typeof saveSnapshot>[2],
+): Promise<void> {
+  const how = await target.stopGracefully();
+  if (how !== null) {
+    ctx.log.warn(
+      `preload snapshot ${meta.key}: engram did not stop gracefully (${how}): nothing kept`,
+    );
+    return;
+  }
+  try {
+    const s = await saveSnapshot(ctx.o.outDir, target.details.data_dir, meta);
+    ctx.log.warn(
+      `preload snapshot ${meta.key}: kept the ${meta.stored} of ${meta.count} memories stored as a partial snapshot (${s.dir}); the next run resumes there`,
+    );
+  } catch (e) {
+    ctx.log.warn(messageOf(e));
+  }
+}
+
+function record(
+  action: "made" | "restored",
+  s: Snapshot,
+  binarySha256: string,
+  resumedFrom: number,
+  memories: number,
+  restoreSeconds: number,
+  remadeBecause?: string,
+): PreloadSnapshotRecord {
+  return {
+    action,
+    key: s.key,
+    path: s.dir,
+    binary_sha256: binarySha256,
+    resumed_from: resumedFrom,
+    memories,
+    preload_seconds: Math.round(s.meta.preload_seconds * 1000) / 1000,
+    restore_seconds: Math.round(restoreSeconds * 1000) / 1000,
+    ...(remadeBecause ? { remade_because: remadeBecause } : {}),
+  };
+}
