@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  listSnapshots,
+  newSnapshotMeta,
+  readSnapshot,
+  saveSnapshot,
+  snapshotKey,
+} from "../../lib/target/snapshot.ts";
+import { preloadStreamFingerprint } from "../../lib/workload/ops.ts";
+import { parseScenario } from "../../lib/workload/scenario.ts";
+
+Deno.test("snapshotKey() changes with the preload stream, the count and the binary", () => {
+  const k = snapshotKey("aa", 100, "bb");
+  assert.match(k, /^[0-9a-f]{20}$/);
+  assert.equal(snapshotKey("aa", 100, "bb"), k);
+  for (
+    const other of [
+      snapshotKey("ab", 100, "bb"),
+      snapshotKey("aa", 101, "bb"),
+      snapshotKey("aa", 100, "bc"),
+    ]
+  ) {
+    assert.notEqual(other, k);
+  }
+});
+
+Deno.test("preloadStreamFingerprint() follows what shapes the memories, not the rate or the mix", () => {
+  const base =
+    "[arrival]\nrate = 10\n[operations]\nstore_weight = 1\n[data]\nembedding_dim = 4\npreload = 10\n";
+  const fp = (text: string) => preloadStreamFingerprint(parseScenario(text, "x"));
+  const f = fp(base);
+  assert.equal(fp(base.replace("rate = 10", "rate = 500")), f);
+  assert.equal(
+    fp(base.replace("preload = 10", "preload = 20")),
+    f,
+    "the count is a separate part of the key",
+  );
+  assert.notEqual(fp(base.replace("embedding_dim = 4", "embedding_dim = 8")), f);
+  assert.notEqual(fp(`seed = 7\n${base}`), f);
+});
+
+Deno.test("saveSnapshot() replaces a snapshot whole; a damaged meta.json is not a snapshot", async () => {
+  const out = await Deno.makeTempDir();
+  const data = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(data, "wal"));
+    await Deno.writeTextFile(join(data, "wal", "seg1"), "one\n");
+    const key = snapshotKey("f", 2, "b");
+    const meta = newSnapshotMeta({ key, preloadFingerprint: "f", count: 2, binarySha256: "b" });
+    await saveSnapshot(out, data, { ...meta, stored: 1 });
+    await Deno.writeTextFile(join(data, "wal", "seg2"), "two\n");
+    const s = await saveSnapshot(out, data, { ...meta, stored: 2, complete: true });
+    assert.equal(await Deno.readTextFile(join(s.dataDir, "wal", "seg2")), "two\n");
+    assert.equal((await readSnapshot(out, key))?.meta.stored, 2);
+    const entries = await listSnapshots(out);
+    assert.deepEqual(entries.map((e) => e.name), [key], "no temporary or old copy left");
+    assert.ok(entries[0].bytes >= 8);
+    await Deno.writeTextFile(join(s.dir, "meta.json"), '{"format": 1, "key": "');
+    assert.equal(await readSnapshot(out, key), null);
+    assert.equal((await listSnapshots(out))[0].meta, null);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(data, { recursive: true });
+  }
+});
