@@ -182,7 +182,7 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
     await child.stderr.cancel();
     assert.equal(status.code, 130, stdout);
     const listed = await snapshots(s);
-    const m = listed.stdout.match(/^(\w+)  partial, (\d+) of 300/m);
+    const m = listed.stdout.match(/^(\w+) {2}partial, (\d+) of 300/m);
     assert.ok(m, listed.stdout);
     const [, key, storedText] = m;
     const stored = Number(storedText);
@@ -225,8 +225,8 @@ Deno.test("m17_check snapshots: list with disk use, prune by key, --partial, --a
     );
     await Deno.mkdir(join(root, `.tmp-${a.key}-1`));
     const listed = (await snapshots(s, "list")).stdout;
-    assert.match(listed, /^0123456789abcdef0123  partial, 10 of 300/m);
-    assert.match(listed, /^\.tmp-\w+-1  not a snapshot/m);
+    assert.match(listed, /^0123456789abcdef0123 {2}partial, 10 of 300/m);
+    assert.match(listed, /^\.tmp-\w+-1 {2}not a snapshot/m);
     assert.match(listed, /^3 entries/m);
 
     for (const bad of [["prune"], ["prune", "--all", a.key], ["list", "--all"], ["drop"]]) {

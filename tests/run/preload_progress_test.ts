@@ -36,7 +36,7 @@ Deno.test("PreloadProgress: the ETA follows a cost that grows with the count (qu
   assert.ok(p.falling());
   assert.match(
     p.text(3000, t, 2990),
-    /preload 3,000\/10,000 \(30%\)  .*Engram holds 2,990  ETA .*rate falling/,
+    /preload 3,000\/10,000 \(30%\) {2}.*Engram holds 2,990 {2}ETA .*rate falling/,
   );
 });
 
@@ -57,7 +57,7 @@ Deno.test("PreloadProgress: a resumed preload counts from where it resumed; no w
   assert.ok(
     Math.abs(p.etaSeconds(700, WINDOW_MS - 1)! - 300 * (WINDOW_MS - 1) / 100 / 1000) < 1e-9,
   );
-  assert.match(p.text(700, 1000, null), /preload 700\/1,000 \(70%\)  100\/s  ETA 3 s/);
+  assert.match(p.text(700, 1000, null), /preload 700\/1,000 \(70%\) {2}100\/s {2}ETA 3 s/);
 });
 
 Deno.test("formatDuration() says seconds, minutes or hours", () => {
