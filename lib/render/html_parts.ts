@@ -134,6 +134,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   timeout: "Timeout",
   censoring: "Censored percentiles (≥)",
   capacity: "Capacity search (--find-rate)",
+  preload_snapshot: "Preload snapshot",
 };
 
 /** How the plots and tables of a page are made (the report's own `methods` come first). */
