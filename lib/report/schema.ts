@@ -367,9 +367,11 @@ export const METHODS: MethodNotes = {
     "a request whose complete response has not arrived timeout-ms after the instant it was due is a timeout, whether it was sent on time, sent late (held by the in-flight cap) or never sent; its response time is the timeout",
   censoring:
     "a timed-out request's response time is censored at the timeout (its true value is at least that); with c of n requests timed out, a percentile p whose nearest rank ceil(p/100 × n) exceeds n − c is a lower bound, shown as ≥ (86% timed out: P50, P95 and P99 are lower bounds; 2%: P99 is), and a change computed from one is a bound too (≥+400.0%; ≤ when only the before value is censored; 'censored' when both are)",
-  preload_snapshot:
-    "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the engram binary's sha256); made = preloaded by this run, restored = made before; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count recorded at the snapshot's first restore; restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts",
 };
+
+/** `methods.preload_snapshot` of a report whose preload was a snapshot (made or restored). */
+export const PRELOAD_SNAPSHOT_METHOD =
+  "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the engram binary's sha256); made = preloaded by this run, restored = made before; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count recorded at the snapshot's first restore; restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts";
 
 /** `methods.capacity` of a `check --find-rate` report. */
 export const CAPACITY_METHOD =

@@ -9,7 +9,12 @@ import { assembleReport } from "../report/assemble.ts";
 import type { RunFiles } from "../report/files.ts";
 import { intervalLogText } from "../report/histogram.ts";
 import type { ProfileRecord } from "../report/profile.ts";
-import { CAPACITY_METHOD, type PreloadSnapshotRecord, type RunReport } from "../report/schema.ts";
+import {
+  CAPACITY_METHOD,
+  PRELOAD_SNAPSHOT_METHOD,
+  type PreloadSnapshotRecord,
+  type RunReport,
+} from "../report/schema.ts";
 import {
   type Interrupted,
   type InvalidReason,
@@ -357,6 +362,9 @@ export async function writeArtifacts(
       errors: report.total_errors,
     });
     report.methods = { ...report.methods, capacity: CAPACITY_METHOD };
+  }
+  if (preload.snapshot) {
+    report.methods = { ...report.methods, preload_snapshot: PRELOAD_SNAPSHOT_METHOD };
   }
   report.generator = {
     ...generatorOf(measured.result.io),

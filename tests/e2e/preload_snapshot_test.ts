@@ -62,7 +62,11 @@ async function check(
   s: Setup,
   extra: string[] = [],
   env: Record<string, string> = {},
-): Promise<{ preload: { count: number; snapshot?: PreloadSnapshotRecord }; stdout: string }> {
+): Promise<{
+  preload: { count: number; snapshot?: PreloadSnapshotRecord };
+  methods: Record<string, string>;
+  stdout: string;
+}> {
   const before = new Set(listing(s.out) ?? []);
   const ran = await runCli("m17_check", checkArgs(s, extra), {
     cwd: ROOT,
@@ -72,7 +76,7 @@ async function check(
   const report = (listing(s.out) ?? []).find((n) => n.endsWith(".json") && !before.has(n));
   assert.ok(report, `a report was written (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
   const r = JSON.parse(await Deno.readTextFile(join(s.out, report)));
-  return { preload: r.preload, stdout: ran.stdout + ran.stderr };
+  return { preload: r.preload, methods: r.methods, stdout: ran.stdout + ran.stderr };
 }
 
 async function snapshots(s: Setup, ...args: string[]) {
@@ -98,6 +102,7 @@ Deno.test("preload snapshot: made once, then restored; a count mismatch preloads
     assert.equal(made.memories, PRELOAD, "the count Engram held on the copy");
     assert.equal(first.preload.count, PRELOAD);
     assert.match(first.stdout, /restarting Engram on a fresh copy/);
+    assert.match(first.methods.preload_snapshot, /^Engram targets the tool starts/);
 
     const second = await check(s);
     const restored = second.preload.snapshot!;
@@ -123,6 +128,7 @@ Deno.test("preload snapshot: made once, then restored; a count mismatch preloads
 
     const uncached = await check(s, ["--no-preload-cache"]);
     assert.equal(uncached.preload.snapshot, undefined);
+    assert.equal(uncached.methods.preload_snapshot, undefined);
     assert.match(uncached.stdout, /preload: storing 300 memories/);
     assert.doesNotMatch(uncached.stdout, /preload snapshot/);
   } finally {
