@@ -14,10 +14,17 @@ export function describeCapacity(c: CapacityRecord): string {
     return `no offered rate from ${c.search.from_rate} ops/s kept the SLO (${slo}; ${c.stopped})`;
   }
   const at = c.bound === "at_least" ? "≥ " : "";
-  const confirmed = c.confirmed
+  const confirmed = c.confirmed === null
+    ? "not confirmed (the full-length run is invalid)"
+    : c.confirmed
     ? "confirmed by the full-length run"
     : "NOT confirmed by the full-length run";
-  return `sustained rate ${at}${
-    ops(c.sustained_rate)
-  } ops/s (${slo}; ${c.steps.length} steps, ${c.stopped}), ${confirmed}`;
+  return `sustained rate ${at}${ops(c.sustained_rate)} ops/s (${slo}; ${
+    stepCount(c.steps.length)
+  }, ${c.stopped}), ${confirmed}`;
+}
+
+/** `1 step`, `7 steps`. */
+export function stepCount(n: number): string {
+  return `${n} step${n === 1 ? "" : "s"}`;
 }

@@ -141,6 +141,11 @@ export interface CapacityStep {
   p99_ms: number;
   /** True when the P99's rank falls among timed-out requests (`methods.censoring`). */
   p99_censored: boolean;
+  /**
+   * Schedule lag P99 of sends the in-flight cap did not hold (ms): over 10 ms the generator, not
+   * the target, missed the offered rate (a full-length run would be invalid); the step line says so.
+   */
+  generator_lag_p99_ms?: number;
   /** Completed requests of the step's window, and how many of them were errors. */
   operations: number;
   errors: number;
@@ -196,7 +201,8 @@ export interface CapacityRecord {
   search_seconds: number;
   /**
    * Whether the full-length run at `sustained_rate` kept the SLO too; null when there was no
-   * rate to confirm (the full-length run then measured `from_rate`).
+   * rate to confirm (the full-length run then measured `from_rate`) or the full-length run is
+   * invalid (interrupted, skipped, the generator fell behind).
    */
   confirmed: boolean | null;
 }

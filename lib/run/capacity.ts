@@ -47,6 +47,8 @@ export interface Slo {
 /** What one step measured (the search adds the rate, the verdict and the time). */
 export interface StepFigures {
   achievedRate: number;
+  /** Schedule lag P99 of sends not held by the in-flight cap (ms): the generator's own. */
+  generatorLagP99Ms?: number;
   p99Ms: number;
   p99Censored: boolean;
   operations: number;
@@ -130,6 +132,9 @@ export async function findRate(
       achieved_rate: round3(f.achievedRate),
       p99_ms: f.p99Ms,
       p99_censored: f.p99Censored,
+      ...(f.generatorLagP99Ms !== undefined
+        ? { generator_lag_p99_ms: Math.round(f.generatorLagP99Ms * 1000) / 1000 }
+        : {}),
       operations: f.operations,
       errors: f.errors,
       error_rate: errorRateOf(f),
@@ -172,12 +177,13 @@ export type CapacityPlan = Pick<CapacityRecord, "slo" | "search">;
 
 /**
  * The report's `capacity`: the plan, the search, and whether the full-length run (`full`, the
- * report's own figures) at the rate found kept the SLO too; null when no rate passed.
+ * report's own figures) at the rate found kept the SLO too; null when no rate passed or the
+ * full-length run measured nothing valid (`full` null: skipped, interrupted, instrument failed).
  */
 export function capacityRecord(
   plan: CapacityPlan,
   r: RateSearchResult,
-  full: StepFigures,
+  full: StepFigures | null,
 ): CapacityRecord {
   const slo = { p99Ms: plan.slo.p99_ms, maxErrorRate: plan.slo.max_error_rate };
   return {
@@ -187,6 +193,6 @@ export function capacityRecord(
     bound: r.bound,
     stopped: r.stopped,
     search_seconds: r.searchSeconds,
-    confirmed: r.sustainedRate === null ? null : passes(full, slo),
+    confirmed: r.sustainedRate === null || full === null ? null : passes(full, slo),
   };
 }

@@ -7,9 +7,11 @@
  * their start at the step's rate (so the stores of every step repeat the same memories).
  * @module
  */
+import { stepCount } from "../report/capacity.ts";
 import { isLowerBound } from "../report/censoring.ts";
 import { windowRates } from "../report/assemble.ts";
-import { describeReason } from "../report/validity.ts";
+import { describeReason, GENERATOR_LAG_P99_LIMIT_MS } from "../report/validity.ts";
+import type { CapacityStep } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { Target } from "../target/target.ts";
 import { Workload } from "../workload/ops.ts";
@@ -96,6 +98,7 @@ async function measureStep(
   const count = r.response.count;
   return {
     achievedRate: throughput,
+    generatorLagP99Ms: r.generatorLag.percentileUs(99) / 1000,
     p99Ms: r.response.summaryMs().p99_ms,
     p99Censored: isLowerBound({ count, censored: r.errorsByKind.timeout ?? 0 }, 99),
     operations: r.completed,
@@ -141,29 +144,39 @@ export async function searchCapacity(
     },
     {
       halt: () => ctx.signal.aborted ? "interrupted" : target.deathReason() ? "target_died" : null,
-      onStep: (s, next) =>
-        log.line(
-          `capacity step ${s.index} (${s.phase}): ${s.offered_rate} ops/s offered, ${
-            s.achieved_rate.toFixed(1)
-          } achieved, P99 ${s.p99_censored ? "≥" : ""}${
-            s.p99_ms.toFixed(3)
-          } ms, errors ${s.errors} (${pct(s.error_rate)}): ${s.pass ? "pass" : "FAIL"}; ${next}`,
-        ),
+      onStep: (s, next) => log.line(stepLine(s, next)),
     },
   );
   const found = result.sustainedRate;
+  const at = result.bound === "at_least" ? "≥ " : "";
+  const how = `${stepCount(result.steps.length)} in ${
+    result.searchSeconds.toFixed(1)
+  } s, ${result.stopped}`;
   log.line(
     found === null
-      ? `capacity search: no rate kept the SLO (${result.stopped}); the full-length run measures ${search.from_rate} ops/s`
-      : `capacity search: sustained rate ${
-        result.bound === "at_least" ? "≥ " : ""
-      }${found} ops/s ` +
-        `(${result.steps.length} steps in ${
-          result.searchSeconds.toFixed(1)
-        } s, ${result.stopped}); ` +
-        `confirming with the full-length run`,
+      ? `capacity search: no rate kept the SLO (${how}); the full-length run measures ${search.from_rate} ops/s`
+      : `capacity search: sustained rate ${at}${found} ops/s (${how})` +
+        (halted(result) ? "" : "; confirming with the full-length run"),
   );
   return { result, fullRate: found ?? search.from_rate };
+}
+
+/** One step's line: offered, achieved, P99, errors, whether the generator kept up, verdict, next. */
+function stepLine(s: CapacityStep, next: string): string {
+  const lag = s.generator_lag_p99_ms;
+  const behind = lag !== undefined && lag > GENERATOR_LAG_P99_LIMIT_MS
+    ? `, generator behind (schedule lag P99 ${lag.toFixed(1)} ms)`
+    : "";
+  return `capacity step ${s.index} (${s.phase}): ${s.offered_rate} ops/s offered, ${
+    s.achieved_rate.toFixed(1)
+  } achieved, P99 ${s.p99_censored ? "≥" : ""}${s.p99_ms.toFixed(3)} ms, errors ${s.errors} (${
+    pct(s.error_rate)
+  })${behind}: ${s.pass ? "pass" : "FAIL"}; ${next}`;
+}
+
+/** Whether the search was cut short by an interrupt or a dead target. */
+function halted(r: RateSearchResult): boolean {
+  return r.stopped === "interrupted" || r.stopped === "target_died";
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;

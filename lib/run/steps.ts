@@ -354,13 +354,20 @@ export async function writeArtifacts(
   });
   if (measured.profile !== null) report.profile = measured.profile;
   if (ctx.capacity) {
-    report.capacity = capacityRecord(ctx.capacity.plan, ctx.capacity.result, {
-      achievedRate: report.overall_throughput,
-      p99Ms: report.p99_latency_ms,
-      p99Censored: false,
-      operations: report.total_operations,
-      errors: report.total_errors,
-    });
+    // An invalid full-length run (interrupted, skipped, generator behind) confirms nothing.
+    report.capacity = capacityRecord(
+      ctx.capacity.plan,
+      ctx.capacity.result,
+      report.valid
+        ? {
+          achievedRate: report.overall_throughput,
+          p99Ms: report.p99_latency_ms,
+          p99Censored: false,
+          operations: report.total_operations,
+          errors: report.total_errors,
+        }
+        : null,
+    );
     report.methods = { ...report.methods, capacity: CAPACITY_METHOD };
   }
   if (preload.snapshot) {

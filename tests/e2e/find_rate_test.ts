@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunReport } from "../../lib/report/schema.ts";
-import { COMPARE, type Ran, run } from "../fixtures/reliability.ts";
+import { COMPARE, type Ran, run, Watched } from "../fixtures/reliability.ts";
 
 /** Stores only, 8-dimension embeddings, SLO P99 ≤ 100 ms; 2 s measured after 1 s warm-up. */
 const KNEE_SCENARIO = `name = "knee"
@@ -96,7 +96,8 @@ Deno.test("check --find-rate finds the reference server's known knee, records ev
     // The headline numbers are the full-length run at the rate found.
     assert.equal(report.target_rate, found);
     assert.equal(report.scenario.duration_seconds, 2);
-    assert.equal(typeof c.confirmed, "boolean");
+    // Confirmed or not by a valid full-length run; unknown after an invalid one.
+    assert.equal(c.confirmed === null, !report.valid);
     assert.ok(report.methods.capacity);
     const html = await Deno.readTextFile(report.files.report.replace(/\.json$/, ".html"));
     for (const plot of ["capacity-p99", "capacity-achieved"]) {
@@ -167,5 +168,37 @@ Deno.test("check --find-rate: bad input is one line, exit 3, nothing written", a
     const confirm = await run(["900", "confirm", "--find-rate", "--out-dir", out]);
     assertRefused(confirm, /--find-rate does not go with confirm/, "confirm");
     assert.equal(await Deno.stat(out).catch(() => null), null);
+  });
+});
+
+Deno.test("check --find-rate: Ctrl-C during the search keeps the steps measured so far in an invalid report, exit 130", async () => {
+  await withDir(async (dir) => {
+    const scenario = join(dir, "knee.toml");
+    await Deno.writeTextFile(scenario, KNEE_SCENARIO);
+    const out = join(dir, "out");
+    const w = new Watched([
+      "900",
+      "before",
+      "--reference",
+      "--scenario",
+      scenario,
+      "--out-dir",
+      out,
+      "--find-rate",
+      "--find-rate-step-s",
+      "1",
+    ]);
+    await w.waitFor(/capacity step 1 \(double\)/);
+    w.kill("SIGINT");
+    const r = await w.done();
+    assert.equal(r.code, 130, r.stderr);
+    assert.match(r.stderr, /skipping the full-length run/);
+    const [report] = await reportsIn(out);
+    assert.equal(report.valid, false);
+    assert.match(report.invalid_reasons[0], /interrupted by SIGINT during the capacity search/);
+    const c = report.capacity!;
+    assert.equal(c.stopped, "interrupted");
+    assert.ok(c.steps.length >= 1 && c.steps[0].offered_rate === 10);
+    assert.equal(c.confirmed, null);
   });
 });

@@ -182,6 +182,7 @@ Deno.test("capacityRecord() confirms the rate only when the full-length run keep
   });
   strictEqual(capacityRecord(plan, found, full(49)).confirmed, true);
   strictEqual(capacityRecord(plan, found, full(51)).confirmed, false);
+  strictEqual(capacityRecord(plan, found, null).confirmed, null); // an invalid full-length run
   const none = await findRate(SEARCH, SLO, kneeAt(1));
   strictEqual(capacityRecord(plan, none, full(1)).confirmed, null);
 });
