@@ -12,9 +12,10 @@
  * ```
  * @module
  */
-import { UsageError } from "../shared/errors.ts";
+import { messageOf, UsageError } from "../shared/errors.ts";
 import { INPUT_LIMITS, readInputText } from "../shared/input_file.ts";
-import { cleanStrings } from "../shared/sanitize.ts";
+import { cleanStrings, oneLine } from "../shared/sanitize.ts";
+import { LatencyHistogram } from "./histogram.ts";
 import { impossibleValue } from "./plausible.ts";
 import {
   type LegacyReport,
@@ -62,9 +63,91 @@ export function parseReport(text: string, path: string): LoadedReport {
         `(this m17_compare reads version ${SCHEMA_VERSION}); use a matching m17_compare`,
     );
   }
-  const problem = currentFieldProblem(json);
+  const problem = currentFieldProblem(json) ?? consistencyProblem(json) ?? histogramProblem(json);
   if (problem !== null) throw bad(problem);
   return { kind: "current", path, report: json as unknown as RunReport };
+}
+
+/**
+ * A report's `started_at` in UTC ms, or null when it is not an ISO 8601 date and time with a zone
+ * (`2025-01-01T12:00:00.000Z`, `…+02:00`): a time without a zone would be read in the local
+ * zone of whoever compares, so which run is newest would depend on `TZ`.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { startedAtMs } from "./read.ts";
+ * strictEqual(startedAtMs("2025-01-01T12:00:00.000Z"), Date.UTC(2025, 0, 1, 12));
+ * strictEqual(startedAtMs("2025-01-01T12:00:00"), null);
+ * strictEqual(startedAtMs("not a date"), null);
+ * ```
+ */
+export function startedAtMs(text: unknown): number | null {
+  if (typeof text !== "string") return null;
+  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)$/;
+  const ms = iso.test(text) ? Date.parse(text) : NaN;
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** Fields that contradict each other, or a `started_at` that is not a zoned date, or null. */
+function consistencyProblem(json: Json): string | null {
+  if (startedAtMs(json.started_at) === null) {
+    return `field 'started_at' (${
+      JSON.stringify(json.started_at)
+    }) is not an ISO 8601 date and time with a zone (like 2025-01-01T12:00:00.000Z); ` +
+      `the report was edited or corrupted`;
+  }
+  const reasons = json.invalid_reasons as string[];
+  if (json.valid === true && reasons.length > 0) {
+    return `is marked valid but lists invalid_reasons (${
+      reasons.join("; ")
+    }); the report was edited or corrupted`;
+  }
+  return null;
+}
+
+/**
+ * The first histogram that does not decode (or records more requests than its second had), or
+ * null: compare's statistics read them, and a corrupt one must not pass as "no interval".
+ */
+function histogramProblem(json: Json): string | null {
+  const corrupt = (field: string, why: string) =>
+    `field '${field}' is not a valid histogram (${why}); the report was edited or corrupted`;
+  const decoded = (field: string, value: unknown): LatencyHistogram | string => {
+    if (typeof value !== "string") return corrupt(field, "not a string");
+    try {
+      return LatencyHistogram.decode(value);
+    } catch (e) {
+      return corrupt(field, oneLine(messageOf(e), 120));
+    }
+  };
+  const h = isObject(json.histograms) ? json.histograms : {};
+  const perOp = isObject(h.per_operation) ? h.per_operation : {};
+  const named: [string, unknown][] = [
+    ...["response_time", "service_time", "schedule_lag"]
+      .filter((k) => k in h)
+      .map((k): [string, unknown] => [`histograms.${k}`, h[k]]),
+    ...Object.entries(perOp).map((
+      [k, v],
+    ): [string, unknown] => [`histograms.per_operation.${k}`, v]),
+  ];
+  for (const [field, value] of named) {
+    const r = decoded(field, value);
+    if (typeof r === "string") return r;
+  }
+  const intervals = Array.isArray(json.intervals) ? json.intervals : [];
+  for (const [i, interval] of intervals.entries()) {
+    if (!isObject(interval)) return `field 'intervals[${i}]' is not an object`;
+    const r = decoded(`intervals[${i}].histogram`, interval.histogram);
+    if (typeof r === "string") return r;
+    if (typeof interval.count === "number" && r.count > interval.count) {
+      return corrupt(
+        `intervals[${i}].histogram`,
+        `${r.count} responses recorded for ${interval.count} requests`,
+      );
+    }
+  }
+  return null;
 }
 
 /** The JSON object of a report's text, or a `UsageError` saying why it is not one. */

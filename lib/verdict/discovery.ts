@@ -16,7 +16,7 @@ import {
   timestampMs,
   type ToolCommands,
 } from "../report/files.ts";
-import { type LoadedReport, parseReport, readReport } from "../report/read.ts";
+import { type LoadedReport, parseReport, readReport, startedAtMs } from "../report/read.ts";
 
 /**
  * Path of the newest report of `task`/`phase` in `dir` (by the run's recorded UTC start; the
@@ -45,8 +45,9 @@ async function recordedStartMs(path: string, stamp: string): Promise<number> {
     const n = await file.read(buf);
     head = new TextDecoder().decode(buf.subarray(0, n ?? 0));
   } catch { /* unreadable: the name decides */ }
-  const recorded = Date.parse(/"started_at"\s*:\s*"([^"]+)"/.exec(head)?.[1] ?? "");
-  return Number.isFinite(recorded) ? recorded : timestampMs(stamp);
+  // Only a zoned time: a zone-less one would order runs by the comparing host's TZ.
+  const recorded = startedAtMs(/"started_at"\s*:\s*"([^"]+)"/.exec(head)?.[1]);
+  return recorded ?? timestampMs(stamp);
 }
 
 /** Paths of every report of `task`/`phase` in `dir`, oldest first (see `findNewestReport`). */

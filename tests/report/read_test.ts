@@ -135,3 +135,49 @@ Deno.test("readReport(): a missing file is a usage error naming it", async () =>
     message: "report /nonexistent/r.json: no such file",
   });
 });
+
+Deno.test("parseReport(): content that contradicts itself or is not what it claims is one line (issue 25, class 7)", () => {
+  const cases: [string, (r: Record<string, unknown>) => void, RegExp][] = [
+    [
+      "a started_at without a zone",
+      (r) => r.started_at = "2025-01-01T12:00:00",
+      /field 'started_at' \("2025-01-01T12:00:00"\) is not an ISO 8601 date and time with a zone/,
+    ],
+    ["a started_at that is not a date", (r) => r.started_at = "not a date", /'started_at'/],
+    [
+      "valid: true next to invalid_reasons",
+      (r) => r.invalid_reasons = ["server died"],
+      /is marked valid but lists invalid_reasons \(server died\)/,
+    ],
+    [
+      "a per-second histogram that does not decode",
+      (r) => (r.intervals as { histogram: string }[])[0].histogram = "AAAA",
+      /field 'intervals\[0\]\.histogram' is not a valid histogram/,
+    ],
+    [
+      "a per-second histogram holding more responses than requests",
+      (r) => (r.intervals as { count: number }[])[0].count = 0,
+      /field 'intervals\[0\]\.histogram' is not a valid histogram \(\d+ responses recorded for 0/,
+    ],
+    [
+      "a run histogram that is garbage",
+      (r) => (r.histograms as Record<string, unknown>).response_time = "garbage!",
+      /field 'histograms\.response_time' is not a valid histogram/,
+    ],
+  ];
+  for (const [what, edit, message] of cases) {
+    const report = JSON.parse(text(current()));
+    edit(report);
+    assert.throws(() => parseReport(text(report), "r.json"), (e: unknown) => {
+      assert.ok(e instanceof UsageError, what);
+      assert.match(e.message, /^report r\.json: /, what);
+      assert.match(e.message, message, what);
+      assert.equal(e.message.split("\n").length, 1, what);
+      return true;
+    });
+  }
+  // A zoned time in another zone is fine.
+  const other = JSON.parse(text(current()));
+  other.started_at = "2025-01-01T14:00:00+02:00";
+  assert.equal(parseReport(text(other), "r.json").kind, "current");
+});
