@@ -26,6 +26,7 @@ import { OP_KINDS } from "../workload/scenario.ts";
 import { isLowerBound, operationCensoring, runCensoring } from "../report/censoring.ts";
 import { expectedDifferences } from "./differences.ts";
 import { capacityChange, capacityProblems } from "./capacity.ts";
+import { setupProblems, unrecordedWarnings } from "./setup.ts";
 import {
   INTERVAL_METRICS,
   METRIC,
@@ -279,6 +280,7 @@ export function comparability(
   }
   const b = before.report, a = after.report;
   problems.push(...measurementProblems(b, a));
+  warnings.push(...unrecordedWarnings(b, a));
   if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
     warnings.push(
       `the before run started after the after run (${b.started_at} vs ${a.started_at})`,
@@ -289,7 +291,8 @@ export function comparability(
 
 /**
  * Why two runs are not measurements of the same thing (different scenario, rate, duration,
- * workload, timeout, in-flight cap, target kind, server, Engram checkout or host): compare's
+ * workload, timeout, in-flight cap, target kind, server, Engram checkout, host, and how the load
+ * was generated: lib/verdict/setup.ts): compare's
  * rule, also used across the tasks of a milestone (`--history`). `pair` names the two runs in
  * the messages ("before and after").
  */
@@ -320,6 +323,7 @@ export function measurementProblems(
       } vs ${a.workload_fingerprint?.slice(0, 12)})`,
     );
   }
+  problems.push(...setupProblems(b, a, pair));
   if (b.settings && a.settings) {
     differ(
       "used different request timeouts",
@@ -333,9 +337,6 @@ export function measurementProblems(
     );
   }
   differ("measured different target kinds", b.target.kind, a.target.kind);
-  if (b.target.kind === "url" && a.target.kind === "url") {
-    differ("measured different servers", originOf(b.target.url), originOf(a.target.url));
-  }
   if (b.target.kind === "engram" && a.target.kind === "engram") {
     differ(
       "measured different Engram checkouts",
@@ -343,17 +344,10 @@ export function measurementProblems(
       a.target.details.checkout,
     );
   }
-  differ("ran on different hosts", b.host?.hostname, a.host?.hostname);
-  return problems;
-}
-
-/** The origin of a URL (`http://127.0.0.1:7432`), or the text itself when it is not one. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
+  if (b.host?.hostname !== undefined && a.host?.hostname !== undefined) {
+    differ("ran on different hosts", b.host.hostname, a.host.hostname);
   }
+  return problems;
 }
 
 /**

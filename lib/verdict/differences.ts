@@ -2,7 +2,9 @@
  * What is expected to differ between a before and an after run because it is the change under
  * test: the Engram build (commit, version, uncommitted changes), a `--url` server's version, the
  * reference server's knobs that simulate a change, and the tool's own version. Compare never
- * refuses these; it prints them as `what: before → after` above the table.
+ * refuses these; it prints them as `what: before → after` above the table, followed by how the
+ * runs were measured where that differs (I/O engine, load workers, host CPUs, Deno: see
+ * lib/verdict/setup.ts, which refuses the first three unless `--force`).
  *
  * @example
  * ```ts
@@ -16,6 +18,7 @@
 import type { LoadedReport } from "../report/read.ts";
 import { REFERENCE_KNOB_FLAGS, type RunReport } from "../report/schema.ts";
 import type { ExpectedDifference } from "./types.ts";
+import { setupDifferences } from "./setup.ts";
 
 /** Each recorded knob and its `check` flag (`--ref-latency-ms`), in `check --help` order. */
 const KNOB_FLAGS = Object.entries(REFERENCE_KNOB_FLAGS).map(([key, flag]) => [key, `--${flag}`]);
@@ -82,5 +85,5 @@ export function expectedDifferences(
     if (b.target.kind === "reference") add("Reference knobs", (r) => knobWords(knobsOf(r)));
   }
   add("m17_check", toolWords);
-  return out;
+  return [...out, ...setupDifferences(b, a)];
 }
