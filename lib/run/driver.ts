@@ -43,6 +43,11 @@ export interface DriverOptions {
   onInterval?: (i: IntervalSummary) => void;
   /** Called when the warm-up and when the measured window begin. */
   onPhaseStart?: (phase: "warmup" | "measured") => void;
+  /**
+   * Called once, before the warm-up, with the sockets and clock the run chose (its result's
+   * `io`): what the run log names, never a plan that the run may not follow.
+   */
+  onIo?: (io: IoUsed) => void;
 }
 
 /** One phase of a load run: its op stream and length. */
@@ -110,15 +115,42 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const io = o.io ?? reactorFor(o.baseUrl);
   const reactor = io.kind === "epoll" ? io.reactor : null;
-  const sender = new Sender({
-    ...o,
-    maxConnections: o.maxInFlight,
-    sockets: reactor ? (host, port) => reactor.connect(host, port) : undefined,
-  });
-  const onAbort = () => sender.abort.abort();
-  o.signal?.addEventListener("abort", onAbort);
-  if (reactor) o.waker?.close();
-  const waker = reactor ? reactor.waker() : o.waker ?? sleepWaker();
+  let sender: Sender | null = null;
+  let waker: Waker | null = null;
+  const onAbort = () => sender?.abort.abort();
+  // Whatever happens (a callback or the pacer throwing), the sockets, the waker (a ticker
+  // thread) and the reactor (an epoll descriptor and the thread's timer slack) are released.
+  try {
+    sender = new Sender({
+      ...o,
+      maxConnections: o.maxInFlight,
+      sockets: reactor ? (host, port) => reactor.connect(host, port) : undefined,
+    });
+    o.signal?.addEventListener("abort", onAbort);
+    if (reactor) o.waker?.close();
+    waker = reactor ? reactor.waker() : o.waker ?? sleepWaker();
+    o.onIo?.(ioUsed(io));
+    return await paced(o, io, sender, waker);
+  } finally {
+    o.signal?.removeEventListener("abort", onAbort);
+    sender?.close();
+    reactor?.close();
+    (waker ?? o.waker)?.close(); // after the reactor: its pump then stays stopped
+  }
+}
+
+/** What a run reports of its sockets and clock. */
+function ioUsed(io: ReactorChoice): IoUsed {
+  return io.kind === "epoll" ? { kind: "epoll" } : { kind: "deno", why: io.why };
+}
+
+/** `runLoad` once its sockets and waker are open: the two phases, the drain, the result. */
+async function paced(
+  o: LoadOptions,
+  io: ReactorChoice,
+  sender: Sender,
+  waker: Waker,
+): Promise<LoadResult> {
   // A wait before the ticker thread runs would be late by its start-up.
   await Promise.race([waker.ready, sleep(5000)]);
   const tallies = new Tallies();
@@ -171,16 +203,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   while (t0 > performance.now() && !o.signal?.aborted) await waker.until(t0);
   if (o.warmup.seconds > 0 && !o.signal?.aborted) {
     o.onPhaseStart?.("warmup");
-    await pace(o.warmup, t0, false).catch((e) => {
-      waker.close();
-      throw e;
-    });
+    await pace(o.warmup, t0, false);
   }
   if (!o.signal?.aborted) o.onPhaseStart?.("measured");
   const windowStartMs = tallies.windowStartMs = o.startAtEpochMs === undefined
     ? performance.now()
     : t0 + (o.warmup.seconds > 0 ? o.warmup.seconds * 1000 : 0);
   const windowStartEpochMs = performance.timeOrigin + windowStartMs;
+  // Pacing over: the reactor's sockets go back to its pump for the drain.
   await pace(o.measured, windowStartMs, true).finally(() => waker.close());
   buckets.pacedThroughSecond = Number.MAX_SAFE_INTEGER;
   const interrupted = o.signal?.aborted ?? false;
@@ -188,9 +218,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
 
   await drain(d, o.timeoutMs, interrupted);
   const intervals = buckets.closeAll(tallies.completedBySecond);
-  o.signal?.removeEventListener("abort", onAbort);
-  sender.close();
-  reactor?.close();
 
   const durationSeconds = o.measured.seconds;
   const due = dueInWindow;
@@ -201,7 +228,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     : Math.max(durationSeconds, (lastCompletionMs - windowStartMs) / 1000);
   const rate = o.schedule().rate;
   return {
-    io: io.kind === "epoll" ? { kind: "epoll" } : { kind: "deno", why: io.why },
+    io: ioUsed(io),
     windowStartEpochMs,
     durationSeconds,
     elapsedSeconds,

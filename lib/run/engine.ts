@@ -9,8 +9,14 @@ import type { IntervalSummary } from "../report/schema.ts";
 import type { Scenario } from "../workload/scenario.ts";
 import { makeSchedule } from "../workload/schedule.ts";
 import type { Workload } from "../workload/ops.ts";
-import { type DriverOptions, type LoadResult, type Progress, runLoad } from "./driver.ts";
-import { fromWire, mergeResults, mergeSecond, type WireLoadResult } from "./merge.ts";
+import {
+  type DriverOptions,
+  type IoUsed,
+  type LoadResult,
+  type Progress,
+  runLoad,
+} from "./driver.ts";
+import { fromWire, mergeIo, mergeResults, mergeSecond, type WireLoadResult } from "./merge.ts";
 import type { Shard } from "./shard.ts";
 
 /** The run a worker is asked to make. */
@@ -33,7 +39,8 @@ export type ToWorker =
 
 /** Messages from a worker. */
 export type FromWorker =
-  | { type: "ready" }
+  /** Prepared, with the sockets and clock it chose (it chooses for itself: `reactorFor`). */
+  | { type: "ready"; io: IoUsed }
   | { type: "phase"; phase: "warmup" | "measured" }
   | { type: "progress"; progress: Progress }
   | { type: "interval"; interval: IntervalSummary }
@@ -81,7 +88,7 @@ async function runWorkers(o: EngineOptions): Promise<LoadResult> {
   const openSeconds = new Map<number, IntervalSummary[]>();
   const emitted = new Set<number>();
   const announced = new Set<"warmup" | "measured">();
-  let ready = 0;
+  const chosen: IoUsed[] = [];
   try {
     const parts = await Promise.all(
       workers.map((w, k) =>
@@ -94,8 +101,11 @@ async function runWorkers(o: EngineOptions): Promise<LoadResult> {
             const m = e.data;
             switch (m.type) {
               case "ready":
-                // All loaded: one start instant a little ahead, the same for every worker.
-                if (++ready === n) {
+                // All loaded: say which sockets they chose, then one start instant a little
+                // ahead, the same for every worker.
+                chosen.push(m.io);
+                if (chosen.length === n) {
+                  o.onIo?.(mergeIo(chosen));
                   const go: ToWorker = {
                     type: "go",
                     startAtEpochMs: Date.now() + START_AHEAD_MS,

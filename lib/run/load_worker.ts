@@ -59,7 +59,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     const io = reactorFor(m.baseUrl);
     const waker = io.kind === "deno" ? sleepWaker() : undefined;
     prepared = { s: m, w: new Workload(m.scenario), io, waker };
-    (waker?.ready ?? Promise.resolve()).then(() => post({ type: "ready" }));
+    const used = io.kind === "epoll"
+      ? { kind: "epoll" as const }
+      : { kind: "deno" as const, why: io.why };
+    (waker?.ready ?? Promise.resolve()).then(() => post({ type: "ready", io: used }));
   } else if (prepared !== null) {
     run(prepared.s, prepared.w, prepared.io, prepared.waker, m.startAtEpochMs).catch((err) =>
       post({

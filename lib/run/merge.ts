@@ -8,7 +8,7 @@
 import { LatencyHistogram } from "../report/histogram.ts";
 import type { IntervalSummary } from "../report/schema.ts";
 import { OP_KINDS, type OpKind } from "../workload/scenario.ts";
-import type { LoadResult, OpTally } from "./driver.ts";
+import type { IoUsed, LoadResult, OpTally } from "./driver.ts";
 import { newTally } from "./tallies.ts";
 
 /** An `OpTally` with its histograms encoded. */
@@ -102,8 +102,7 @@ export function mergeResults(parts: LoadResult[], rate: number): LoadResult {
     ...parts.filter((r) => r.sent > 0).map((r) => r.sendSpanSeconds - n / rate),
   );
   return {
-    // Every worker chooses the same way; a fallback in any of them is what the run used.
-    io: parts.find((r) => r.io.kind === "deno")?.io ?? first.io,
+    io: mergeIo(parts.map((r) => r.io)),
     windowStartEpochMs: Math.min(...parts.map((r) => r.windowStartEpochMs)),
     durationSeconds: first.durationSeconds,
     elapsedSeconds: Math.max(...parts.map((r) => r.elapsedSeconds)),
@@ -159,4 +158,12 @@ export function mergeSecond(same: IntervalSummary[]): IntervalSummary {
     completed: same.reduce((a, i) => a + i.completed, 0),
     histogram: h.encode(),
   };
+}
+
+/**
+ * The sockets and clock of a run over several workers, each of which chose for itself: a
+ * fallback to Deno's sockets in any of them is what the run used.
+ */
+export function mergeIo(ios: IoUsed[]): IoUsed {
+  return ios.find((io) => io.kind === "deno") ?? ios[0];
 }

@@ -37,7 +37,6 @@ import { formatSeed } from "../workload/prng.ts";
 import type { ArtifactWriter } from "./artifacts.ts";
 import { type CapacityPlan, capacityRecord, type RateSearchResult } from "./capacity.ts";
 import type { IoUsed, LoadResult } from "./driver.ts";
-import { reactorPlan } from "./epoll.ts";
 import { runEngine } from "./engine.ts";
 import { defaultWorkers } from "./shard.ts";
 import type { CheckOptions } from "./options.ts";
@@ -130,8 +129,8 @@ function generatorOf(io: IoUsed) {
     } as const;
 }
 
-/** How the log names the sockets and pacer a run will use. */
-function ioText(p: ReturnType<typeof reactorPlan>): string {
+/** How the log names the sockets and pacer a run uses. */
+function ioText(p: IoUsed): string {
   return p.kind === "epoll"
     ? "sockets and pacer waits on Linux epoll (libc through FFI)"
     : `Deno's sockets and a sleeping ticker thread (${p.why})`;
@@ -243,12 +242,6 @@ export async function measure(
     log.line(
       `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
     );
-    log.line(
-      `load engine: ${engine.workers} worker thread${
-        engine.workers === 1 ? "" : "s"
-      } (${engine.why}), ` +
-        `HTTP/1.1 keep-alive connections, ${ioText(reactorPlan(target.url))}`,
-    );
     const result = await runEngine({
       scenario,
       workload: w,
@@ -259,6 +252,13 @@ export async function measure(
       timeoutMs: o.timeoutMs,
       maxInFlight: o.maxInFlight,
       signal: skipped ? AbortSignal.abort() : ctx.signal,
+      // What the workers chose (each chooses its own sockets), before the warm-up.
+      onIo: (io) =>
+        log.line(
+          `load engine: ${engine.workers} worker thread${
+            engine.workers === 1 ? "" : "s"
+          } (${engine.why}), HTTP/1.1 keep-alive connections, ${ioText(io)}`,
+        ),
       onPhaseStart: (phase) => {
         ctx.stage = phase === "warmup" ? "warm-up" : "the measured window";
         if (phase === "measured") profileWindowStarted(profiling);

@@ -4,6 +4,7 @@ import { serializeRequest } from "../../lib/reference/record.ts";
 import { LatencyHistogram } from "../../lib/report/histogram.ts";
 import type { IntervalSummary } from "../../lib/report/schema.ts";
 import { runEngine } from "../../lib/run/engine.ts";
+import type { IoUsed } from "../../lib/run/driver.ts";
 import { mergeIntervals } from "../../lib/run/merge.ts";
 import { defaultWorkers, shardOps, shardSchedule } from "../../lib/run/shard.ts";
 import { serializeOp, Workload, workloadFingerprint } from "../../lib/workload/ops.ts";
@@ -138,6 +139,48 @@ Deno.test({
       });
       const maxLagMs = result.generatorLag.percentileUs(100) / 1000;
       assert.ok(maxLagMs < 300, `largest schedule lag ${maxLagMs} ms`);
+    } finally {
+      await server.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "engine: the sockets each worker chose are announced once, before the warm-up, and are the result's (issue 25)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const server = await startReferenceServer({ port: 0, dim: 8 });
+    try {
+      for (const [workers, env] of [[1, null], [2, null], [2, "deno"]] as const) {
+        if (env !== null) Deno.env.set("M17_IO", env);
+        try {
+          const events: string[] = [];
+          const announced: IoUsed[] = [];
+          const result = await runEngine({
+            scenario: SCENARIO,
+            workload: new Workload(SCENARIO),
+            warmupSeconds: 1,
+            durationSeconds: 1,
+            workers,
+            baseUrl: server.url,
+            timeoutMs: 5000,
+            maxInFlight: 64,
+            onIo: (io) => {
+              events.push("io");
+              announced.push(io);
+            },
+            onPhaseStart: (phase) => events.push(phase),
+          });
+          const what = `${workers} workers, M17_IO=${env}`;
+          assert.deepEqual(events, ["io", "warmup", "measured"], what);
+          assert.deepEqual(announced, [result.io], what);
+          if (env === "deno") assert.deepEqual(result.io, { kind: "deno", why: "M17_IO=deno" });
+        } finally {
+          Deno.env.delete("M17_IO");
+        }
+      }
     } finally {
       await server.close();
     }

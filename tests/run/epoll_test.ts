@@ -125,3 +125,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "epoll: the reactor's 1 µs timer slack is undone when it closes (issue 25)",
+  ignore,
+  fn() {
+    const libc = Deno.dlopen("libc.so.6", {
+      prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+    });
+    const PR_SET_TIMERSLACK = 29, PR_GET_TIMERSLACK = 30;
+    const slack = () => libc.symbols.prctl(PR_GET_TIMERSLACK, 0n, 0n, 0n, 0n);
+    const original = slack();
+    try {
+      // A value of our own, so that a slack left at 1 µs by an earlier reactor cannot pass.
+      libc.symbols.prctl(PR_SET_TIMERSLACK, 77_000n, 0n, 0n, 0n);
+      const r = reactorFor("http://127.0.0.1:1");
+      assert.equal(r.kind, "epoll");
+      if (r.kind !== "epoll") return;
+      assert.equal(slack(), 1000, "1 µs while the reactor is open");
+      r.reactor.close();
+      assert.equal(slack(), 77_000, "the thread's own slack once it is closed");
+      r.reactor.close(); // twice: still the thread's own
+      assert.equal(slack(), 77_000);
+    } finally {
+      libc.symbols.prctl(PR_SET_TIMERSLACK, BigInt(original), 0n, 0n, 0n);
+      libc.close();
+    }
+  },
+});
