@@ -9,6 +9,7 @@ import {
   type OpStats,
   type Phase,
   type PreloadSnapshotRecord,
+  type RunGrouping,
   type RunReport,
   SCHEMA_VERSION,
 } from "./schema.ts";
@@ -30,7 +31,7 @@ export interface ReportContext {
   task: string;
   phase: Phase;
   mode: Mode;
-  run: { group: string; index: number; count: number };
+  run: RunGrouping;
   scenario: Scenario;
   scenarioPath: string;
   scenarioSha256: string;

@@ -208,6 +208,28 @@ export interface CapacityRecord {
 }
 
 /**
+ * Which runs belong together: a `check --runs N` group (independent runs), or one arm of a
+ * `confirm` session (interleaved: both arms share the group; `index` = `pair`).
+ */
+export interface RunGrouping {
+  group: string;
+  /** 1-based run number of this phase in the group. */
+  index: number;
+  /** Runs planned for this phase (`confirm`: at most `--pairs`; it may stop earlier). */
+  count: number;
+  /** Absent: "independent" (`--runs N`, single runs; reports before `confirm`). */
+  design?: "independent" | "interleaved";
+  /** Interleaved: 1-based pair; pair k = the k-th before run and the k-th after run. */
+  pair?: number;
+  /** Interleaved: 1-based block of two pairs, run in ABBA or BAAB order. */
+  block?: number;
+  /** Interleaved: which arm of this pair ran first (A = before, B = after). */
+  order?: "AB" | "BA";
+  /** Interleaved: the seed of the PRNG that chose the blocks' orders (decimal). */
+  order_seed?: string;
+}
+
+/**
  * The report written by `m17_check`: the old tool's fields (same names and units, per-operation
  * stats extended) followed by m17's.
  */
@@ -222,8 +244,8 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   task: string;
   phase: Phase;
   mode: Mode;
-  /** Run grouping for `--runs N` (index is 1-based). */
-  run: { group: string; index: number; count: number };
+  /** Run grouping for `--runs N` and `confirm` (index is 1-based). */
+  run: RunGrouping;
   scenario: {
     path: string;
     name: string;

@@ -51,6 +51,14 @@ export interface CheckOptions {
   runIndex: number;
   runCount: number;
   runGroup: string;
+  /** `confirm`: this run's place in the interleaved session (lib/cli/confirm.ts). */
+  interleaved?: { pair: number; block: number; order: "AB" | "BA"; orderSeed: string };
+  /**
+   * `confirm`: start the build kept in `outDir`'s store with this sha256 (no build, no checkout
+   * lookup); the server's working directory is `keptCwd` (the checkout, or the out dir when the
+   * checkout is gone).
+   */
+  kept?: { sha256: string; cwd: string };
 }
 
 /** `check --find-rate`'s settings (lib/run/capacity_step.ts). */

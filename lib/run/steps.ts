@@ -88,8 +88,9 @@ export function interruption(signal: AbortSignal, stage: RunStage): Interrupted 
  * server in its place).
  */
 export async function checkoutToMeasure(
-  o: Pick<CheckOptions, "url" | "reference" | "engramDir">,
+  o: Pick<CheckOptions, "url" | "reference" | "engramDir" | "kept">,
 ): Promise<string | null> {
+  if (o.kept) return o.kept.cwd; // a kept build: its checkout may be gone
   return o.url || o.reference ? null : await findEngramCheckout(Deno.cwd(), o.engramDir);
 }
 
@@ -179,6 +180,7 @@ export function targetSpec(ctx: RunContext, engramDir: string | null): TargetSpe
       keepData: o.keepData,
       startupTimeoutMs: o.startupTimeoutMs,
       profile: o.profile,
+      ...(o.kept ? { kept: o.kept.sha256 } : {}),
     };
   }
   return {
@@ -338,7 +340,20 @@ export async function writeArtifacts(
     task: o.task,
     phase: o.phase,
     mode: o.competitive ? "competitive" : "internal",
-    run: { group: o.runGroup, index: o.runIndex, count: o.runCount },
+    run: {
+      group: o.runGroup,
+      index: o.runIndex,
+      count: o.runCount,
+      ...(o.interleaved
+        ? {
+          design: "interleaved" as const,
+          pair: o.interleaved.pair,
+          block: o.interleaved.block,
+          order: o.interleaved.order,
+          order_seed: o.interleaved.orderSeed,
+        }
+        : {}),
+    },
     scenario: prepared.scenario,
     scenarioPath: prepared.path,
     scenarioSha256: prepared.sha256,

@@ -17,6 +17,7 @@ import { describeListeners, isAlive, portHolder, portListeners, processGroupOf }
 import { notEngramMessage, sleep, waitHealthy } from "./health.ts";
 import { copyTree } from "./snapshot.ts";
 import type { EngramTarget } from "./target.ts";
+import { binaryDetails, type EngramBinary } from "./builds.ts";
 
 /** Engram's default HTTP port (also the old script's). */
 export const DEFAULT_ENGRAM_PORT = 7432;
@@ -216,6 +217,11 @@ export interface EngramStartOptions {
   cpus?: string | null;
   /** Copy this directory's contents (a preload snapshot) into the fresh data dir first. */
   seedFrom?: string | null;
+  /**
+   * The binary to run (lib/target/engram_binary.ts: the kept copy of the build, or a kept build
+   * `confirm` runs again), with its provenance; absent: the checkout's own, unkept.
+   */
+  binary?: EngramBinary;
 }
 
 /** The Engram binary a start runs: `target/release/engram`, or the `--profile` build's. */
@@ -233,7 +239,7 @@ export const GRACEFUL_STOP_MS = 60_000;
  * target's `stop()` stops the server's process group and removes the data dir (unless kept).
  */
 export async function startEngram(opts: EngramStartOptions): Promise<EngramTarget> {
-  const binary = engramBinary(opts.dir, opts.profile ?? false);
+  const binary = opts.binary?.path ?? engramBinary(opts.dir, opts.profile ?? false);
   if (!await isFile(binary)) {
     throw new RunError(
       `${binary} not found: build Engram (cargo build --release), or drop --no-build`,
@@ -288,7 +294,9 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
   try {
     version = await waitEngramHealthy(proc, url, opts.startupTimeoutMs, opts.logPath, opts.signal);
     await ensureOwnsPort(proc, opts.port);
-    git = await gitState(opts.dir);
+    git = opts.binary
+      ? { commit: opts.binary.origin.git_commit, dirty: opts.binary.origin.git_dirty }
+      : await gitState(opts.dir);
   } catch (e) {
     await proc.stop(graceMs);
     await removeData();
@@ -304,10 +312,11 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
       pid: proc.pid,
       port: opts.port,
       data_dir: dataDir,
-      checkout: opts.dir,
+      checkout: opts.binary?.origin.checkout ?? opts.dir,
       git_commit: git.commit,
       git_dirty: git.dirty,
       git_dirty_ignores: INSTALLED_BY_M17,
+      ...(opts.binary ? binaryDetails(opts.binary) : {}),
     },
     process: proc,
     deathReason: () => proc.status ? `engram exited (${describeStatus(proc.status)})` : null,

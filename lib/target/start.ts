@@ -5,7 +5,9 @@
  * @module
  */
 import { match } from "ts-pattern";
-import { buildEngram, engramBinary, startEngram } from "./engram.ts";
+import type { EngramBinary } from "./builds.ts";
+import { buildEngram, startEngram } from "./engram.ts";
+import { keepCheckoutBinary, keptBinary } from "./engram_binary.ts";
 import { startReference } from "./reference.ts";
 import type { ReferenceKnobs, Target } from "./target.ts";
 import { connectUrl } from "./url.ts";
@@ -32,6 +34,11 @@ export type TargetSpec =
      * seed the fresh data dir, or null for an empty one.
      */
     seedData?: (binary: string) => Promise<string | null>;
+    /**
+     * `confirm`: the sha256 of a build kept in `outDir`'s store to start instead of building
+     * (`dir` is then only the server's working directory).
+     */
+    kept?: string;
   }
   | {
     kind: "reference";
@@ -69,21 +76,10 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
       return t;
     })
     .with({ kind: "engram" }, async (s) => {
-      if (s.build) {
-        say(
-          `target: Engram checkout ${s.dir}: cargo build --release${
-            s.profile ? " with symbols and frame pointers (--profile)" : ""
-          } (output in ${o.serverLog})`,
-        );
-        await buildEngram(s.dir, o.serverLog, o.signal, s.profile);
-      } else {
-        say(
-          `target: Engram checkout ${s.dir}: --no-build, using the existing ${
-            s.profile ? "target/m17-profile/release/engram (--profile)" : "target/release/engram"
-          }`,
-        );
-      }
-      const seedFrom = s.seedData ? await s.seedData(engramBinary(s.dir, s.profile)) : null;
+      const binary = s.kept !== undefined
+        ? await startKept(s.outDir, s.kept, say)
+        : await buildAndKeep(s, o, say);
+      const seedFrom = s.seedData ? await s.seedData(binary.path) : null;
       const t = await startEngram({
         seedFrom,
         dir: s.dir,
@@ -96,6 +92,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
         signal: o.signal,
         profile: s.profile,
         cpus: o.serverCpus,
+        binary,
       });
       const d = t.details;
       const commit = d.git_commit !== null ? d.git_commit.slice(0, 12) : "not a git checkout";
@@ -136,4 +133,40 @@ export async function stopTarget(target: Target, say: (line: string) => void): P
   say(`target: stopping the ${name} (pid ${target.process.pid})`);
   await target.stop();
   say(`target: ${name} stopped`);
+}
+
+type EngramSpec = Extract<TargetSpec, { kind: "engram" }>;
+
+/** Builds the checkout (unless `--no-build`) and keeps the binary the run will start. */
+async function buildAndKeep(
+  s: EngramSpec,
+  o: StartTargetOptions,
+  say: (line: string) => void,
+): Promise<EngramBinary> {
+  if (s.build) {
+    say(
+      `target: Engram checkout ${s.dir}: cargo build --release${
+        s.profile ? " with symbols and frame pointers (--profile)" : ""
+      } (output in ${o.serverLog})`,
+    );
+    await buildEngram(s.dir, o.serverLog, o.signal, s.profile);
+  } else {
+    say(
+      `target: Engram checkout ${s.dir}: --no-build, using the existing ${
+        s.profile ? "target/m17-profile/release/engram (--profile)" : "target/release/engram"
+      }`,
+    );
+  }
+  return await keepCheckoutBinary(s.dir, s.outDir, s.profile, say);
+}
+
+/** A kept build (`confirm`), its hash checked before it starts. */
+async function startKept(
+  outDir: string,
+  sha256: string,
+  say: (line: string) => void,
+): Promise<EngramBinary> {
+  const binary = await keptBinary(outDir, sha256);
+  say(`target: kept Engram build ${sha256.slice(0, 12)} (${binary.path}), not rebuilt`);
+  return binary;
 }

@@ -5,6 +5,7 @@
  * Start-up lives in start.ts (one function for all three), url.ts, engram.ts and reference.ts.
  * @module
  */
+import type { BuildProfile } from "./builds.ts";
 import type { ServerProcess } from "./process.ts";
 
 /** Reference server knobs passed through from `check`. */
@@ -57,6 +58,11 @@ export type EngramTarget = RunningBase & {
     /** Tracked changes outside `git_dirty_ignores` (the installed m17 shims). */
     git_dirty: boolean | null;
     git_dirty_ignores: readonly string[];
+    /** The binary started, its sha256, its kept copy and build profile (lib/target/builds.ts). */
+    binary?: string;
+    binary_sha256?: string;
+    kept_binary?: string | null;
+    build_profile?: BuildProfile;
   };
 };
 
