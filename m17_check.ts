@@ -3,6 +3,8 @@
  * writes the report and its sibling files to tmp/m17_performance/.
  *
  *   m17_check <task> [before|after] [--competitive] [options]
+ *   m17_check <task> confirm [options]     (lib/cli/confirm.ts)
+ *   m17_check builds [list|prune]          (lib/cli/builds.ts)
  *
  * Drop-in for the old `scripts/m17_performance_check.sh`. Each run (lib/run/check.ts `runCheck`):
  * scenario → target up → preload → warm-up → measured run → artifacts → target down.
@@ -12,6 +14,8 @@
  */
 import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { CHECK_USAGE, checkVerb, parseCheckArgs } from "./lib/cli/check_args.ts";
+import { buildsCommand } from "./lib/cli/builds.ts";
+import { confirmCommand } from "./lib/cli/confirm.ts";
 import { diagCommand } from "./lib/cli/diag_args.ts";
 import { installCommand, uninstallCommand } from "./lib/cli/install_args.ts";
 import { runChecks } from "./lib/cli/run_checks.ts";
@@ -35,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
       return await uninstallCommand(verb.argv);
     case "snapshots":
       return await snapshotsCommand(verb.argv);
+    case "builds":
+      return await buildsCommand(verb.argv);
+    case "confirm":
+      return await confirmCommand(verb.argv);
     case "serve": {
       const { main: serve } = await import("./lib/reference/main.ts");
       return await serve(verb.argv);

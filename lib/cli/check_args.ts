@@ -41,6 +41,10 @@ export const CHECK_USAGE = `Usage: m17_check <task> [before|after] [--competitiv
                  scripts/m17_performance_check.sh and compare_m17_performance.sh run m17)
        m17_check uninstall-scripts <engram-dir>  (put back what install-scripts replaced)
        m17_check snapshots [list|prune]  (preload snapshots of Engram runs and their disk use)
+       m17_check <task> confirm [--budget MIN] [--pairs N] [--seed-order N]  (re-measure the
+                 task's kept before and after builds interleaved until the verdict is clear;
+                 m17_check <task> confirm --help)
+       m17_check builds [list|prune] [--out-dir D]  (the kept builds and the disk they hold)
 
 Runs a deterministic, seeded, open-loop load test and writes
   tmp/m17_performance/[competitive_]<task>_<phase>_<YYYYmmdd_HHMMSS>{.json,_loadtest.log,_sys.txt,_diag.txt,.hlog}
@@ -109,6 +113,9 @@ export type CheckVerb =
   | { verb: "uninstall-scripts"; argv: string[] }
   | { verb: "serve"; argv: string[] }
   | { verb: "snapshots"; argv: string[] }
+  | { verb: "builds"; argv: string[] }
+  /** `<task> confirm …` (argv without the word `confirm`). */
+  | { verb: "confirm"; argv: string[] }
   | { verb: "run"; argv: string[] };
 
 /** Splits off the verb; anything that is not a known verb is a run's arguments. */
@@ -116,10 +123,17 @@ export function checkVerb(argv: string[]): CheckVerb {
   const [first, ...rest] = argv;
   if (
     first === "diag" || first === "install-scripts" || first === "uninstall-scripts" ||
-    first === "serve" || first === "snapshots"
+    first === "serve" || first === "snapshots" || first === "builds"
   ) {
     return { verb: first, argv: rest };
   }
+  // `<task> confirm`, also after the old positional `--competitive` (`<task> --competitive confirm`).
+  const at = argv[1] === "confirm"
+    ? 1
+    : argv[1] === "--competitive" && argv[2] === "confirm"
+    ? 2
+    : -1;
+  if (at > 0) return { verb: "confirm", argv: argv.filter((_, i) => i !== at) };
   return { verb: "run", argv };
 }
 

@@ -31,8 +31,20 @@ function say(text: string): void {
   } catch { /* no terminal */ }
 }
 
-/** Runs `o.runCount` checks one after the other; returns the exit code. */
-export async function runChecks(o: CheckOptions): Promise<number> {
+/** What a body run under `withSignals` sees of the signals. */
+export interface SignalWatch {
+  /** Aborted by the first signal; its reason is the signal's name (recorded in the report). */
+  signal: AbortSignal;
+  /** The first signal received, or null. */
+  received(): Signal | null;
+}
+
+/**
+ * Runs `body` under SIGINT, SIGTERM and SIGHUP: the first signal aborts `watch.signal` (the run
+ * in progress stops and writes what it measured) and the result is the signal's exit code; a
+ * second one kills the servers, removes the claims and data dirs, and leaves at once.
+ */
+export async function withSignals(body: (watch: SignalWatch) => Promise<number>): Promise<number> {
   const controller = new AbortController();
   let received: Signal | null = null;
   const onSignal = (sig: Signal) => () => {
@@ -55,20 +67,8 @@ export async function runChecks(o: CheckOptions): Promise<number> {
   const handlers = SIGNALS.map((sig) => [sig, onSignal(sig)] as const);
   for (const [sig, handler] of handlers) Deno.addSignalListener(sig, handler);
   try {
-    let exitCode: number = EXIT.ok;
-    for (let i = 1; i <= o.runCount && !received; i++) {
-      const outcome = await runCheck(
-        { ...o, runIndex: i },
-        new RunLog(o.quiet),
-        controller.signal,
-        {
-          runHtml: renderRunHtml,
-          flameGraph: (profile, title) => renderFlameGraph(profile, { title }),
-        },
-      );
-      if (outcome.exitCode !== EXIT.ok) exitCode = outcome.exitCode;
-    }
-    return received ? SIGNAL_EXIT[received] : exitCode;
+    const code = await body({ signal: controller.signal, received: () => received });
+    return received ? SIGNAL_EXIT[received] : code;
   } catch (e) {
     await stopAll(2000);
     if (received) {
@@ -79,4 +79,28 @@ export async function runChecks(o: CheckOptions): Promise<number> {
   } finally {
     for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
   }
+}
+
+/** The renderers a run uses (lib/run may not import lib/render). */
+export const CHECK_RENDERERS = {
+  runHtml: renderRunHtml,
+  flameGraph: (profile: Parameters<typeof renderFlameGraph>[0], title: string) =>
+    renderFlameGraph(profile, { title }),
+};
+
+/** Runs `o.runCount` checks one after the other; returns the exit code. */
+export async function runChecks(o: CheckOptions): Promise<number> {
+  return await withSignals(async ({ signal, received }) => {
+    let exitCode: number = EXIT.ok;
+    for (let i = 1; i <= o.runCount && !received(); i++) {
+      const outcome = await runCheck(
+        { ...o, runIndex: i },
+        new RunLog(o.quiet),
+        signal,
+        CHECK_RENDERERS,
+      );
+      if (outcome.exitCode !== EXIT.ok) exitCode = outcome.exitCode;
+    }
+    return exitCode;
+  });
 }

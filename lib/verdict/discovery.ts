@@ -118,12 +118,16 @@ export async function gatherRunGroup(
     if (other && !runs.some((r) => runIndex(r) === runIndex(other))) runs.push(other);
   }
   runs.sort((a, b) => runIndex(a) - runIndex(b));
-  if (runs.length >= count) return { runs, warning: null };
+  // A confirm session stops when the verdict is clear: its runs are those up to the last pair.
+  const expected = newest.report.run.design === "interleaved"
+    ? Math.max(...runs.map(runIndex))
+    : count;
+  if (runs.length >= expected) return { runs, warning: null };
   const found = new Set(runs.map(runIndex));
-  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !found.has(i));
+  const missing = Array.from({ length: expected }, (_, i) => i + 1).filter((i) => !found.has(i));
   return {
     runs,
-    warning: `only ${runs.length} of the ${count} ${phase} runs of check group ${
+    warning: `only ${runs.length} of the ${expected} ${phase} runs of check group ${
       group.slice(0, 8)
     } are in ${dir} (missing run ${missing.join(", ")}); comparing the ${runs.length} found`,
   };
