@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { checkVerb, parseCheckArgs } from "../../lib/cli/check_args.ts";
+import { parseConfirmArgs } from "../../lib/cli/confirm_args.ts";
 import { validateKnobs } from "../../lib/reference/knobs.ts";
 import { parseServeArgs } from "../../lib/reference/args.ts";
 import { UsageError } from "../../lib/shared/errors.ts";
@@ -178,4 +179,33 @@ Deno.test("--client-cpus / --server-cpus: CPU lists in the one wording; --server
     "--server-cpus only applies to a server check starts, not to --url",
   );
   assert.equal(options(["t", "--url", "http://127.0.0.1:1", "--client-cpus", "1"]).clientCpus, "1");
+});
+
+Deno.test("checkVerb: `<task> confirm` (also after the positional --competitive) and `builds`", () => {
+  assert.deepEqual(checkVerb(["001", "confirm", "--pairs", "3"]), {
+    verb: "confirm",
+    argv: ["001", "--pairs", "3"],
+  });
+  assert.deepEqual(checkVerb(["001", "--competitive", "confirm"]), {
+    verb: "confirm",
+    argv: ["001", "--competitive"],
+  });
+  assert.deepEqual(checkVerb(["builds", "prune"]), { verb: "builds", argv: ["prune"] });
+  assert.equal(checkVerb(["001", "before", "confirm"]).verb, "run"); // refused by the run's parser
+});
+
+Deno.test("parseConfirmArgs: defaults, ranges, competitive either way", () => {
+  const c = parseConfirmArgs(["001", "--seed-order", "0x10"]);
+  assert.ok(c.kind === "confirm");
+  assert.equal(c.options.budgetMinutes, 20);
+  assert.equal(c.options.maxPairs, 20);
+  assert.equal(c.options.orderSeed, 16n);
+  assert.equal(c.options.outDir, "tmp/m17_performance");
+  const d = parseConfirmArgs(["001", "--competitive", "--budget", "2.5", "--pairs", "6"]);
+  assert.ok(d.kind === "confirm" && d.options.competitive && d.options.budgetMinutes === 2.5);
+  assert.throws(() => parseConfirmArgs(["001", "--pairs", "0"]), UsageError);
+  assert.throws(() => parseConfirmArgs(["001", "--budget", "-1"]), UsageError);
+  assert.throws(() => parseConfirmArgs(["001", "after"]), /unexpected argument "after"/);
+  assert.throws(() => parseConfirmArgs([]), /which task/);
+  assert.equal(parseConfirmArgs(["--help"]).kind, "help");
 });

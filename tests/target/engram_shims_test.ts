@@ -459,6 +459,13 @@ Deno.test("in the fake Engram checkout: a shim started in a subdirectory works a
     r = await run(join(dir, CHECK_SHIM), ["001", "before", "--dry-run"], { cwd: sub });
     assert.match(r.stdout, /^seed: +0xDEADBEEF \(the baseline mode's seed/m);
     assert.match(r.stdout, /^preload: +1,000 memories/m);
+    // The shim maps `001 confirm` too; with no runs yet it says what to run, through the shim.
+    r = await run(join(dir, CHECK_SHIM), ["001", "confirm", "--pairs", "2"], { cwd: sub });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      /no 'before' run for task 001 in tmp\/m17_performance .*run: scripts\/m17_performance_check\.sh 001 before$/m,
+    );
 
     // Without the shim, in the subdirectory: one line, exit 3, never the reference server.
     const direct = await runCli("m17_check", ["001", "before"], { cwd: sub, env: shimEnv() });
