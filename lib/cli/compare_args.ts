@@ -15,6 +15,9 @@ import { oneLine } from "../shared/sanitize.ts";
 import { VERSION } from "../shared/version.ts";
 import { parseFlags, percent } from "./flags.ts";
 
+/** The competitor baseline compare positions against unless `--baseline` says otherwise. */
+export const DEFAULT_BASELINE = "neo4j";
+
 /** `m17_compare --help`. */
 export const COMPARE_HELP =
   `m17_compare ${VERSION}: compare a task's before and after performance runs
@@ -197,7 +200,7 @@ export function parseCompareArgs(argv: string[]): CompareCommand {
         p99Pct: percent("threshold-p99", v["threshold-p99"]) ?? defaults.p99Pct,
         throughputPct: throughputThreshold(v["threshold-throughput"]) ?? defaults.throughputPct,
       },
-      baseline: v.baseline ?? "neo4j",
+      baseline: v.baseline ?? DEFAULT_BASELINE,
       baselinesPath: v.baselines ?? defaultBaselinesPath(),
       output: v.json ? "json" : v.markdown ? "markdown" : "terminal",
       log: v.log,

@@ -18,12 +18,14 @@ import { renderTerminal } from "../render/terminal.ts";
 import { compareSparklineLines, isUnicodeTerminal, terminalEnv } from "../render/sparkline.ts";
 import { asciiGlyphs, useAscii } from "../render/format.ts";
 import { EXIT, UsageError } from "../shared/errors.ts";
+import { type Baseline, defaultBaselinesPath, loadBaseline } from "../verdict/baselines.ts";
 import { compareRuns } from "../verdict/compare.ts";
 import { gatherRuns } from "../verdict/discovery.ts";
 import type { Comparison, Verdict } from "../verdict/types.ts";
 import { decideVerdict, defaultThresholds, exitCodeOf } from "../verdict/verdict.ts";
 import { type Arm, type Arms, confirmArms } from "./confirm_arms.ts";
 import { CONFIRM_USAGE, type ConfirmOptions, parseConfirmArgs } from "./confirm_args.ts";
+import { DEFAULT_BASELINE } from "./compare_args.ts";
 import { startedFromEnv, toolCommands } from "./invocation.ts";
 import { CHECK_RENDERERS, type SignalWatch, withSignals } from "./run_checks.ts";
 
@@ -38,7 +40,11 @@ export async function confirmCommand(argv: string[]): Promise<number> {
   const commands = toolCommands(startedFromEnv());
   const group = crypto.randomUUID();
   const arms = await confirmArms(o, commands, group);
-  return await withSignals((watch) => runSession(o, arms, group, commands, watch));
+  // Competitive mode positions the after side against compare's default competitor baseline.
+  const baseline = o.competitive
+    ? await loadBaseline(defaultBaselinesPath(), DEFAULT_BASELINE)
+    : null;
+  return await withSignals((watch) => runSession({ o, arms, group, commands, baseline }, watch));
 }
 
 /** The judgement of the group so far, made as compare makes it. */
@@ -50,13 +56,17 @@ interface Judgement {
 /** The newest finished report of each arm, for discovery's "newest report + its group". */
 type Newest = Record<Phase, LoadedReport | null>;
 
-async function runSession(
-  o: ConfirmOptions,
-  arms: Arms,
-  group: string,
-  commands: ToolCommands,
-  watch: SignalWatch,
-): Promise<number> {
+/** A session's fixed inputs. */
+interface Session {
+  o: ConfirmOptions;
+  arms: Arms;
+  group: string;
+  commands: ToolCommands;
+  baseline: Baseline | null;
+}
+
+async function runSession(session: Session, watch: SignalWatch): Promise<number> {
+  const { o, arms, group, commands } = session;
   const say = (line: string) => console.log(line);
   const mode = o.competitive ? "competitive" : "internal";
   const schedule = interleavedSchedule(o.orderSeed, o.maxPairs);
@@ -112,7 +122,7 @@ async function runSession(
       );
     }
     if (watch.received()) break;
-    judged = await judge(o, newest, mode);
+    judged = await judge(o, newest, mode, session.baseline);
     say(progressLine(slot, o, judged, performance.now() - started, runMs, budgetMs));
     if (judged.verdict.kind !== "inconclusive") {
       stopped = `the verdict is ${judged.verdict.kind.replace("_", " ")} after ${slot.pair} pair${
@@ -168,10 +178,11 @@ async function judge(
   o: ConfirmOptions,
   newest: Newest,
   mode: "internal" | "competitive",
+  baseline: Baseline | null,
 ): Promise<Judgement> {
   const before = newest.before!, after = newest.after!;
   const runs = await gatherRuns({ dir: o.outDir, task: o.task, mode }, { before, after });
-  const comparison = compareRuns({ task: o.task, mode, before, after, runs });
+  const comparison = compareRuns({ task: o.task, mode, before, after, runs, baseline });
   return { comparison, verdict: decideVerdict(comparison, defaultThresholds(mode)) };
 }
 
