@@ -86,6 +86,7 @@ export async function runCheck(
   };
   const startedAt = new Date();
   let target: Target | null = null;
+  let diskFailed = false;
   try {
     announce(ctx);
     // ---- target up ----
@@ -160,12 +161,18 @@ export async function runCheck(
       startedAt,
       out,
     );
-    printSummary(report, { ...files, report: reportPath ?? "(not written)" }, log);
+    const others = [...(log.fileError ? [] : [files.log]), ...out.written];
+    printSummary(
+      report,
+      { report: reportPath, others: others.filter((f) => f !== reportPath) },
+      log,
+    );
     // Derived from the report just written; written after it, so it never marks a run complete.
     if (o.html && reportPath && await out.write(files.html, render.runHtml(report, reportPath))) {
       log.line(`HTML report: ${files.html}`);
     }
     const failures = log.fileError ? [log.fileError, ...out.failures] : out.failures;
+    diskFailed = failures.length > 0;
     for (const failure of failures) log.warn(`m17_check: ${failure}`);
     return { report, files, exitCode: report.valid && failures.length === 0 ? 0 : 1 };
   } catch (e) {
@@ -176,5 +183,15 @@ export async function runCheck(
     if (target) await stopTarget(target, (line) => log.line(line));
     await releaseClaim(files);
     log.close();
+    // A full disk leaves the logs opened before it filled empty: no empty file stays behind.
+    if (diskFailed || log.fileError) {
+      for (const path of [files.log, files.serverLog]) await removeIfEmpty(path);
+    }
   }
+}
+
+/** Removes `path` when it is an empty regular file (never anything else). */
+async function removeIfEmpty(path: string): Promise<void> {
+  const info = await Deno.lstat(path).catch(() => null);
+  if (info?.isFile && info.size === 0) await Deno.remove(path).catch(() => {});
 }

@@ -3,13 +3,22 @@
  * @module
  */
 import type { RunReport } from "../report/schema.ts";
-import type { RunFiles } from "../report/files.ts";
 import type { RunLog } from "./run_log.ts";
 import { describeCapacity } from "../report/capacity.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 
-/** Prints the run's headline numbers, its validity and where its files are. */
-export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
+/** Where the run's files went: the report (null: nowhere) and the other files written. */
+export interface WrittenFiles {
+  report: string | null;
+  others: string[];
+}
+
+/**
+ * Prints the run's headline numbers, its validity and where its files are: only files that
+ * were written, their paths on one line each (a newline in `--out-dir` cannot split them).
+ */
+export function printSummary(r: RunReport, files: WrittenFiles, log: RunLog): void {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   // Response-time percentiles whose rank falls among the timed-out requests are lower bounds.
   const censoring = runCensoring(r);
@@ -58,6 +67,7 @@ export function printSummary(r: RunReport, files: RunFiles, log: RunLog): void {
   if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
   for (const note of r.notes ?? []) log.line(`note:          ${note}`);
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
-  log.line(`report:        ${files.report}`);
-  log.line(`files:         ${files.log}, ${files.sys}, ${files.diag}, ${files.hlog}`);
+  log.line(`report:        ${files.report === null ? "not written" : oneLine(files.report)}`);
+  const others = files.others.map((f) => oneLine(f)).join(", ");
+  log.line(`files:         ${others === "" ? "none written" : others}`);
 }

@@ -160,3 +160,18 @@ Deno.test({
     }
   },
 });
+
+Deno.test("compare --log --task-name with ESC and a newline: one clean heading line, nothing raw", async () => {
+  await withTask001(async (dir, results) => {
+    const log = join(dir, "LOG.md");
+    const r = await run(
+      ["001", "--dir", results, "--log", log, "--task-name", "Evil\x1b[31m\n## Task 999: FAKE"],
+      { tool: COMPARE, cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const text = await Deno.readTextFile(log);
+    assert.ok(!(text + r.stdout).includes("\x1b"), "no escape sequence");
+    assert.deepEqual(headings(text, "999"), [], "no forged section");
+    assert.deepEqual(headings(text, "001"), ["## Task 001: Evil ## Task 999: FAKE"]);
+  });
+});
