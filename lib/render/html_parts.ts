@@ -149,7 +149,7 @@ const PAGE_DEFINITIONS: [string, string][] = [
   ],
   [
     "Throughput per second",
-    "responses (success or error) completed in that second (`intervals[].completed`).",
+    "responses (success or HTTP error) to the requests due in that second of the measured window, however late (`intervals[].completed`; reports of schema_version 1: responses that arrived in that second).",
   ],
   [
     "Per-operation P99",

@@ -148,9 +148,9 @@ export function perSecondSection(views: RunView[]): string {
       `<h3>Throughput per second</h3>`,
       lineChart({
         plot: "throughput-per-second",
-        title: "Responses completed per second",
+        title: "Responses to the requests due in each second",
         x,
-        y: axisFromTicks("completed (ops/s)", linearTicks(maxOf(throughput))),
+        y: axisFromTicks("responses (ops/s)", linearTicks(maxOf(throughput))),
         series: throughput,
         height: 260,
       }),

@@ -85,7 +85,8 @@ function statisticsJson(c: Comparison) {
         min_seconds: MIN_INTERVAL_SECONDS,
         min_independent_seconds: MIN_INDEPENDENT_SECONDS,
         latency_bucket_relative_width: 1 / SUB_BUCKETS,
-        throughput: "responses received per second of the measured window (intervals[].completed)",
+        throughput:
+          "responses to the requests due in each second of the measured window (intervals[].completed)",
       }
       : null,
     runs: { before: series(s.runs.before), after: series(s.runs.after) },

@@ -78,8 +78,8 @@ export function windowRates(
   r: Measurement,
   durationSeconds: number,
 ): { throughput: number; errorRate: number } {
-  // Responses received inside the measured window per second of it: the per-second counts stop
-  // at the window's end, so a late response never stretches the window.
+  // Responses to the requests due in the measured window, however late (up to the timeout), per
+  // second of it (METHODS.throughput): latency neither lowers it nor stretches the window.
   const windowSeconds = Math.min(durationSeconds, r.elapsedSeconds);
   const responses = r.intervals.reduce((n, i) => n + i.completed, 0);
   return {

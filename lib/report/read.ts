@@ -24,6 +24,7 @@ import {
   type OldReportField,
   type RunReport,
   SCHEMA_VERSION,
+  THROUGHPUT_DEFINITIONS,
 } from "./schema.ts";
 
 /** A report read from disk, checked for every field compare uses. */
@@ -57,10 +58,12 @@ export function parseReport(text: string, path: string): LoadedReport {
   if (!("schema_version" in json)) {
     return { kind: "legacy", path, report: json as unknown as LegacyReport };
   }
-  if (json.schema_version !== SCHEMA_VERSION) {
+  if (
+    typeof json.schema_version !== "number" || !(json.schema_version in THROUGHPUT_DEFINITIONS)
+  ) {
     throw bad(
       `unknown schema_version ${JSON.stringify(json.schema_version)} ` +
-        `(this m17_compare reads version ${SCHEMA_VERSION}); use a matching m17_compare`,
+        `(this m17_compare reads versions 1 to ${SCHEMA_VERSION}); use a matching m17_compare`,
     );
   }
   const problem = currentFieldProblem(json) ?? consistencyProblem(json) ?? histogramProblem(json);

@@ -10,8 +10,18 @@
 import type { OpKind, PreloadOrigin, SeedOrigin } from "../workload/scenario.ts";
 import type { ProfileRecord } from "./profile.ts";
 
-/** Current schema version; compare refuses versions it does not know. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Current schema version; compare refuses versions it does not know. 2: throughput counts the
+ * responses to the requests due in the window, however late (1: the responses that arrived
+ * inside it; `THROUGHPUT_DEFINITIONS`).
+ */
+export const SCHEMA_VERSION = 2;
+
+/** The versions `compare` reads, each with what its throughput counts (compare names it). */
+export const THROUGHPUT_DEFINITIONS: Readonly<Record<number, string>> = {
+  1: "responses that arrived inside the measured window",
+  2: "responses to the requests due in the measured window, however late",
+};
 
 /** Latency statistics in milliseconds. */
 export interface LatencySummaryMs {
@@ -103,7 +113,11 @@ export interface IntervalSummary {
   p50_ms: number;
   p99_ms: number;
   max_ms: number;
-  /** Responses (success or HTTP error) received in this second: throughput as delivered. */
+  /**
+   * Responses (success or HTTP error) to the requests due in this second, however late (up to
+   * the timeout): the second's share of `overall_throughput`. Schema 1: responses that arrived
+   * in this second.
+   */
   completed: number;
   /** Compressed base64 HdrHistogram of response times (µs) of requests due in this second. */
   histogram: string;
@@ -234,7 +248,10 @@ export interface RunGrouping {
  * stats extended) followed by m17's.
  */
 export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
-  /** Responses (success or HTTP error) received inside the measured window, per second of it. */
+  /**
+   * Responses (success or HTTP error) to the requests due in the measured window, however late
+   * (up to the timeout), per second of the window (`METHODS.throughput`).
+   */
   overall_throughput: number;
   per_operation_stats: Record<OpKind, OpStats>;
 
@@ -390,7 +407,7 @@ export const METHODS: MethodNotes = {
   histogram:
     "HdrHistogram, microseconds, 3 significant digits (±0.1%), auto-resizing: no sample is dropped; base64 V2 compressed encoding",
   throughput:
-    "responses received inside the measured window (success or HTTP error) per second of the window; requests never sent, timeouts and failed connections are errors, not throughput; late responses count for latency and errors only",
+    "responses (success or HTTP error) to the requests due in the measured window, however late they arrive up to the timeout, per second of the window: a server that answers every request has the offered rate as its throughput whatever its latency; requests never sent, timeouts and failed connections are errors, not throughput; intervals[].completed is the same count for the requests due in each second (reports of schema_version 1 counted the responses that arrived inside the window instead)",
   timeout:
     "a request whose complete response has not arrived timeout-ms after the instant it was due is a timeout, whether it was sent on time, sent late (held by the in-flight cap) or never sent; its response time is the timeout",
   censoring:

@@ -217,7 +217,7 @@ async function paced(
   const pacingEndMs = performance.now();
 
   await drain(d, o.timeoutMs, interrupted);
-  const intervals = buckets.closeAll(tallies.completedBySecond);
+  const intervals = buckets.closeAll();
 
   const durationSeconds = o.measured.seconds;
   const due = dueInWindow;

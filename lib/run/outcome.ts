@@ -35,3 +35,20 @@ export type RequestOutcome =
 export function httpError(status: number): ErrorKind {
   return `http_${status}`;
 }
+
+/**
+ * Whether an ending is a response the server gave (success, an HTTP error, or a 2xx with a bad
+ * body): what throughput counts. A timeout, a failed or broken connection or an abort is not.
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(isResponse({ kind: "error", error: "http_503" }), true);
+ * strictEqual(isResponse({ kind: "error", error: "timeout" }), false);
+ * ```
+ */
+export function isResponse(outcome: RequestOutcome): boolean {
+  return outcome.kind === "ok" ||
+    (outcome.kind === "error" &&
+      (outcome.error === "bad_response" || outcome.error.startsWith("http_")));
+}

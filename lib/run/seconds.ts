@@ -6,13 +6,15 @@
  */
 import { LatencyHistogram } from "../report/histogram.ts";
 import type { IntervalSummary } from "../report/schema.ts";
-import type { RequestOutcome } from "./outcome.ts";
+import { isResponse, type RequestOutcome } from "./outcome.ts";
 
 interface SecondBucket {
   hist: LatencyHistogram;
   pending: number;
   count: number;
   errors: number;
+  /** Requests due in this second that got a response (METHODS.throughput), however late. */
+  responses: number;
   closed: boolean;
 }
 
@@ -29,7 +31,14 @@ export class SecondBuckets {
   add(s: number): void {
     let b = this.#open.get(s);
     if (!b) {
-      b = { hist: new LatencyHistogram(), pending: 0, count: 0, errors: 0, closed: false };
+      b = {
+        hist: new LatencyHistogram(),
+        pending: 0,
+        count: 0,
+        errors: 0,
+        responses: 0,
+        closed: false,
+      };
       this.#open.set(s, b);
     }
     b.pending++;
@@ -45,6 +54,7 @@ export class SecondBuckets {
       b.hist.recordMs(responseMs);
       if (outcome.kind === "error") b.errors++;
     }
+    if (isResponse(outcome)) b.responses++;
     this.#close(s);
   }
 
@@ -53,15 +63,14 @@ export class SecondBuckets {
     for (const s of [...this.#open.keys()]) this.#close(s);
   }
 
-  /** Closes every second, complete or not (the run is over), and fills in `completed`. */
-  closeAll(completedBySecond: Map<number, number>): IntervalSummary[] {
+  /** Closes every second, complete or not (the run is over). */
+  closeAll(): IntervalSummary[] {
     this.pacedThroughSecond = Number.MAX_SAFE_INTEGER;
     for (const s of [...this.#open.keys()].sort((a, b) => a - b)) {
       this.#open.get(s)!.pending = 0;
       this.#close(s);
     }
     this.intervals.sort((a, b) => a.second - b.second);
-    for (const i of this.intervals) i.completed = completedBySecond.get(i.second) ?? 0;
     return this.intervals;
   }
 
@@ -77,7 +86,7 @@ export class SecondBuckets {
       p50_ms: b.hist.percentileUs(50) / 1000,
       p99_ms: b.hist.percentileUs(99) / 1000,
       max_ms: b.hist.maxUs() / 1000,
-      completed: 0,
+      completed: b.responses,
       histogram: b.hist.encode(),
     };
     this.intervals.push(summary);

@@ -42,8 +42,6 @@ export class Tallies {
     OpTally
   >;
   readonly errorsByKind: Record<string, number> = {};
-  /** Responses (success or HTTP error) by second of the measured window they arrived in. */
-  readonly completedBySecond = new Map<number, number>();
   sent = 0;
   completed = 0;
   errors = 0;
@@ -105,15 +103,6 @@ export class Tallies {
       t.errors++;
       countError(t.errorsByKind, outcome.error);
       countError(this.errorsByKind, outcome.error);
-    }
-    // Throughput counts responses (success, HTTP error, or a 2xx with a bad body) by the second
-    // they arrived in; a timeout or a failed or broken connection is an error, not throughput.
-    if (
-      outcome.kind === "ok" || outcome.error === "bad_response" ||
-      outcome.error.startsWith("http_")
-    ) {
-      const cs = Math.floor((endMs - this.windowStartMs) / 1000);
-      this.completedBySecond.set(cs, (this.completedBySecond.get(cs) ?? 0) + 1);
     }
   }
 

@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import { match } from "ts-pattern";
 import type { Baseline } from "./baselines.ts";
 import type { LoadedReport } from "../report/read.ts";
-import type { Mode, Phase, RunReport } from "../report/schema.ts";
+import { type Mode, type Phase, type RunReport, THROUGHPUT_DEFINITIONS } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import { checkCommand, filesOfReport, type ToolCommands } from "../report/files.ts";
 import { OP_KINDS } from "../workload/scenario.ts";
@@ -302,6 +302,16 @@ export function measurementProblems(
   pair = "before and after",
 ): string[] {
   const problems: string[] = [];
+  if (b.schema_version !== a.schema_version) {
+    const [older, newer] = [b, a].sort((x, y) => x.schema_version - y.schema_version);
+    problems.push(
+      `${pair} count throughput differently (schema_version ${older.schema_version}: ${
+        THROUGHPUT_DEFINITIONS[older.schema_version]
+      }; ${newer.schema_version}: ${
+        THROUGHPUT_DEFINITIONS[newer.schema_version]
+      }); rerun the check of schema_version ${older.schema_version} with this m17_check`,
+    );
+  }
   const differ = (what: string, x: unknown, y: unknown) => {
     if (x !== y) problems.push(`${pair} ${what} (${x} vs ${y})`);
   };

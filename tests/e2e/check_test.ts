@@ -111,7 +111,7 @@ Deno.test("a short run against the reference server writes all five files and a 
   assert.equal(rep.valid, true, rep.invalid_reasons.join("; "));
   assert.ok(Math.abs(rep.total_operations - 900) <= 900 * 0.005, `total ${rep.total_operations}`);
   assert.equal(rep.target.kind, "reference");
-  assert.equal(rep.schema_version, 1);
+  assert.equal(rep.schema_version, 2);
   assert.equal(rep.scenario.seed, "0xDEADBEEF");
   assert.equal(rep.intervals.length, 3);
   assert.ok(rep.p99_latency_ms >= rep.p50_latency_ms);

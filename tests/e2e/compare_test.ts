@@ -343,6 +343,24 @@ Deno.test("refuses: unknown schema_version", async () => {
   });
 });
 
+Deno.test("refuses: a schema-1 report (throughput counted inside the window) against a schema-2 one, unless --force", async () => {
+  await inTempDir(async (dir) => {
+    await writePair(dir, run(1), run(1));
+    const old = { ...makeReport({ phase: "before", ...run(1) }), schema_version: 1 };
+    await writeReport(join(dir, OUT), "001_before_20250101_120000.json", old);
+    assertRefusal(
+      await cli(dir, "001"),
+      /before and after count throughput differently \(schema_version 1: responses that arrived inside the measured window; 2: responses to the requests due in the measured window, however late\); rerun the before check with this m17_check; refusing to compare \(use --force/,
+    );
+    const forced = await cli(dir, "001", "--force");
+    assert.notEqual(forced.code, 3, forced.stderr);
+    assert.match(
+      forced.stderr,
+      /count throughput differently .*compared anyway because of --force/,
+    );
+  });
+});
+
 Deno.test("refuses: a report missing a field compare needs", async () => {
   await inTempDir(async (dir) => {
     await writePair(dir, run(1), run(1));

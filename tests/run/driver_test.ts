@@ -110,6 +110,21 @@ Deno.test("per-second intervals cover the window and hold every request", async 
   }
 });
 
+Deno.test("throughput does not depend on latency: responses 250 ms late count for the second they were due", async () => {
+  // Counting the responses that arrived inside the window read 350 of 400 here (-12.5%).
+  const s = await stub(250);
+  try {
+    const r = await load(s.url, 2, 256);
+    assert.equal(r.errors, 0);
+    assert.deepEqual(r.intervals.map((i) => [i.second, i.count, i.completed]), [
+      [0, 200, 200],
+      [1, 200, 200],
+    ]);
+  } finally {
+    await s.server.shutdown();
+  }
+});
+
 Deno.test("countDue() counts arrivals in the window exactly", () => {
   assert.equal(countDue(constantSchedule(1000), 60), 60_000);
   assert.equal(countDue(constantSchedule(3), 1), 3);
