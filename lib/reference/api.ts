@@ -7,6 +7,7 @@
 import { ApiError, invalid } from "./api_error.ts";
 import { completePattern } from "./complete.ts";
 import {
+  DEFAULT_SPACE,
   type JsonObject,
   parseJsonObject,
   readBoolean,
@@ -24,6 +25,7 @@ import {
   SPACE_HEADER,
 } from "./request.ts";
 import type { MemoryInput, MemoryRecord, MemorySpace, MemoryStore, ScoredMemory } from "./store.ts";
+import { systemHealth } from "./system_health.ts";
 
 /** Version string `GET /health` reports. */
 export const REFERENCE_VERSION = "0.1.0-reference";
@@ -78,6 +80,12 @@ export function engramRoutes(ctx: ApiContext): Route[] {
   return [
     { method: "GET", path: "/health", injectable: false, handle: health },
     { method: "GET", path: "/health/alive", injectable: false, handle: () => reply(200, null) },
+    {
+      method: "GET",
+      path: "/api/v1/system/health",
+      injectable: false,
+      handle: () => reply(200, systemHealth(ctx.store)),
+    },
     {
       method: "GET",
       path: "/metrics",

@@ -135,6 +135,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   censoring: "Censored percentiles (≥)",
   capacity: "Capacity search (--find-rate)",
   preload_snapshot: "Preload snapshot",
+  target_state: "Target state (memories)",
 };
 
 /** How the plots and tables of a page are made (the report's own `methods` come first). */

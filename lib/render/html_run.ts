@@ -12,6 +12,7 @@ import {
   definitionsSection,
   filesSection,
   identityRows,
+  note,
   page,
   type RunView,
   runView,
@@ -48,6 +49,27 @@ function runHeadlineSection(r: RunReport): string {
     row("P99 service time (ms)", r.service_time.p99_ms.toFixed(3)),
     row("P99 schedule lag (ms)", r.schedule_lag.p99_ms.toFixed(3)),
   ]) + `</section>`;
+}
+
+/**
+ * What the run did to the target's store (`target_state`) and the run's notes (deduplicated
+ * stores among them); empty for a report without either.
+ */
+function runTargetSection(r: RunReport): string {
+  const s = r.target_state;
+  const notes = r.notes ?? [];
+  if (!s && notes.length === 0) return "";
+  const memories = (n: number | null) => n === null ? "not reported" : n.toLocaleString("en-US");
+  const rows = s
+    ? table(["", "Value"], [
+      ["Memories after the preload", esc(memories(s.memories_after_preload))],
+      ["Memories at the end", esc(memories(s.memories_at_end))],
+      ["Stores accepted after the preload", esc(s.stores_accepted.toLocaleString("en-US"))],
+    ])
+    : "";
+  return `<section id="target-state"><h2>What the run did to the target</h2>${rows}${
+    notes.map(note).join("")
+  }</section>`;
 }
 
 function runOperationsSection(r: RunReport, view: RunView): string {
@@ -107,6 +129,7 @@ export function renderRunHtml(report: RunReport, reportPath: string): string {
     status,
     runHeadlineSection(report),
     capacitySection(report.capacity),
+    runTargetSection(report),
     spectrumSection([view]),
     perSecondSection([view]),
     runOperationsSection(report, view),

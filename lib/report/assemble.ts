@@ -12,7 +12,10 @@ import {
   type RunGrouping,
   type RunReport,
   SCHEMA_VERSION,
+  type TargetState,
 } from "./schema.ts";
+import { deduplicationNote, serverName } from "./target_state.ts";
+import { sameClusterCosine } from "../workload/dedup.ts";
 import { OP_KINDS, type OpKind, type Scenario } from "../workload/scenario.ts";
 import { formatSeed } from "../workload/prng.ts";
 import type { RunFiles } from "./files.ts";
@@ -47,6 +50,11 @@ export interface ReportContext {
   settings: { timeoutMs: number; maxInFlight: number };
   /** The host's mean CPU busy over the run (% of all cores, system samples); null: unknown. */
   hostCpuPct?: number | null;
+  /**
+   * The target's memory count after the preload and at the end (`engramMemoryCount`; null:
+   * not reported). Absent: not read, and the report has no `target_state`.
+   */
+  memories?: { afterPreload: number | null; atEnd: number | null };
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -106,7 +114,21 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   });
   const reasons = [...c.extraInvalidReasons, ...window.reasons].map(describeReason);
   const saturated = saturationNote(r, c.settings.timeoutMs);
-  const notes = [...window.notes, ...(saturated ? [saturated] : [])].map(describeNote);
+  const targetState: TargetState | undefined = c.memories && {
+    memories_after_preload: c.memories.afterPreload,
+    memories_at_end: c.memories.atEnd,
+    stores_accepted: r.storesAccepted,
+  };
+  const deduplicated = targetState && deduplicationNote({
+    state: targetState,
+    preloadAccepted: c.preload.count - c.preload.errors,
+    server: serverName(c.target.kind),
+    clusterCosine: sameClusterCosine(s),
+  });
+  const notes = [
+    ...[...window.notes, ...(saturated ? [saturated] : [])].map(describeNote),
+    ...(deduplicated ? [deduplicated] : []),
+  ];
   const perOpHist: Partial<Record<OpKind, string>> = {};
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();
 
@@ -197,6 +219,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
     valid: reasons.length === 0,
     invalid_reasons: reasons,
     notes,
+    ...(targetState ? { target_state: targetState } : {}),
     methods: METHODS,
     files: {
       report: c.files.report,

@@ -31,6 +31,8 @@ export interface Measurement {
   errors: number;
   errorsByKind: Record<string, number>;
   fallbacks: number;
+  /** Stores answered 2xx in the warm-up and the measured window (after the preload). */
+  storesAccepted: number;
   /** Requests sent more than 1 ms after their due time. */
   lateSends: number;
   /** Requests that had to wait for an in-flight slot. */

@@ -123,6 +123,23 @@ export interface IntervalSummary {
   histogram: string;
 }
 
+/**
+ * The target's memory count after the preload and at the end of the run, read from Engram's system
+ * health API (`GET /api/v1/system/health`, `spaces[].memories` summed over spaces; the reference
+ * server answers it too), next to the stores it accepted in between (`METHODS.target_state`).
+ */
+export interface TargetState {
+  /**
+   * Memories after the preload (and the `--find-rate` search, when one ran), before the warm-up;
+   * null: the target does not report a count.
+   */
+  memories_after_preload: number | null;
+  /** Memories once the last measured request ended; null: the target does not report a count. */
+  memories_at_end: number | null;
+  /** Stores answered 2xx after the preload (warm-up and measured window). */
+  stores_accepted: number;
+}
+
 /** How the run was measured: the definitions a reader needs. */
 export interface MethodNotes {
   latency: string;
@@ -139,6 +156,8 @@ export interface MethodNotes {
   capacity?: string;
   /** What `preload.snapshot` records (absent in reports before preload snapshots). */
   preload_snapshot?: string;
+  /** What `target_state` counts (absent in reports before issue 23). */
+  target_state?: string;
 }
 
 /** One step of `check --find-rate`: a short measured window at one offered rate. */
@@ -149,7 +168,7 @@ export interface CapacityStep {
   phase: "double" | "bisect";
   /** The rate the open-loop schedule offered (ops/s). */
   offered_rate: number;
-  /** Responses received inside the step's window per second of it (`methods.throughput`). */
+  /** Responses to the requests due in the step's window, per second of it (`methods.throughput`). */
   achieved_rate: number;
   /** Response-time P99 of the step's window (ms); a lower bound when `p99_censored`. */
   p99_ms: number;
@@ -375,6 +394,8 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   profile?: ProfileRecord;
   /** `check --find-rate`: the capacity search and its steps (absent in other reports). */
   capacity?: CapacityRecord;
+  /** What the run did to the target's store (absent in reports before issue 23). */
+  target_state?: TargetState;
   methods: MethodNotes;
   files: { report: string; log: string; sys: string; diag: string; hlog: string };
 }
@@ -410,6 +431,8 @@ export const METHODS: MethodNotes = {
     "responses (success or HTTP error) to the requests due in the measured window, however late they arrive up to the timeout, per second of the window: a server that answers every request has the offered rate as its throughput whatever its latency; requests never sent, timeouts and failed connections are errors, not throughput; intervals[].completed is the same count for the requests due in each second (reports of schema_version 1 counted the responses that arrived inside the window instead)",
   timeout:
     "a request whose complete response has not arrived timeout-ms after the instant it was due is a timeout, whether it was sent on time, sent late (held by the in-flight cap) or never sent; its response time is the timeout",
+  target_state:
+    "memories_after_preload and memories_at_end: the memories the target reports on GET /api/v1/system/health (spaces[].memories summed over its spaces; Engram and the reference server answer it), read once after the preload and once after the last measured request ended; null when the target does not report a count; stores_accepted: stores answered 2xx after the preload (warm-up and measured window). When fewer memories were added than stores accepted, a note says so (Engram skips a store whose embedding has cosine >= 0.95 with a stored memory: deduplication)",
   censoring:
     "a timed-out request's response time is censored at the timeout (its true value is at least that); with c of n requests timed out, a percentile p whose nearest rank ceil(p/100 × n) exceeds n − c is a lower bound, shown as ≥ (86% timed out: P50, P95 and P99 are lower bounds; 2%: P99 is), and a change computed from one is a bound too (≥+400.0%; ≤ when only the before value is censored; 'censored' when both are)",
 };

@@ -26,6 +26,7 @@ import {
   checkUsage,
   interruption,
   measure,
+  memoryCount,
   type RunContext,
   targetSpec,
   writeArtifacts,
@@ -146,10 +147,12 @@ export async function runCheck(
       };
       w = new Workload(ctx.prepared.scenario);
     }
+    const afterPreload = skipped ? null : await memoryCount(ctx, target);
 
     // ---- warm-up and measured window ----
     const measured = await measure(ctx, target, w, skipped);
     if (!skipped) await checkAfterRun(ctx, target, measured.result);
+    ctx.memories = { afterPreload, atEnd: skipped ? null : await memoryCount(ctx, target) };
 
     // ---- artifacts: a file that cannot be written is said in one line, never thrown ----
     const out = new ArtifactWriter();

@@ -81,7 +81,7 @@ export class Dispatcher {
       outcome = { kind: "error", error: "timeout" };
     }
     if (!p.measured) {
-      this.tallies.recordWarmup(outcome);
+      this.tallies.recordWarmup(opOf(p).kind, outcome);
       return;
     }
     // Cancelled by an interrupt: not a server outcome, not recorded as latency.

@@ -238,6 +238,7 @@ async function paced(
     errors: tallies.errors,
     errorsByKind: tallies.errorsByKind,
     fallbacks: tallies.fallbacks,
+    storesAccepted: tallies.storesAccepted,
     lateSends: tallies.lateSends,
     cappedSends: tallies.cappedSends,
     // From the window's start to the last actual send, plus one interval: on-time sends give

@@ -112,6 +112,7 @@ export function mergeResults(parts: LoadResult[], rate: number): LoadResult {
     errors: sum((r) => r.errors),
     errorsByKind,
     fallbacks: sum((r) => r.fallbacks),
+    storesAccepted: sum((r) => r.storesAccepted),
     lateSends: sum((r) => r.lateSends),
     cappedSends: sum((r) => r.cappedSends),
     sendSpanSeconds: sent > 0 ? lastSend + 1 / rate : 0,

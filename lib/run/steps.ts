@@ -27,7 +27,7 @@ import { UsageError } from "../shared/errors.ts";
 import { regularOrMissing } from "../shared/input_file.ts";
 import { VERSION } from "../shared/version.ts";
 import { findEngramCheckout } from "../target/engram.ts";
-import { healthLost } from "../target/health.ts";
+import { engramMemoryCount, healthLost } from "../target/health.ts";
 import type { TargetSpec } from "../target/start.ts";
 import { diagnostics, meanHostCpuPct, SystemSampler } from "../target/system.ts";
 import type { Target } from "../target/target.ts";
@@ -68,6 +68,8 @@ export interface RunContext {
   cpus?: { client: string | null; server: string | null };
   /** `--find-rate`: the search's plan and outcome, once it ran (lib/run/capacity_step.ts). */
   capacity?: { plan: CapacityPlan; result: RateSearchResult };
+  /** The target's memory count after the preload and at the end (null: not reported). */
+  memories?: { afterPreload: number | null; atEnd: number | null };
 }
 
 /** Why the warm-up and measured window were skipped (the report is still written). */
@@ -198,6 +200,16 @@ export interface PreloadCounts {
   seconds: number;
   /** The preload snapshot made or restored (lib/run/preload_step.ts). */
   snapshot?: PreloadSnapshotRecord;
+}
+
+/**
+ * The memories the target holds now (its system health API, `engramMemoryCount`); null when
+ * it does not say, or the run was interrupted or the target died (nothing to ask).
+ */
+export async function memoryCount(ctx: RunContext, target: Target): Promise<number | null> {
+  if (ctx.signal.aborted || target.deathReason() !== null) return null;
+  const memories = await engramMemoryCount(target.url, 2000);
+  return "count" in memories ? memories.count : null;
 }
 
 /** The measured run's outputs: the driver's result, the interval log and the system samples. */
@@ -366,6 +378,7 @@ export async function writeArtifacts(
     extraInvalidReasons: ctx.invalid,
     settings: { timeoutMs: o.timeoutMs, maxInFlight: o.maxInFlight },
     hostCpuPct: meanHostCpuPct(measured.sampler.samples),
+    memories: ctx.memories,
   });
   if (measured.profile !== null) report.profile = measured.profile;
   if (ctx.capacity) {

@@ -7,6 +7,7 @@ import type { RunLog } from "./run_log.ts";
 import { describeCapacity } from "../report/capacity.ts";
 import { oneLine } from "../shared/sanitize.ts";
 import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
+import { describeTargetState } from "../report/target_state.ts";
 
 /** Where the run's files went: the report (null: nowhere) and the other files written. */
 export interface WrittenFiles {
@@ -65,6 +66,7 @@ export function printSummary(r: RunReport, files: WrittenFiles, log: RunLog): vo
     );
   }
   if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
+  if (r.target_state) log.line(`target state:  ${describeTargetState(r.target_state)}`);
   for (const note of r.notes ?? []) log.line(`note:          ${note}`);
   if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
   log.line(`report:        ${files.report === null ? "not written" : oneLine(files.report)}`);

@@ -50,6 +50,8 @@ export class Tallies {
   cappedSends = 0;
   warmupOps = 0;
   warmupErrors = 0;
+  /** Stores answered 2xx in the warm-up and the measured window: what could add memories. */
+  storesAccepted = 0;
   lastCompletionMs = 0;
   lastMeasuredSendMs = 0;
   /** `performance.now()` at the start of the measured window. */
@@ -66,9 +68,10 @@ export class Tallies {
   }
 
   /** A warm-up request ended: counted, never timed. */
-  recordWarmup(outcome: RequestOutcome): void {
+  recordWarmup(kind: OpKind, outcome: RequestOutcome): void {
     this.warmupOps++;
     if (outcome.kind === "error") this.warmupErrors++;
+    if (kind === "Store" && outcome.kind === "ok") this.storesAccepted++;
   }
 
   /**
@@ -94,6 +97,7 @@ export class Tallies {
       this.service.recordMs(endMs - sentMs);
       t.service.recordMs(endMs - sentMs);
     }
+    if (kind === "Store" && outcome.kind === "ok") this.storesAccepted++;
     if (fallback) {
       t.fallbacks++;
       this.fallbacks++;

@@ -17,6 +17,8 @@
  * ```
  * @module
  */
+import { Workload } from "./ops.ts";
+import type { Scenario } from "./scenario.ts";
 
 /** Engram's duplicate rule: a new memory with cosine ≥ this to a stored one is not added. */
 export const ENGRAM_DEDUP_COSINE = 0.95;
@@ -102,4 +104,17 @@ export function pairwiseCosines(vectors: readonly Float64Array[]): { max: number
     }
   }
   return { max, mean: pairs === 0 ? NaN : sum / pairs };
+}
+
+/**
+ * The expected cosine of two draws of a scenario's first (most popular) cluster, to hold against
+ * `ENGRAM_DEDUP_COSINE`; null for uniform embeddings (no clusters: draws are nearly orthogonal).
+ */
+export function sameClusterCosine(s: Scenario): number | null {
+  const d = s.distribution;
+  if (d.type === "uniform") return null;
+  const center = d.type === "hot_spot"
+    ? new Float64Array(s.embeddingDim).fill(d.center)
+    : new Workload(s).space.centers.subarray(0, s.embeddingDim);
+  return expectedClusterCosine(center, d.stdDev);
 }

@@ -2,7 +2,7 @@
  * `check --dry-run`: what a run would send, without contacting anything.
  * @module
  */
-import { ENGRAM_DEDUP_COSINE, expectedClusterCosine } from "./dedup.ts";
+import { ENGRAM_DEDUP_COSINE, sameClusterCosine } from "./dedup.ts";
 import { serializeOp, Workload, workloadFingerprint } from "./ops.ts";
 import { describePreload, describeSeedOrigin } from "./prepare.ts";
 import { formatSeed } from "./prng.ts";
@@ -29,7 +29,7 @@ export function dryRunText(s: Scenario, path: string, sha256: string, count = 10
     `arrival:      ${s.arrival.pattern}, ${s.rate} ops/s`,
     `duration:     ${s.durationSeconds} s measured after ${s.warmupSeconds} s warm-up`,
     `preload:      ${describePreload(s)}`,
-    `embeddings:   ${s.embeddingDim} dims, ${describeDistribution(s)}${describeCloseness(s, w)}`,
+    `embeddings:   ${s.embeddingDim} dims, ${describeDistribution(s)}${describeCloseness(s)}`,
     `op mix:       ${
       OP_KINDS.filter((k) => mix[k] > 0).map((k) => `${k} ${(mix[k] * 100).toFixed(1)}%`).join(", ")
     }`,
@@ -54,13 +54,9 @@ export function dryRunText(s: Scenario, path: string, sha256: string, count = 10
  * `; same-cluster cosine ≈ 0.848 (Engram deduplicates at ≥ 0.95)`: the expected cosine of two
  * draws of the first (most popular) cluster, against Engram's duplicate rule.
  */
-function describeCloseness(s: Scenario, w: Workload): string {
-  const d = s.distribution;
-  if (d.type === "uniform") return "";
-  const center = d.type === "hot_spot"
-    ? new Float64Array(s.embeddingDim).fill(d.center)
-    : w.space.centers.subarray(0, s.embeddingDim);
-  const c = expectedClusterCosine(center, d.stdDev);
+function describeCloseness(s: Scenario): string {
+  const c = sameClusterCosine(s);
+  if (c === null) return "";
   const verdict = c >= ENGRAM_DEDUP_COSINE ? ": Engram will keep about one memory per cluster" : "";
   return `; same-cluster cosine ≈ ${
     c.toFixed(3)

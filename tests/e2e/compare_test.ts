@@ -350,7 +350,7 @@ Deno.test("refuses: a schema-1 report (throughput counted inside the window) aga
     await writeReport(join(dir, OUT), "001_before_20250101_120000.json", old);
     assertRefusal(
       await cli(dir, "001"),
-      /before and after count throughput differently \(schema_version 1: responses that arrived inside the measured window; 2: responses to the requests due in the measured window, however late\); rerun the before check with this m17_check; refusing to compare \(use --force/,
+      /before and after count throughput differently \(schema_version 1: responses that arrived inside the measured window; 2: responses to the requests due in the measured window, however late\); rerun the check of schema_version 1 with this m17_check; refusing to compare \(use --force/,
     );
     const forced = await cli(dir, "001", "--force");
     assert.notEqual(forced.code, 3, forced.stderr);

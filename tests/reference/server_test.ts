@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type ReferenceOptions, startReferenceServer } from "../../lib/reference/server.ts";
 import type { RecordedRequest } from "../../lib/reference/record.ts";
+import { engramMemoryCount } from "../../lib/target/health.ts";
 
 const MAIN = new URL("../../lib/reference/main.ts", import.meta.url).pathname;
 
@@ -112,6 +113,31 @@ Deno.test("GET /metrics counts requests by route and status, memories and uptime
     assert.equal(m.json.memories.total, 1);
     assert.equal(typeof m.json.uptime_seconds, "number");
     assert.equal(server.stats().memories.by_space.default, 1);
+  });
+});
+
+Deno.test("GET /api/v1/system/health lists each space's memories like Engram's; the tool reads their sum", async () => {
+  await withServer({ dim: 4, knobs: { latencyMs: 50, errorRate: 1 } }, async (url) => {
+    const empty = await call(`${url}/api/v1/system/health`);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.json.status, "healthy");
+    assert.deepEqual(empty.json.spaces.map((s: { space: string }) => s.space), ["default"]);
+    assert.deepEqual(await engramMemoryCount(url), { count: 0 });
+  });
+  await withServer({ dim: 4 }, async (url) => {
+    for (const [content, space] of [["a", "default"], ["b", "default"], ["c", "other"]]) {
+      await call(`${url}/api/v1/memories/remember`, {
+        json: { content, embedding: [1, 0, 0, 0], memory_space_id: space },
+      });
+    }
+    const h = await call(`${url}/api/v1/system/health`);
+    assert.deepEqual(
+      h.json.spaces.map((s: { space: string; memories: number }) => [s.space, s.memories]),
+      [["default", 2], ["other", 1]],
+    );
+    assert.deepEqual(await engramMemoryCount(url), { count: 3 });
+    // A server without the endpoint (the fake Engram's 404 text, a plain /health) says nothing.
+    assert.ok("failure" in await engramMemoryCount(`${url}/nowhere`));
   });
 });
 

@@ -60,6 +60,7 @@ function measurement(extra: Partial<Measurement> = {}): Measurement {
     errors: 0,
     errorsByKind: {},
     fallbacks: 0,
+    storesAccepted: 3000,
     lateSends: 0,
     cappedSends: 0,
     sendSpanSeconds: 30,
@@ -167,9 +168,9 @@ Deno.test("assembleReport(): sends held by the in-flight cap are a note, not a r
   ]);
 });
 
-Deno.test("assembleReport(): throughput counts responses inside the window; a late one stretches nothing", () => {
-  // 30 s at 100 responses a second; the last response came 3.2 s after the window (it is in
-  // no second of the window) and the window was "extended" to 33.2 s by the old definition.
+Deno.test("assembleReport(): throughput counts the responses to the window's requests per second of it; a late one stretches nothing", () => {
+  // 30 s at 100 responses a second; the last response came 3.2 s after the window (it counts
+  // for the second it was due in) and the window was "extended" to 33.2 s by an old definition.
   const late = assembleReport(
     measurement({ elapsedSeconds: 33.2, completed: 3001 }),
     context({ scenario: { ...SCENARIO, durationSeconds: 30 } }),
@@ -181,7 +182,10 @@ Deno.test("assembleReport(): throughput counts responses inside the window; a la
     context({ scenario: { ...SCENARIO, durationSeconds: 30 } }),
   );
   assert.equal(timeouts.overall_throughput, 90);
-  assert.match(timeouts.methods.throughput, /^responses received inside the measured window/);
+  assert.match(
+    timeouts.methods.throughput,
+    /^responses \(success or HTTP error\) to the requests due in the measured window, however late/,
+  );
 });
 
 Deno.test("assembleReport(): a saturated server is a valid run with a note, settings recorded", () => {
@@ -210,4 +214,44 @@ Deno.test("assembleReport(): lag on a saturated host names the saturation and th
     idle.invalid_reasons.at(-1),
     "the load generator fell behind: schedule lag P99 20.0 ms > 10 ms (host overloaded?)",
   );
+});
+
+Deno.test("assembleReport(): target_state records the memory counts read; deduplicated stores get a note", () => {
+  assert.equal(assembleReport(measurement(), context()).target_state, undefined);
+  const engram = {
+    kind: "engram" as const,
+    url: "http://127.0.0.1:7432",
+    version: "0.1.0",
+    details: {},
+  };
+  const dedup = assembleReport(
+    measurement(),
+    context({
+      target: engram,
+      preload: { count: 1000, errors: 0, seconds: 3 },
+      memories: { afterPreload: 10, atEnd: 10 },
+    }),
+  );
+  assert.deepEqual(dedup.target_state, {
+    memories_after_preload: 10,
+    memories_at_end: 10,
+    stores_accepted: 3000,
+  });
+  // The scenario's default embeddings (10 clusters, std_dev 0.1) are near-identical for Engram.
+  assert.deepEqual(dedup.notes, [
+    "stores deduplicated away: 4,000 stores accepted (1,000 in the preload); Engram holds 10 " +
+    "memories (10 after the preload, +0 since): the scenario's same-cluster embeddings are " +
+    "near-identical (cosine ≈ 0.973; Engram deduplicates at ≥ 0.95)",
+  ]);
+  const kept = assembleReport(
+    measurement(),
+    context({ target: engram, memories: { afterPreload: 0, atEnd: 3000 } }),
+  );
+  assert.deepEqual(kept.notes, []);
+  const silent = assembleReport(
+    measurement(),
+    context({ target: engram, memories: { afterPreload: null, atEnd: null } }),
+  );
+  assert.equal(silent.target_state?.memories_at_end, null);
+  assert.deepEqual(silent.notes, []);
 });
