@@ -72,7 +72,7 @@ function bitLength(v: number): number {
 export interface SecondSample {
   valuesUs: readonly number[];
   counts: readonly number[];
-  /** Responses received in this second of the measured window. */
+  /** Responses to the requests due in this second (`intervals[].completed`). */
   completed: number;
 }
 
