@@ -22,7 +22,7 @@ import { messageOf, UsageError } from "../shared/errors.ts";
 import { ApiError } from "./api_error.ts";
 import { engramRoutes, REFERENCE_VERSION, type Reply, type Route } from "./api.ts";
 import { burnCpu, burnMsFor, type CpuBurn } from "./cpu_burn.ts";
-import { type Fate, Injector, type Knobs, NO_KNOBS, sleepUntil } from "./knobs.ts";
+import { type Fate, Holds, Injector, type Knobs, NO_KNOBS } from "./knobs.ts";
 import { FileRecorder, type RecordedRequest } from "./record.ts";
 import { parseQueryString } from "./request.ts";
 import { MemoryStore } from "./store.ts";
@@ -98,7 +98,6 @@ const EMPTY = new Uint8Array(0);
  * Starts a server and resolves once it is listening. Rejects with `PortInUseError` when the port
  * is taken and with a `UsageError` when the record file cannot be opened.
  */
-// deno-lint-ignore require-await -- async so that every failure is a rejection, never a throw
 export async function startReferenceServer(
   options: ReferenceOptions = {},
 ): Promise<ReferenceServer> {
@@ -117,6 +116,9 @@ export async function startReferenceServer(
       throw new UsageError(`cannot record to ${options.recordPath}: ${messageOf(e)}`);
     }
   }
+  const holds = new Holds();
+  const k = injector.knobs;
+  if (k.latencyMs > 0 || k.jitterMs > 0 || k.stallMs > 0) await holds.start();
   const startedAt = performance.now();
 
   const stats = (): ServerStats => {
@@ -158,7 +160,7 @@ export async function startReferenceServer(
     const deadline = Math.max(holdStart, stallEnd) + fate.delayMs;
     if (deadline <= holdStart) return 0;
     injected.delayed++;
-    await sleepUntil(deadline);
+    await holds.until(deadline);
     return performance.now() - holdStart;
   };
 
@@ -248,6 +250,7 @@ export async function startReferenceServer(
     }, handler);
   } catch (e) {
     recorder?.close();
+    holds.close();
     throw e instanceof Deno.errors.AddrInUse ? new PortInUseError(requestedPort) : e;
   }
   let closing: Promise<void> | null = null;
@@ -257,7 +260,11 @@ export async function startReferenceServer(
     url: `http://127.0.0.1:${port}`,
     startedAt,
     stats,
-    close: () => closing ??= server.shutdown().then(() => recorder?.close()),
+    close: () =>
+      closing ??= server.shutdown().then(() => {
+        holds.close();
+        recorder?.close();
+      }),
   };
 }
 

@@ -383,7 +383,7 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
     io?: "epoll" | "deno-sockets";
     /** Why Deno's sockets were used (no FFI grant, not Linux, a host name, `M17_IO=deno`). */
     io_why?: string;
-    /** `epoll-wait` with `io: "epoll"`, else a sleeping ticker thread (lib/run/waker.ts). */
+    /** `epoll-wait` with `io: "epoll"`, else a sleeping ticker thread (lib/shared/waker.ts). */
     pacer: "sleeping-ticker" | "epoll-wait";
     /** CPUs the load generator was pinned to (`--client-cpus`, or the default on ≥ 4 cores). */
     client_cpus?: string;

@@ -11,7 +11,7 @@
  *
  * Requests go over the tool's HTTP/1.1 keep-alive client (lib/run/http1.ts, lib/run/sender.ts).
  * Deno's timers are coarse (`setTimeout(…, 1)` wakes after ~2 ms), so the pacer sleeps until each
- * due time on a ticker thread (lib/run/waker.ts) and dispatches every due request on each
+ * due time on a ticker thread (lib/shared/waker.ts) and dispatches every due request on each
  * wake-up: schedule lag P50 ≈ 0.05 ms with no busy core (BENCHMARKS.md, load engine).
  * @module
  */
@@ -22,7 +22,7 @@ import { pacePhase } from "./pace.ts";
 import { SecondBuckets } from "./seconds.ts";
 import { Sender } from "./sender.ts";
 import { Tallies } from "./tallies.ts";
-import { sleepWaker, type Waker } from "./waker.ts";
+import { sleepWaker, type Waker } from "../shared/waker.ts";
 import { type ReactorChoice, reactorFor } from "./epoll.ts";
 import type { OpSource } from "./shard.ts";
 import type { Measurement } from "../report/measurement.ts";

@@ -18,12 +18,12 @@
  *
  * Available on Linux x86-64 and aarch64 when FFI is allowed (`--allow-ffi`) and the target is
  * an IP literal or `localhost`; elsewhere `openReactor()` says why not and the run uses Deno's
- * sockets (lib/run/http1.ts) and the ticker-thread waker (lib/run/waker.ts).
+ * sockets (lib/run/http1.ts) and the ticker-thread waker (lib/shared/waker.ts).
  * @module
  */
 import { setImmediate } from "node:timers";
 import type { RawSocket } from "./socket.ts";
-import type { Waker } from "./waker.ts";
+import type { Waker } from "../shared/waker.ts";
 
 /** Longest single block in `epoll_pwait2`: Deno's own event loop turns at least this often. */
 export const MAX_BLOCK_MS = 10;

@@ -11,7 +11,7 @@ import { Workload } from "../workload/ops.ts";
 import { runLoad } from "./driver.ts";
 import { toWire } from "./merge.ts";
 import { shardOps, shardSchedule } from "./shard.ts";
-import { sleepWaker, type Waker } from "./waker.ts";
+import { sleepWaker, type Waker } from "../shared/waker.ts";
 import { type ReactorChoice, reactorFor } from "./epoll.ts";
 import type { ToWorker, WorkerStart } from "./engine.ts";
 import type { FromWorker } from "./engine.ts";

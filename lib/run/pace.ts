@@ -1,13 +1,13 @@
 /**
  * The pacing loop of one phase: dispatches every request whose due time has come on each
- * wake-up, sleeps until the next due time (lib/run/waker.ts), and yields between dispatch bursts
+ * wake-up, sleeps until the next due time (lib/shared/waker.ts), and yields between dispatch bursts
  * so responses are processed.
  * @module
  */
 import type { OpSource } from "./shard.ts";
 import type { Schedule } from "../workload/schedule.ts";
 import type { Pending } from "./pending.ts";
-import type { Waker } from "./waker.ts";
+import type { Waker } from "../shared/waker.ts";
 
 /** Longest sleep between two wake-ups (progress and queue expiry need them). */
 const MAX_SLEEP_MS = 250;

@@ -1,7 +1,7 @@
 import { setImmediate } from "node:timers";
 import assert from "node:assert/strict";
 import { pacePhase } from "../../lib/run/pace.ts";
-import type { Waker } from "../../lib/run/waker.ts";
+import type { Waker } from "../../lib/shared/waker.ts";
 import { constantSchedule } from "../../lib/workload/schedule.ts";
 import { parseScenario } from "../../lib/workload/scenario.ts";
 import { Workload } from "../../lib/workload/ops.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { sleepWaker } from "../../lib/run/waker.ts";
+import { sleepWaker } from "../../lib/shared/waker.ts";
 
 Deno.test("sleepWaker: never early, on time at the median, 1-ms spacing", async () => {
   const w = sleepWaker();

@@ -1,5 +1,6 @@
 /**
- * Precise waits for the pacer that sleep: no busy core at any rate.
+ * Precise waits that sleep: no busy core at any rate. Used by the load generator's pacer
+ * (lib/run) and by the reference server's delay knobs (lib/reference/knobs.ts `Holds`).
  *
  * Deno's timers wake ~1–2 ms late, too coarse for a request every millisecond. The pacer used to
  * yield with `setImmediate` until the due time (lag P99 ≈ 0.5 ms, but one core busy at every rate
