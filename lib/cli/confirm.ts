@@ -7,8 +7,8 @@
  * @module
  */
 import { basename } from "node:path";
-import { match } from "ts-pattern";
 import { type CheckOptions, runCheck } from "../run/check.ts";
+import type { Judgement } from "./confirm_progress.ts";
 import { blockKind, interleavedSchedule, type PairSlot } from "../run/interleave.ts";
 import { RunLog } from "../run/run_log.ts";
 import { compareCommand, type ToolCommands } from "../report/files.ts";
@@ -21,9 +21,9 @@ import { EXIT, UsageError } from "../shared/errors.ts";
 import { type Baseline, defaultBaselinesPath, loadBaseline } from "../verdict/baselines.ts";
 import { compareRuns } from "../verdict/compare.ts";
 import { gatherRuns } from "../verdict/discovery.ts";
-import type { Comparison, Verdict } from "../verdict/types.ts";
 import { decideVerdict, defaultThresholds, exitCodeOf } from "../verdict/verdict.ts";
 import { type Arm, type Arms, confirmArms } from "./confirm_arms.ts";
+import { budgetStop, describeRun, progressLine, seconds } from "./confirm_progress.ts";
 import { CONFIRM_USAGE, type ConfirmOptions, parseConfirmArgs } from "./confirm_args.ts";
 import { DEFAULT_BASELINE } from "./compare_args.ts";
 import { startedFromEnv, toolCommands } from "./invocation.ts";
@@ -38,19 +38,23 @@ export async function confirmCommand(argv: string[]): Promise<number> {
   }
   const o = cmd.options;
   const commands = toolCommands(startedFromEnv());
-  const group = crypto.randomUUID();
-  const arms = await confirmArms(o, commands, group);
+  const arms = await confirmArms(o, commands);
   // Competitive mode positions the after side against compare's default competitor baseline.
   const baseline = o.competitive
     ? await loadBaseline(defaultBaselinesPath(), DEFAULT_BASELINE)
     : null;
-  return await withSignals((watch) => runSession({ o, arms, group, commands, baseline }, watch));
-}
-
-/** The judgement of the group so far, made as compare makes it. */
-interface Judgement {
-  comparison: Comparison;
-  verdict: Verdict;
+  const previous = arms.previous;
+  const session: Session = {
+    o,
+    arms,
+    commands,
+    baseline,
+    group: previous?.group ?? crypto.randomUUID(),
+    orderSeed: previous?.orderSeed ?? o.orderSeed ??
+      BigInt(crypto.getRandomValues(new Uint32Array(1))[0]),
+    firstPair: (previous?.lastPair ?? 0) + 1,
+  };
+  return await withSignals((watch) => runSession(session, watch));
 }
 
 /** The newest finished report of each arm, for discovery's "newest report + its group". */
@@ -63,32 +67,41 @@ interface Session {
   group: string;
   commands: ToolCommands;
   baseline: Baseline | null;
+  orderSeed: bigint;
+  /** 1 for a new session; the pair after the last one for a continued session. */
+  firstPair: number;
 }
 
 async function runSession(session: Session, watch: SignalWatch): Promise<number> {
-  const { o, arms, group, commands } = session;
+  const { o, arms, group, commands, orderSeed, firstPair } = session;
+  const lastPair = firstPair - 1 + o.maxPairs;
   const say = (line: string) => console.log(line);
   const mode = o.competitive ? "competitive" : "internal";
-  const schedule = interleavedSchedule(o.orderSeed, o.maxPairs);
+  const schedule = interleavedSchedule(orderSeed, lastPair).slice(firstPair - 1);
   const budgetMs = o.budgetMinutes * 60_000;
   const started = performance.now();
   const runMs: number[] = [];
   const newest: Newest = { before: null, after: null };
   let judged: Judgement | null = null;
-  let stopped = `${o.maxPairs} pair${o.maxPairs === 1 ? "" : "s"} run (--pairs)`;
+  let stopped = `${o.maxPairs} pair${o.maxPairs === 1 ? "" : "s"} run (--pairs ${o.maxPairs})`;
 
-  say(`confirm: task ${o.task}${o.competitive ? " (competitive)" : ""}, group ${group}`);
+  say(
+    `confirm: task ${o.task}${o.competitive ? " (competitive)" : ""}, group ${group}${
+      firstPair > 1 ? ` (continued after pair ${firstPair - 1}; --new-session starts another)` : ""
+    }`,
+  );
   say(`  A = before: ${arms.before.label}, from ${basename(arms.before.source.path)}`);
   say(`  B = after:  ${arms.after.label}, from ${basename(arms.after.source.path)}`);
   say(
-    `  up to ${o.maxPairs} pairs in blocks ABBA/BAAB (order seed ${o.orderSeed}), budget ${o.budgetMinutes} min; ` +
+    `  pairs ${firstPair} to ≤${lastPair} in blocks ABBA/BAAB (order seed ${orderSeed}), budget ${o.budgetMinutes} min; ` +
       `each run ${describeRun(arms.before.options)}`,
   );
   for (const slot of schedule) {
-    const elapsed = performance.now() - started;
-    const pairMs = meanPairMs(runMs);
-    if (slot.pair > 1 && elapsed + pairMs > budgetMs) {
-      stopped = `budget: another pair (${seconds(pairMs)}) would end past ${o.budgetMinutes} min`;
+    const over = slot.pair > firstPair
+      ? budgetStop(performance.now() - started, runMs, o.budgetMinutes)
+      : null;
+    if (over !== null) {
+      stopped = over;
       break;
     }
     if (slot.pair % 2 === 1) say(`block ${slot.block}: ${blockKind(slot.order)}`);
@@ -96,11 +109,15 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
       if (watch.received()) break;
       const t0 = performance.now();
       const outcome = await runCheck(
-        runOptions(arm, slot, o),
+        runOptions(arm, slot, session, lastPair),
         new RunLog(true), // its lines go to its log file; the session prints its own
         watch.signal,
         CHECK_RENDERERS,
-      );
+      ).catch((e) => {
+        if (watch.received()) return null; // interrupted before its target was up: no report
+        throw e;
+      });
+      if (outcome === null) break;
       runMs.push(performance.now() - t0);
       const r = outcome.report;
       if (watch.received()) break;
@@ -114,7 +131,7 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
       }
       newest[arm.phase] = await readReport(outcome.files.report);
       say(
-        `  pair ${slot.pair} of ≤${o.maxPairs}: ${arm.phase} (${
+        `  pair ${slot.pair} of ≤${lastPair}: ${arm.phase} (${
           arm.phase === "before" ? "A" : "B"
         }) P99 ${r.p99_latency_ms.toFixed(3)} ms, ${r.overall_throughput.toFixed(1)} ops/s in ${
           seconds(runMs.at(-1)!)
@@ -123,7 +140,7 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
     }
     if (watch.received()) break;
     judged = await judge(o, newest, mode, session.baseline);
-    say(progressLine(slot, o, judged, performance.now() - started, runMs, budgetMs));
+    say(progressLine(slot, lastPair, judged, performance.now() - started, runMs, budgetMs));
     if (judged.verdict.kind !== "inconclusive") {
       stopped = `the verdict is ${judged.verdict.kind.replace("_", " ")} after ${slot.pair} pair${
         slot.pair === 1 ? "" : "s"
@@ -158,17 +175,18 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
 }
 
 /** One run's options: its arm's, with its place in the session. */
-function runOptions(arm: Arm, slot: PairSlot, o: ConfirmOptions): CheckOptions {
+function runOptions(arm: Arm, slot: PairSlot, s: Session, lastPair: number): CheckOptions {
   return {
     ...arm.options,
     quiet: true,
+    runGroup: s.group,
     runIndex: slot.pair,
-    runCount: o.maxPairs,
+    runCount: lastPair,
     interleaved: {
       pair: slot.pair,
       block: slot.block,
       order: slot.order,
-      orderSeed: String(o.orderSeed),
+      orderSeed: String(s.orderSeed),
     },
   };
 }
@@ -184,49 +202,4 @@ async function judge(
   const runs = await gatherRuns({ dir: o.outDir, task: o.task, mode }, { before, after });
   const comparison = compareRuns({ task: o.task, mode, before, after, runs, baseline });
   return { comparison, verdict: decideVerdict(comparison, defaultThresholds(mode)) };
-}
-
-/** Mean measured time of a pair (two runs), 0 before any run. */
-function meanPairMs(runMs: number[]): number {
-  return runMs.length === 0 ? 0 : 2 * runMs.reduce((s, x) => s + x, 0) / runMs.length;
-}
-
-function seconds(ms: number): string {
-  return ms >= 120_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
-}
-
-function signed(pct: number | null): string {
-  return pct === null ? "n/a" : `${pct >= 0 ? "+" : "−"}${Math.abs(pct).toFixed(1)}%`;
-}
-
-/** `pair 3 of ≤20: P99 +4.1%, throughput −0.2% (medians of 3 pairs): inconclusive; 1.2 min elapsed, ETA ≤ 6.1 min`. */
-function progressLine(
-  slot: PairSlot,
-  o: ConfirmOptions,
-  j: Judgement,
-  elapsedMs: number,
-  runMs: number[],
-  budgetMs: number,
-): string {
-  const m = j.comparison.metrics;
-  const left = o.maxPairs - slot.pair;
-  const etaMs = Math.min(left * meanPairMs(runMs), Math.max(0, budgetMs - elapsedMs));
-  const verdict = match(j.verdict.kind)
-    .with("inconclusive", () => "inconclusive, going on")
-    .with("pass", () => "PASS")
-    .with("regression", () => "REGRESSION")
-    .with("competitive_regression", () => "COMPETITIVE REGRESSION")
-    .exhaustive();
-  return `pair ${slot.pair} of ≤${o.maxPairs}: P99 ${signed(m.p99.changePct)}, throughput ${
-    signed(m.throughput.changePct)
-  } (after vs before, medians of ${slot.pair} pair${slot.pair === 1 ? "" : "s"}): ${verdict}; ` +
-    `${seconds(elapsedMs)} elapsed${
-      j.verdict.kind === "inconclusive" && left > 0 ? `, at most ${seconds(etaMs)} more` : ""
-    }`;
-}
-
-/** The settings every run repeats, in one phrase. */
-function describeRun(c: CheckOptions): string {
-  return `${c.rate} ops/s for ${c.durationSeconds} s after ${c.warmupSeconds} s warm-up, ` +
-    `timeout ${c.timeoutMs} ms, in-flight cap ${c.maxInFlight}, fresh server and data dir`;
 }

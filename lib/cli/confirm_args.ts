@@ -9,7 +9,7 @@ import { integerIn, numberIn, parseFlags, port, seed as parseSeedFlag } from "./
 /** `m17_check <task> confirm --help`. */
 export const CONFIRM_USAGE =
   `Usage: m17_check <task> confirm [--budget MIN] [--pairs N] [--competitive] [--seed-order N]
-                                [--out-dir D] [--port N] [--quiet]
+                                [--new-session] [--out-dir D] [--port N] [--quiet]
 
 Re-measures the task's newest before and after builds, interleaved, until the verdict is clear.
 Each side is its newest valid report's build: for Engram the binary the check kept
@@ -18,13 +18,16 @@ Runs come in blocks of two pairs, ABBA or BAAB, drawn by a seeded PRNG (Randomiz
 Interleaved Trials); every run is an ordinary check (fresh server, fresh data dir, the same
 scenario file, seed, rate, duration, warm-up, timeout, in-flight cap, workers and CPU pinning as
 the reports) written as an ordinary before/after report of one group (run.design "interleaved").
-After each pair the group is judged as 'compare' judges it; the session stops when the verdict
+When the newest before and after runs are a confirm session, confirm continues it (up to --pairs
+more pairs). After each pair the group is judged as 'compare' judges it; the session stops when the verdict
 is not inconclusive, at --pairs N or at the budget, and prints compare's output for the group.
 
   --budget MIN      stop starting pairs that would end past MIN minutes (default 20)
-  --pairs N         at most N pairs (default 20, 1..200)
+  --pairs N         at most N pairs this time (default 20, 1..200)
   --competitive     confirm the competitive runs
   --seed-order N    seed of the block order (default: random; printed and recorded in the reports)
+  --new-session     start a new session even when the newest runs are a confirm session (which
+                    confirm otherwise continues: same group, same block order, the next pairs)
   --out-dir D       results directory: the reports, the kept builds, the new runs
                     (default tmp/m17_performance)
   --port N          Engram's HTTP port for the runs (default 7432)
@@ -42,6 +45,7 @@ const CONFIRM_FLAGS = {
   pairs: { type: "string" },
   competitive: { type: "boolean" },
   "seed-order": { type: "string" },
+  "new-session": { type: "boolean" },
   "out-dir": { type: "string" },
   port: { type: "string" },
   "startup-timeout-s": { type: "string" },
@@ -56,8 +60,10 @@ export interface ConfirmOptions {
   /** Minutes after which no pair is started that would end later. */
   budgetMinutes: number;
   maxPairs: number;
-  /** Seed of the block order; chosen at random when not given. */
-  orderSeed: bigint;
+  /** `--seed-order`: seed of the block order (a new session picks one at random without it). */
+  orderSeed?: bigint;
+  /** `--new-session`: never continue the newest confirm session. */
+  newSession: boolean;
   outDir: string;
   port?: number;
   startupTimeoutMs: number;
@@ -81,7 +87,6 @@ export function parseConfirmArgs(
         : `confirm: unexpected argument ${JSON.stringify(pos[1])}`,
     );
   }
-  const random = crypto.getRandomValues(new Uint32Array(1))[0];
   return {
     kind: "confirm",
     options: {
@@ -89,7 +94,8 @@ export function parseConfirmArgs(
       competitive: (v.competitive ?? false) || positionals.includes("--competitive"),
       budgetMinutes: numberIn("budget", v.budget, 0.1, 24 * 60) ?? CONFIRM_DEFAULTS.budgetMinutes,
       maxPairs: integerIn("pairs", v.pairs, 1, 200) ?? CONFIRM_DEFAULTS.maxPairs,
-      orderSeed: parseSeedFlag("seed-order", v["seed-order"]) ?? BigInt(random),
+      orderSeed: parseSeedFlag("seed-order", v["seed-order"]),
+      newSession: v["new-session"] ?? false,
       outDir: v["out-dir"] ?? "tmp/m17_performance",
       port: port("port", v.port),
       startupTimeoutMs: (numberIn("startup-timeout-s", v["startup-timeout-s"], 1, 3600) ?? 60) *

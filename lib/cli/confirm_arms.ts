@@ -32,10 +32,33 @@ export interface Arm {
   label: string;
 }
 
-/** Both arms, ready to run. */
+/** Both arms, ready to run, and the session they continue (null: a new one). */
 export interface Arms {
   before: Arm;
   after: Arm;
+  previous: PreviousSession | null;
+}
+
+/** The confirm session the newest before and after runs belong to. */
+export interface PreviousSession {
+  group: string;
+  orderSeed: bigint;
+  /** The last pair of which a run is there (the next pair is this + 1). */
+  lastPair: number;
+}
+
+/** The session both reports are runs of, when they are (same group, interleaved, seed known). */
+export function previousSession(b: RunReport, a: RunReport): PreviousSession | null {
+  const seed = parseSeed(b.run.order_seed ?? "");
+  if (
+    b.run.design !== "interleaved" || a.run.design !== "interleaved" ||
+    b.run.group !== a.run.group || seed === undefined
+  ) return null;
+  return {
+    group: b.run.group,
+    orderSeed: seed,
+    lastPair: Math.max(b.run.pair ?? 0, a.run.pair ?? 0),
+  };
 }
 
 /**
@@ -43,11 +66,7 @@ export interface Arms {
  * a report is invalid, the two differ in scenario or settings, the scenario file changed since,
  * or a side has no kept build to run.
  */
-export async function confirmArms(
-  o: ConfirmOptions,
-  commands: ToolCommands,
-  runGroup: string,
-): Promise<Arms> {
+export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Promise<Arms> {
   const mode = o.competitive ? "competitive" : "internal";
   const paths = await locateRuns({ commands, dir: o.outDir, task: o.task, mode });
   const before = await readReport(paths.before);
@@ -69,10 +88,20 @@ export async function confirmArms(
     throw new UsageError(`confirm: ${problems.join("; ")}; refusing to confirm`);
   }
   await checkScenarioFile(before.report);
-  const common = commonOptions(before.report, o, runGroup);
+  const previous = o.newSession ? null : previousSession(before.report, after.report);
+  if (previous && o.orderSeed !== undefined && o.orderSeed !== previous.orderSeed) {
+    throw new UsageError(
+      `confirm: the newest runs are confirm session ${
+        previous.group.slice(0, 8)
+      } (order seed ${previous.orderSeed}), ` +
+        `which continues in its own order; --new-session starts another with --seed-order ${o.orderSeed}`,
+    );
+  }
+  const common = commonOptions(before.report, o);
   return {
     before: await armOf(before, "before", common, o, commands),
     after: await armOf(after, "after", common, o, commands),
+    previous,
   };
 }
 
@@ -128,7 +157,7 @@ async function checkScenarioFile(r: RunReport): Promise<void> {
 }
 
 /** The options both arms share, from the before report (the after one is checked equal). */
-function commonOptions(r: RunReport, o: ConfirmOptions, runGroup: string): CheckOptions {
+function commonOptions(r: RunReport, o: ConfirmOptions): CheckOptions {
   // The seed is passed only where the reports got it from --seed, so seed_source stays the same.
   const seedFromFlag = r.scenario.seed_source === undefined ||
     r.scenario.seed_source.from === "flag";
@@ -159,7 +188,7 @@ function commonOptions(r: RunReport, o: ConfirmOptions, runGroup: string): Check
     html: false,
     runIndex: 1,
     runCount: o.maxPairs,
-    runGroup,
+    runGroup: "", // set per run (lib/cli/confirm.ts)
   };
 }
 
@@ -188,7 +217,7 @@ async function armOf(
     return {
       phase,
       source,
-      options: { ...common, phase, reference: true, knobs, port: DEFAULT_ENGRAM_PORT },
+      options: { ...common, phase, reference: true, knobs },
       label: `reference server${flags ? ` (${flags})` : " (no knobs)"}`,
     };
   }

@@ -155,7 +155,11 @@ export function announce(ctx: RunContext): void {
   const { scenario, path } = ctx.prepared;
   log.line(
     `m17_check ${VERSION}: task ${o.task}, phase ${o.phase}${o.competitive ? ", competitive" : ""}${
-      o.runCount > 1 ? `, run ${o.runIndex}/${o.runCount}` : ""
+      o.interleaved
+        ? `, confirm pair ${o.interleaved.pair} of ≤${o.runCount} (block ${o.interleaved.block}, ${o.interleaved.order})`
+        : o.runCount > 1
+        ? `, run ${o.runIndex}/${o.runCount}`
+        : ""
     }`,
   );
   log.line(

@@ -5,7 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { listing, ROOT, run } from "../fixtures/reliability.ts";
+import {
+  assertGone,
+  assertNoLeftovers,
+  listing,
+  pidIn,
+  ROOT,
+  run,
+  Watched,
+} from "../fixtures/reliability.ts";
 
 /** Short runs: ~1.5 s each, the smallest measurable window. */
 const SHORT = ["--duration", "1", "--warmup", "0.5", "--rate", "200", "--quiet"];
@@ -115,6 +123,17 @@ Deno.test("confirm on the reference server: a slower after side is a REGRESSION 
     }
     const compare = await run(["t1", "--dir", dir], { tool: "m17_compare" });
     assert.equal(compare.code, 1, compare.stderr);
+    // Again: the session continues (same group, same order seed, the next pair).
+    const first = confirmRuns(dir);
+    const refused = await confirm(["--seed-order", "8", "--out-dir", dir]);
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, /continues in its own order; --new-session starts another/);
+    const again = await confirm(["--pairs", "1", "--out-dir", dir]);
+    assert.equal(again.code, 1, `${again.stdout}\n${again.stderr}`);
+    assert.match(again.stdout, /continued after pair \d+/);
+    const all = confirmRuns(dir);
+    assert.equal(all.length, first.length + 2);
+    assertInterleaved(all, "7");
   });
 });
 
@@ -271,6 +290,31 @@ Deno.test("confirm refuses in one line, exit 3, writing nothing: url target, no/
       assert.equal(r.stderr.trim().split("\n").length, 1, `${what}: one line: ${r.stderr}`);
       assert.equal(r.stdout, "", what);
       assert.equal(JSON.stringify(listing(out)), before, `${what}: nothing written`);
+    }
+  });
+});
+
+Deno.test("confirm under SIGINT: the run in progress stops, its server is gone, the finished runs stay, exit 130", async () => {
+  await inFreshDir("m17_confirm_sigint_", async (dir) => {
+    await check(dir, "before", ["--reference"]);
+    await check(dir, "after", ["--reference", "--ref-latency-ms", "50"]);
+    const child = new Watched(["t1", "confirm", "--pairs", "4", "--out-dir", dir]);
+    await child.waitFor(/^ {2}pair 1 of ≤4: (before|after) \(/m, 60_000);
+    child.kill("SIGINT");
+    const r = await child.done();
+    if (OVERLOAD.test(r.stdout)) throw new Overloaded(r.stdout);
+    assert.equal(r.code, 130, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /confirm: interrupted; the finished runs stay as reports of group/);
+    assert.doesNotMatch(r.stdout, /Performance Comparison/); // no verdict on half a pair
+    const runs = confirmRuns(dir);
+    assert.ok(runs.filter((x) => x.valid).length === 1, `one finished run: ${runs.length}`);
+    assertNoLeftovers(dir);
+    // Every server a confirm run started is gone (each run's log names its pid).
+    for (const log of (listing(dir) ?? []).filter((n) => n.endsWith("_loadtest.log"))) {
+      const text = Deno.readTextFileSync(join(dir, log));
+      if (/target: reference server .* \(pid \d+\)/.test(text)) {
+        await assertGone(pidIn(text, /target: reference server .* \(pid (\d+)\)/));
+      }
     }
   });
 });
