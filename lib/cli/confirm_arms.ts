@@ -122,7 +122,6 @@ function sharedSettingProblems(b: RunReport, a: RunReport): string[] {
     `${b.scenario.warmup_seconds} s`,
     `${a.scenario.warmup_seconds} s`,
   );
-  differ("used different worker counts", b.generator?.workers, a.generator?.workers);
   differ(
     "pinned the load generator differently",
     b.generator?.client_cpus ?? "none",
