@@ -19,6 +19,7 @@
  * @module
  */
 import { messageOf, UsageError } from "../shared/errors.ts";
+import { regularOrMissing } from "../shared/input_file.ts";
 import { ApiError } from "./api_error.ts";
 import { engramRoutes, REFERENCE_VERSION, type Reply, type Route } from "./api.ts";
 import { burnCpu, burnMsFor, type CpuBurn } from "./cpu_burn.ts";
@@ -110,6 +111,8 @@ export async function startReferenceServer(
   const injected = { failures: 0, delayed: 0 };
   let recorder: FileRecorder | null = null;
   if (options.recordPath) {
+    // A FIFO would block the server before it listens, a device would swallow the record.
+    await regularOrMissing(options.recordPath, "--record");
     try {
       recorder = new FileRecorder(options.recordPath);
     } catch (e) {

@@ -20,7 +20,9 @@
  * @module
  */
 import { join } from "node:path";
+import { match } from "ts-pattern";
 import { UsageError } from "../shared/errors.ts";
+import { inputKind } from "../shared/input_file.ts";
 import type { Mode, Phase } from "./schema.ts";
 
 /** Local time as `YYYYmmdd_HHMMSS` (the old scripts' `date +%Y%m%d_%H%M%S`). */
@@ -201,6 +203,16 @@ export async function claimRunFiles(
   mode: Mode,
   now = new Date(),
 ): Promise<RunFiles> {
+  // Say what is in the way (a dangling symlink, a loop, /dev/null), not mkdir's "File exists".
+  const kind = await inputKind(outDir);
+  const what = match(kind)
+    .with({ kind: "file" }, () => "a regular file")
+    .with({ kind: "missing" }, () => null)
+    .with({ kind: "not_regular" }, (k) => k.what)
+    .exhaustive();
+  if (what !== null && what !== "a directory" && !what.startsWith("unreadable")) {
+    throw new UsageError(`out dir ${outDir}: cannot create (it is ${what}, not a directory)`);
+  }
   try {
     await Deno.mkdir(outDir, { recursive: true });
   } catch (e) {

@@ -181,9 +181,11 @@ function oldFieldProblem(json: Json, field: OldReportField): string | null {
     case "string":
       return typeof value === "string" ? null : `field '${field.key}' is missing or not a string`;
     case "number":
-      return typeof value === "number" && Number.isFinite(value)
+      if (typeof value !== "number") return `field '${field.key}' is missing or not a number`;
+      // JSON has no infinity: a number too large for a double (1e999) reads as one.
+      return Number.isFinite(value)
         ? null
-        : `field '${field.key}' is missing or not a number`;
+        : `field '${field.key}' is too large to be a measurement (beyond 1.8e308, read as infinity)`;
     case "op_stats": {
       if (!isObject(value)) return `field '${field.key}' is missing or not an object`;
       for (const [kind, stats] of Object.entries(value)) {

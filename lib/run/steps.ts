@@ -240,7 +240,7 @@ export async function measure(
   const { o, log } = ctx;
   const { scenario } = ctx.prepared;
   const sampler = new SystemSampler(target.process?.pid ?? null);
-  let lastPlain = -1;
+  let lastPlain = 0;
   const profiling = await beginProfile(
     {
       profile: o.profile,
@@ -287,7 +287,8 @@ export async function measure(
         );
       },
       onProgress: (p) => {
-        const plain = p.elapsedSeconds - lastPlain >= 10 || p.elapsedSeconds === 0;
+        // Without a terminal, a line every 10 s of the window: never one at 0 s, which says nothing.
+        const plain = p.elapsedSeconds - lastPlain >= 10;
         if (plain) lastPlain = p.elapsedSeconds;
         log.status(
           p.phase === "warmup"

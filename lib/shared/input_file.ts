@@ -83,6 +83,10 @@ async function whyNotStat(path: string, e: unknown): Promise<InputKind> {
   if (e instanceof Deno.errors.NotADirectory) {
     return { kind: "not_regular", what: "under a path that is not a directory" };
   }
+  // Deno refuses device and kernel files (/dev/full, /proc/…) to all but --allow-all.
+  if (e instanceof Error && e.name === "NotCapable" && /Requires all access/.test(e.message)) {
+    return { kind: "not_regular", what: "a device or kernel file" };
+  }
   if (e instanceof Deno.errors.PermissionDenied) {
     return { kind: "not_regular", what: "unreadable (permission denied)" };
   }

@@ -14,6 +14,8 @@ export type HealthFailure =
   | { kind: "http"; status: number; location?: string }
   | { kind: "timeout" }
   | { kind: "refused" }
+  /** The host name has no address (a DNS lookup failed): nothing was connected to. */
+  | { kind: "unresolved" }
   /** 200, but not Engram's health JSON (an object with a string `status` or `version`). */
   | { kind: "not_engram"; answer: string };
 
@@ -42,6 +44,8 @@ export function describeFailure(f: HealthFailure): string {
       return "timeout";
     case "refused":
       return "connection refused";
+    case "unresolved":
+      return "the host name does not resolve (DNS lookup failed)";
     case "not_engram":
       return `something other than Engram's health JSON: ${f.answer}`;
   }
@@ -106,8 +110,11 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     const v = JSON.parse(text).version;
     // The server's own text: shown and recorded, so no escape sequence or line break survives.
     return { healthy: true, version: typeof v === "string" ? oneLine(v, 200) : null };
-  } catch {
-    return { healthy: false, failure: { kind: ac.signal.aborted ? "timeout" : "refused" } };
+  } catch (e) {
+    if (ac.signal.aborted) return { healthy: false, failure: { kind: "timeout" } };
+    const why = String((e as Error)?.cause ?? e);
+    const unresolved = /dns error|failed to lookup address|nodename nor servname/i.test(why);
+    return { healthy: false, failure: { kind: unresolved ? "unresolved" : "refused" } };
   } finally {
     clearTimeout(timer);
   }
@@ -209,7 +216,7 @@ export async function healthLost(url: string, timeoutMs = 2000): Promise<string 
   if (f.kind === "http") return `server at ${url} answers /health with ${describeFailure(f)}`;
   if (f.kind === "not_engram") return notEngramMessage(url, f.answer);
   return `server at ${url} no longer answers /health (${
-    f.kind === "timeout" ? `no answer in ${timeoutMs} ms` : "connection refused"
+    f.kind === "timeout" ? `no answer in ${timeoutMs} ms` : describeFailure(f)
   })`;
 }
 

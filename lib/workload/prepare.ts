@@ -9,7 +9,7 @@ import { SCENARIOS_DIR } from "../paths.ts";
 import { UsageError } from "../shared/errors.ts";
 import { regularOrMissing } from "../shared/input_file.ts";
 import { Workload } from "./ops.ts";
-import { loadScenario, MODE_SEEDS, type Scenario, withOverrides } from "./scenario.ts";
+import { LIMITS, loadScenario, MODE_SEEDS, type Scenario, withOverrides } from "./scenario.ts";
 
 /** The scenario a run asked for: `--scenario`, `--competitive` and the overriding flags. */
 export interface ScenarioChoice {
@@ -125,10 +125,14 @@ export function checkMeasurable(s: Scenario, from: { rate: string; duration: str
   if (planned < minRequests) {
     const minRate = Math.ceil((minRequests / s.durationSeconds) * 100) / 100;
     const minDuration = Math.ceil((minRequests / s.rate) * 100) / 100;
+    // A duration beyond the longest allowed window is no advice.
+    const orDuration = minDuration <= LIMITS.maxDurationSeconds
+      ? ` or a duration ≥ ${minDuration} s`
+      : "";
     throw new UsageError(
       `${from.rate} ${s.rate} ops/s for ${s.durationSeconds} s plans ${Math.floor(planned)} ` +
         `measured requests, fewer than the ${minRequests} a measurement needs: use a rate ≥ ` +
-        `${minRate} ops/s or a duration ≥ ${minDuration} s`,
+        `${minRate} ops/s${orDuration}`,
     );
   }
 }

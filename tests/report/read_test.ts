@@ -182,3 +182,14 @@ Deno.test("parseReport(): content that contradicts itself or is not what it clai
   other.started_at = "2025-01-01T14:00:00+02:00";
   assert.equal(parseReport(text(other), "r.json").kind, "current");
 });
+
+Deno.test("parseReport(): a number too large for a double (p99: 1e999) is named as such", () => {
+  const legacy = JSON.stringify(toLegacy(current())).replace(
+    /"p99_latency_ms":\s*[\d.e+-]+/,
+    '"p99_latency_ms": 1e999',
+  );
+  assert.throws(
+    () => parseReport(legacy, "old.json"),
+    /report old\.json: field 'p99_latency_ms' is too large to be a measurement \(beyond 1\.8e308/,
+  );
+});
