@@ -88,13 +88,18 @@ function outsideFences(lines: string[]): boolean[] {
 /**
  * Finds the task's section (by its heading) in the log text, or null. The heading may name the
  * task as this tool writes it (`## Task 001: Name`) or by hand (`## Task 001 - Name`,
- * `## Task 001 — Name`, `## Task 001 (Name)`); `## Task 0012` is another task.
+ * `## Task 001 — Name`, `## Task 001 (Name)`, `## task 001`); `## Task 0012` and
+ * `## Task 001-b` are other tasks.
  */
 export function findTaskSection(text: string, task: string, mode: Mode): SectionLocation | null {
   const lines = text.split("\n");
   const outside = outsideFences(lines);
+  // After the id: its end, then a separator (`:`, a space, `(`, a dash that no id holds, `,`).
   const heading = new RegExp(
-    `^## Task ${escapeRegExp(task)}(?:[:\\s](.*?))?(\\s*${escapeRegExp(COMPETITIVE_SUFFIX)})?\\s*$`,
+    `^## Task ${escapeRegExp(task)}(?=$|[:\\s(—–,])(.*?)(\\s*${
+      escapeRegExp(COMPETITIVE_SUFFIX)
+    })?\\s*$`,
+    "i",
   );
   for (let i = 0; i < lines.length; i++) {
     const m = outside[i] ? heading.exec(lines[i].trimEnd()) : null;
@@ -108,7 +113,7 @@ export function findTaskSection(text: string, task: string, mode: Mode): Section
 
 /** The name in a heading's tail (`: Name`, `- Name`, `(Name)`), or null when it has none. */
 function handName(tail: string): string | null {
-  const name = tail.trim().replace(/^[:\-–—]\s*/, "").replace(/^\((.*)\)$/, "$1").trim();
+  const name = tail.trim().replace(/^[:,\-–—]\s*/, "").replace(/^\((.*)\)$/, "$1").trim();
   return name === "" ? null : name;
 }
 

@@ -87,7 +87,7 @@ export function parseReport(text: string, path: string): LoadedReport {
  */
 export function startedAtMs(text: unknown): number | null {
   if (typeof text !== "string") return null;
-  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d{1,9})?)?(Z|[+-]\d\d:?\d\d)$/;
+  const iso = /^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d(:\d\d(\.\d{1,9})?)?([Zz]|[+-]\d\d:?\d\d)$/;
   const ms = iso.test(text) ? Date.parse(text) : NaN;
   return Number.isFinite(ms) ? ms : null;
 }

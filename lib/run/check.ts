@@ -9,6 +9,7 @@ import { claimRunFiles, releaseClaim, type RunFiles } from "../report/files.ts";
 import type { RunReport } from "../report/schema.ts";
 import { describeReason } from "../report/validity.ts";
 import { messageOf, RunError } from "../shared/errors.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { startTarget, stopTarget, type TargetSpec } from "../target/start.ts";
 import type { Target } from "../target/target.ts";
 import { Workload, workloadFingerprint } from "../workload/ops.ts";
@@ -172,11 +173,12 @@ export async function runCheck(
     );
     // Derived from the report just written; written after it, so it never marks a run complete.
     if (o.html && reportPath && await out.write(files.html, render.runHtml(report, reportPath))) {
-      log.line(`HTML report: ${files.html}`);
+      log.line(`HTML report: ${oneLine(files.html)}`);
     }
     const failures = log.fileError ? [log.fileError, ...out.failures] : out.failures;
     diskFailed = failures.length > 0;
-    for (const failure of failures) log.warn(`m17_check: ${failure}`);
+    // Each names a path that may hold a newline (`--out-dir`): one line each, whatever it holds.
+    for (const failure of failures) log.warn(`m17_check: ${oneLine(failure, Infinity)}`);
     return { report, files, exitCode: report.valid && failures.length === 0 ? 0 : 1 };
   } catch (e) {
     log.record(`run failed: ${messageOf(e)}`);

@@ -23,6 +23,7 @@ import {
   unansweredReason,
 } from "../report/validity.ts";
 import { toolCommit } from "../shared/build_info.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { UsageError } from "../shared/errors.ts";
 import { regularOrMissing } from "../shared/input_file.ts";
 import { VERSION } from "../shared/version.ts";
@@ -163,7 +164,7 @@ export function announce(ctx: RunContext): void {
     }`,
   );
   log.line(
-    `scenario ${scenario.name} (${path}), seed ${formatSeed(scenario.seed)} (${
+    `scenario ${scenario.name} (${oneLine(path, Infinity)}), seed ${formatSeed(scenario.seed)} (${
       describeSeedOrigin(scenario)
     }), ${scenario.rate} ops/s for ${scenario.durationSeconds} s after ${scenario.warmupSeconds} s warm-up`,
   );

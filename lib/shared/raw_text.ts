@@ -17,7 +17,8 @@
  * @module
  */
 
-const STRICT = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a byte order mark at the start is text like any other, kept (not dropped).
+const STRICT = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 const ENCODER = new TextEncoder();
 /** A low surrogate standing for one raw byte, not preceded by a high surrogate. */
 const ESCAPED = /(?<![\ud800-\udbff])[\udc80-\udcff]/;

@@ -462,3 +462,28 @@ Deno.test("log: percentiles censored at the timeout are lower bounds, their P99 
   const unknown = upsertTaskSection(LOG, both, vBoth).text;
   assert.match(bullet(unknown, "Change"), /^- Change: P99 censored, Throughput /);
 });
+
+Deno.test("log: hand-named headings are found; longer ids and other tasks are not", () => {
+  const found = (heading: string, mode: "internal" | "competitive" = "internal") =>
+    findTaskSection(`# Log\n\n---\n\n${heading}\n\nnotes\n`, "001", mode);
+  for (
+    const [heading, name] of [
+      ["## Task 001 - Hand Name", "Hand Name"],
+      ["## Task 001 — Hand Name", "Hand Name"],
+      ["## Task 001 (Hand Name)", "Hand Name"],
+      ["## Task 001(Hand Name)", "Hand Name"],
+      ["## task 001: Hand Name", "Hand Name"],
+      ["## Task 001", null],
+    ] as const
+  ) {
+    assert.equal(found(heading)?.name, name, heading);
+  }
+  assert.equal(
+    found("## Task 001 (Hand Name) (Competitive Scenario)", "competitive")?.name,
+    "Hand Name",
+  );
+  assert.equal(found("## Task 001 (Hand Name) (Competitive Scenario)"), null, "not internal");
+  for (const other of ["## Task 0012", "## Task 001-b", "## Task 001.5", "### Task 001"]) {
+    assert.equal(found(other), null, other);
+  }
+});
