@@ -22,6 +22,7 @@
 import { dirname, resolve } from "node:path";
 import { writeFileAtomic } from "../shared/atomic.ts";
 import { ioReason, UsageError } from "../shared/errors.ts";
+import { oneLine } from "../shared/sanitize.ts";
 
 /** One file compare will write, rendered before anything is written. */
 export interface PlannedOutput {
@@ -110,22 +111,22 @@ export async function writeOutputs(outputs: PlannedOutput[]): Promise<OutputsWri
       const path = await throughLink(o.path);
       await Deno.mkdir(dirname(path), { recursive: true });
       await writeFileAtomic(path, o.text);
-      done.written.push(o.note ?? `${o.what}: ${o.path}`);
+      done.written.push(o.note ?? `${o.what}: ${oneLine(o.path)}`);
     } catch (e) {
-      done.failures.push(`${o.what} ${o.path} could not be written (${ioReason(e)})`);
+      done.failures.push(`${o.what} ${oneLine(o.path)} could not be written (${ioReason(e)})`);
     }
   }
   const failed = done.failures.length;
   for (const o of outputs) {
     if (o.merge === undefined) continue;
     if (failed > 0) {
-      done.failures.push(`${o.what} ${o.path} was not written: another output failed`);
+      done.failures.push(`${o.what} ${oneLine(o.path)} was not written: another output failed`);
       continue;
     }
     try {
       done.written.push(await writeMerged(o.path, o.merge));
     } catch (e) {
-      done.failures.push(`${o.what} ${o.path} could not be written (${ioReason(e)})`);
+      done.failures.push(`${o.what} ${oneLine(o.path)} could not be written (${ioReason(e)})`);
     }
   }
   return done;

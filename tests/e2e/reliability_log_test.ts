@@ -43,21 +43,27 @@ async function fixture(tasks: string[], slower = false): Promise<{ dir: string; 
 const headings = (text: string, task: string) =>
   text.split("\n").filter((l) => l.startsWith(`## Task ${task}`));
 
-Deno.test("compare --log: five at once on one log — every section there exactly once", async () => {
+Deno.test("compare --log: five at once on one log (existing or not yet) — every section there exactly once", async () => {
   const tasks = ["001", "002", "003", "004", "005"];
   const { dir, results } = await fixture(tasks);
   try {
-    const log = join(dir, "PERFORMANCE_LOG.md");
-    await Deno.writeTextFile(log, "# Log\n\nhand-written notes\n");
-    // The five tasks plus a second writer of task 001: six writers, five sections.
-    const children = [...tasks, "001"].map((task) =>
-      spawnCli(COMPARE, [task, "--dir", results, "--log", log], { cwd: dir })
-    );
-    const outs = await Promise.all(children.map((c) => c.output()));
-    for (const o of outs) assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
-    const text = await Deno.readTextFile(log);
-    assert.ok(text.startsWith("# Log\n\nhand-written notes\n"), text);
-    for (const task of tasks) assert.equal(headings(text, task).length, 1, text);
+    for (const initial of ["# Log\n\nhand-written notes\n", null]) {
+      const log = join(dir, `PERFORMANCE_LOG_${initial === null ? "new" : "old"}.md`);
+      if (initial !== null) await Deno.writeTextFile(log, initial);
+      // The five tasks plus a second writer of task 001: six writers, five sections.
+      const children = [...tasks, "001"].map((task) =>
+        spawnCli(COMPARE, [task, "--dir", results, "--log", log], { cwd: dir })
+      );
+      const outs = await Promise.all(children.map((c) => c.output()));
+      for (const o of outs) assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+      const notes = outs.map((o) =>
+        new TextDecoder().decode(o.stdout).match(/(Added|Updated) '/)?.[1]
+      );
+      assert.deepEqual(notes.filter((n) => n === "Added").length, 5, notes.join(" "));
+      const text = await Deno.readTextFile(log);
+      if (initial !== null) assert.ok(text.startsWith(initial), text);
+      for (const task of tasks) assert.equal(headings(text, task).length, 1, text);
+    }
     assert.deepEqual((listing(dir) ?? []).filter((n) => n.endsWith(".tmp")), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
