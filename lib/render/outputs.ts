@@ -19,7 +19,7 @@
  * ```
  * @module
  */
-import { dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { writeFileAtomic } from "../shared/atomic.ts";
 import { ioReason, UsageError } from "../shared/errors.ts";
 import { oneLine } from "../shared/sanitize.ts";
@@ -148,13 +148,26 @@ async function writeMerged(
   merge: NonNullable<PlannedOutput["merge"]>,
 ): Promise<string> {
   const target = await throughLink(path);
-  const dir = await Deno.open(dirname(resolve(target)), { read: true });
+  const lock = await lockHolder(target);
   try {
-    await dir.lock(true);
+    await lock.lock(true);
     const { bytes, note } = await merge();
     await writeFileAtomic(target, bytes);
     return note;
   } finally {
-    dir.close(); // releases the lock
+    lock.close(); // releases the lock
+  }
+}
+
+/**
+ * What the lock of `path` is taken on: its directory; where a directory cannot be opened
+ * (Windows), a `.<name>.lock` file beside it, which stays (removing it would race a waiter).
+ */
+async function lockHolder(path: string): Promise<Deno.FsFile> {
+  const dir = dirname(resolve(path));
+  try {
+    return await Deno.open(dir, { read: true });
+  } catch {
+    return await Deno.open(join(dir, `.${basename(path)}.lock`), { write: true, create: true });
   }
 }
