@@ -209,8 +209,11 @@ export function identityRows(views: RunView[]): string[][] {
     field("Target", (r) => `${r.target.kind} ${r.target.url} (version ${r.target.version ?? "?"})`),
     field(
       "Host",
+      // Older or hand-made reports may lack it: said, never "undefined" or a crash.
       (r) =>
-        `${r.host.hostname}: ${r.host.os}/${r.host.arch}, ${r.host.cpus} CPUs, Deno ${r.host.deno}`,
+        r.host === undefined
+          ? "not recorded"
+          : `${r.host.hostname}: ${r.host.os}/${r.host.arch}, ${r.host.cpus} CPUs, Deno ${r.host.deno}`,
     ),
     field(
       "Tool",

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { ROOT } from "../fixtures/reliability.ts";
 import { runCli } from "./cli.ts";
+import { makeReport, shapedSamples, writeReport } from "../fixtures/make_report.ts";
 
 /** `m17_check` refusing `args` at once: exit 3, one line matching `what`. */
 async function refused(args: string[], what: RegExp, not?: RegExp): Promise<string> {
@@ -116,6 +117,28 @@ Deno.test("check without a terminal: no progress line at 0 s of the window", asy
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
     assert.match(r.stdout, /measured window started/);
     assert.doesNotMatch(r.stdout, /^measured 0\//m, "a line that carries no information");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compare with a report that records no host: a warning, never 'undefined', --html works", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "m17_rel_nohost_" });
+  try {
+    const samples = { Store: shapedSamples({ p50: 0.4, p95: 0.5, p99: 0.6, p999: 0.9 }) };
+    const after = makeReport({ phase: "after", samplesMs: samples, throughput: 999 });
+    delete (after as Partial<typeof after>).host;
+    await writeReport(dir, "001_before_20250101_120000.json", makeReport({ samplesMs: samples }));
+    await writeReport(dir, "001_after_20250101_130000.json", after);
+    const html = join(dir, "c.html");
+    const r = await runCli("m17_compare", ["001", "--dir", dir, "--html", html]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /the after report records no host: whether both ran on one host is not checked/,
+    );
+    assert.doesNotMatch(r.stdout + r.stderr, /undefined/);
+    assert.match(await Deno.readTextFile(html), /not recorded/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
