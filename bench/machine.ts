@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { readProcFile } from "./procs.ts";
+import { PLATFORM } from "../lib/shared/platform.ts";
 
 /** What BENCHMARKS.md records about the host. */
 export interface MachineInfo {
@@ -23,7 +24,7 @@ export async function machineInfo(): Promise<MachineInfo> {
   const model = cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? cpus()[0]?.model ?? "unknown";
   const memKiB = Deno.systemMemoryInfo().total / 1024;
   const osName = readOr("/etc/os-release", "").match(/^PRETTY_NAME="?([^"\n]+)/m)?.[1] ??
-    Deno.build.os;
+    PLATFORM.os;
   return {
     nproc: navigator.hardwareConcurrency,
     cpuModel: model.trim(),

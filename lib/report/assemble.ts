@@ -27,6 +27,7 @@ import {
   saturationNote,
   windowValidity,
 } from "./validity.ts";
+import { PLATFORM } from "../shared/platform.ts";
 
 /** Everything besides the measurements that a report records. */
 export interface ReportContext {
@@ -178,8 +179,8 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
       details: c.target.details,
     },
     host: {
-      os: Deno.build.os,
-      arch: Deno.build.arch,
+      os: PLATFORM.os,
+      arch: PLATFORM.arch,
       cpus: navigator.hardwareConcurrency,
       hostname: Deno.hostname(),
       deno: Deno.version.deno,

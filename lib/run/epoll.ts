@@ -24,6 +24,7 @@
 import { setImmediate } from "node:timers";
 import type { RawSocket } from "./socket.ts";
 import type { Waker } from "../shared/waker.ts";
+import { epollEventStride, epollLayoutMissing } from "../shared/platform.ts";
 
 /** Longest single block in `epoll_pwait2`: Deno's own event loop turns at least this often. */
 export const MAX_BLOCK_MS = 10;
@@ -89,10 +90,8 @@ export type ReactorChoice = { kind: "epoll"; reactor: Reactor } | { kind: "deno"
 /** Whether a run to `baseUrl` can use the reactor, or why not (checked without opening it). */
 export function reactorPlan(baseUrl: string): { kind: "epoll" } | { kind: "deno"; why: string } {
   if (Deno.env.get("M17_IO") === "deno") return { kind: "deno", why: "M17_IO=deno" };
-  if (Deno.build.os !== "linux") return { kind: "deno", why: `not Linux (${Deno.build.os})` };
-  if (Deno.build.arch !== "x86_64" && Deno.build.arch !== "aarch64") {
-    return { kind: "deno", why: `no epoll layout for ${Deno.build.arch}` };
-  }
+  const layout = epollLayoutMissing();
+  if (layout !== null) return { kind: "deno", why: layout };
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     return { kind: "deno", why: "FFI not allowed (--allow-ffi)" };
   }
@@ -165,7 +164,7 @@ export class Reactor {
   readonly #entries = new Map<number, Entry>();
   readonly #events = new Uint8Array(16 * MAX_EVENTS);
   readonly #view = new DataView(this.#events.buffer);
-  readonly #stride = Deno.build.arch === "x86_64" ? 12 : 16; // x86-64 packs struct epoll_event
+  readonly #stride = epollEventStride;
   readonly #ev = new Uint8Array(16);
   readonly #evView = new DataView(this.#ev.buffer);
   readonly #timeout = new BigInt64Array(2);

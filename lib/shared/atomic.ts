@@ -14,6 +14,7 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
+import { PLATFORM } from "./platform.ts";
 
 /** Writes `data` to a fresh temporary file next to `path`, fsynced; returns its path. */
 async function writeTemp(path: string, data: string | Uint8Array): Promise<string> {
@@ -42,7 +43,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   const existingMode = await Deno.stat(path).then((s) => s.mode, () => null);
   const temp = await writeTemp(path, data);
   try {
-    if (existingMode !== null && Deno.build.os !== "windows") {
+    if (existingMode !== null && PLATFORM.fileModes) {
       await Deno.chmod(temp, existingMode & 0o7777);
     }
     await Deno.rename(temp, path);

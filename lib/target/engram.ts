@@ -18,6 +18,7 @@ import { notEngramMessage, sleep, waitHealthy } from "./health.ts";
 import { copyTree } from "./snapshot.ts";
 import type { EngramTarget } from "./target.ts";
 import { binaryDetails, type EngramBinary } from "./builds.ts";
+import { PLATFORM } from "../shared/platform.ts";
 
 /** Engram's default HTTP port (also the old script's). */
 export const DEFAULT_ENGRAM_PORT = 7432;
@@ -128,8 +129,7 @@ async function isFile(path: string): Promise<boolean> {
 
 /** The first executable named `name` on PATH, or null. */
 async function findOnPath(name: string): Promise<string | null> {
-  const sep = Deno.build.os === "windows" ? ";" : ":";
-  for (const dir of (Deno.env.get("PATH") ?? "").split(sep)) {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(PLATFORM.pathListSeparator)) {
     if (!dir) continue;
     try {
       const st = await Deno.stat(join(dir, name));

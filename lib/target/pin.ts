@@ -5,6 +5,7 @@
  * cores and only when the tool starts the server. Elsewhere: one line, the run continues.
  * @module
  */
+import { osName, PLATFORM } from "../shared/platform.ts";
 
 /** What to pin, before knowing whether the host can. */
 export interface PinRequest {
@@ -79,7 +80,7 @@ export function cpuNumbers(list: string): number[] {
  * the online CPUs; elsewhere 0 to the logical CPU count − 1.
  */
 export async function hostCpus(cores: number): Promise<string> {
-  if (Deno.build.os === "linux") {
+  if (PLATFORM.linux) {
     for (const path of ["/sys/fs/cgroup/cpuset.cpus.effective", "/sys/devices/system/cpu/online"]) {
       const text = (await Deno.readTextFile(path).catch(() => "")).trim();
       if (/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(text)) return text;
@@ -110,7 +111,7 @@ export function cpusMissing(flag: string, list: string, host: string): string | 
 
 /** Whether `taskset` can pin here: null when it can, else why not (one line). */
 export async function pinningUnavailable(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return `CPU pinning is unavailable on ${Deno.build.os}`;
+  if (!PLATFORM.linux) return `CPU pinning is unavailable on ${osName()}`;
   try {
     const r = await new Deno.Command("taskset", { args: ["-V"], stdout: "null", stderr: "null" })
       .output();

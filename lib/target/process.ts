@@ -7,6 +7,7 @@
  * @module
  */
 import { pinnedCommand } from "./pin.ts";
+import { PLATFORM } from "../shared/platform.ts";
 
 /** A started server process. */
 export class ServerProcess {
@@ -179,7 +180,7 @@ function groupAlive(pgid: number): boolean {
   } catch {
     return false;
   }
-  return Deno.build.os !== "linux" || liveLinuxGroupMember(pgid);
+  return !PLATFORM.linux || liveLinuxGroupMember(pgid);
 }
 
 /** Linux: a process in group `pgid` that is not a zombie, from /proc/<pid>/stat. */

@@ -9,6 +9,7 @@
  */
 import { join } from "node:path";
 import { ServerProcess } from "./process.ts";
+import { type Os, osName, PLATFORM } from "../shared/platform.ts";
 
 /** The sampling frequency (Hz): low enough to cost ~1% of a core, FlameGraph's default. */
 export const PROFILE_FREQUENCY_HZ = 99;
@@ -43,15 +44,13 @@ export type PerfResult = PerfCapture | NoProfile;
 
 /** Where perf is, or why it cannot be used here; `env` is read for PATH only. */
 export function findPerf(
-  os: typeof Deno.build.os = Deno.build.os,
+  os: Os = PLATFORM.os,
   path: string = Deno.env.get("PATH") ?? "",
 ): string | NoProfile {
   if (os !== "linux") {
     return {
       kind: "unavailable",
-      reason: `no profile: --profile records with Linux perf, which ${
-        os === "darwin" ? "macOS" : os
-      } does not have`,
+      reason: `no profile: --profile records with Linux perf, which ${osName(os)} does not have`,
     };
   }
   for (const dir of path.split(":").filter(Boolean)) {

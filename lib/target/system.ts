@@ -7,6 +7,7 @@
  * @module
  */
 import { cpus } from "node:os";
+import { PLATFORM, platformLabel } from "../shared/platform.ts";
 
 /** One sample. */
 export interface SystemSample {
@@ -135,7 +136,7 @@ async function psProc(pid: number): Promise<ProcSnapshot | null> {
 }
 
 function procSnapshot(pid: number): Promise<ProcSnapshot | null> {
-  return Deno.build.os === "linux" ? linuxProc(pid) : psProc(pid);
+  return PLATFORM.linux ? linuxProc(pid) : psProc(pid);
 }
 
 /**
@@ -310,7 +311,7 @@ export interface PortListener {
  * Empty when nobody listens or neither tool could tell.
  */
 export async function portListeners(port: number): Promise<PortListener[]> {
-  if (Deno.build.os === "linux") {
+  if (PLATFORM.linux) {
     const ss = await run("ss", ["-ltnpH", `sport = :${port}`]);
     if (ss && ss.trim()) {
       const found = [...ss.matchAll(/\("([^"]*)",pid=(\d+)/g)].map((m) => ({
@@ -352,7 +353,7 @@ export function describeListeners(listeners: PortListener[]): string {
 
 /** The process group of `pid`, or null when it cannot be read (gone, or no `ps`). */
 export async function processGroupOf(pid: number): Promise<number | null> {
-  const text = Deno.build.os === "linux"
+  const text = PLATFORM.linux
     ? (await procStatFields(pid))?.[2]
     : (await run("ps", ["-o", "pgid=", "-p", String(pid)]))?.trim();
   return text && /^\d+$/.test(text) ? Number(text) : null;
@@ -369,7 +370,7 @@ export async function isAlive(pid: number): Promise<boolean> {
     }
   };
   if (!exists()) return false;
-  const state = Deno.build.os === "linux"
+  const state = PLATFORM.linux
     ? (await procStatFields(pid))?.[0]
     : (await run("ps", ["-o", "stat=", "-p", String(pid)]))?.trim() || undefined;
   // No state: it exited meanwhile, or nothing could tell; the signal check decides.
@@ -380,9 +381,7 @@ export async function isAlive(pid: number): Promise<boolean> {
 export async function diagnostics(port: number | null): Promise<string> {
   const lines: string[] = [];
   lines.push(
-    `m17 diagnostics at ${
-      new Date().toISOString()
-    } on ${Deno.hostname()} (${Deno.build.os}/${Deno.build.arch})`,
+    `m17 diagnostics at ${new Date().toISOString()} on ${Deno.hostname()} (${platformLabel()})`,
   );
   const procs = await engramProcesses();
   lines.push("", `engram processes: ${procs.length}`);

@@ -139,7 +139,7 @@ Deno.test("assembleReport(): the report records where the seed and the preload c
 
 Deno.test("assembleReport(): the caller's reasons come first, then the window's, as text", () => {
   const r = assembleReport(
-    measurement({ sent: 2000, sendSpanSeconds: 30, generatorLag: histogram(20_000) }),
+    measurement({ sendSpanSeconds: 45, generatorLag: histogram(20_000) }),
     context({
       extraInvalidReasons: [{
         kind: "target_died",
@@ -151,10 +151,21 @@ Deno.test("assembleReport(): the caller's reasons come first, then the window's,
   assert.equal(r.valid, false);
   assert.deepEqual(r.invalid_reasons, [
     "engram exited (code 1) during the run",
-    "achieved rate off target: sent 2000 of 3000 due requests (more than 1% short)",
     "achieved send rate 66.7 ops/s is more than 1% off the target 100 ops/s: the load generator did not send on schedule",
     "the load generator fell behind: schedule lag P99 20.0 ms > 10 ms (host overloaded?)",
   ]);
+});
+
+Deno.test("assembleReport(): requests never sent (each waited a whole timeout for a slot) are a note, never a reason (issue 25)", () => {
+  const r = assembleReport(measurement({ sent: 2000, sendSpanSeconds: 30 }), context());
+  assert.deepEqual(r.invalid_reasons, []);
+  assert.equal(r.valid, true);
+  assert.ok(
+    (r.notes ?? []).includes(
+      "sent 2000 of 3000 due requests: the other 1000 waited a whole timeout for one of the --max-in-flight slots (the server held them all) and count as timeouts",
+    ),
+    String(r.notes),
+  );
 });
 
 Deno.test("assembleReport(): sends held by the in-flight cap are a note, not a reason", () => {
