@@ -4,11 +4,9 @@
  * bytes kept; or, for `confirm`, a build kept earlier, its hash checked again before it starts.
  * @module
  */
-import { join } from "node:path";
 import { messageOf, RunError } from "../shared/errors.ts";
 import { type EngramBinary, keepBuild, sha256OfFile, verifyKeptBuild } from "./builds.ts";
-import { gitState } from "./engram.ts";
-import { profileBinary } from "./engram_profile.ts";
+import { engramBinary, gitState } from "./engram.ts";
 
 /**
  * Keeps the checkout's built binary (release, or `--profile`'s) and returns the kept copy to
@@ -21,7 +19,7 @@ export async function keepCheckoutBinary(
   profile: boolean,
   say: (line: string) => void,
 ): Promise<EngramBinary> {
-  const source = profile ? profileBinary(checkout) : join(checkout, "target", "release", "engram");
+  const source = engramBinary(checkout, profile);
   const info = await Deno.stat(source).catch(() => null);
   if (!info?.isFile) {
     throw new RunError(
