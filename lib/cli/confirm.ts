@@ -11,7 +11,11 @@ import { type CheckOptions, runCheck } from "../run/check.ts";
 import type { Judgement } from "./confirm_progress.ts";
 import { blockKind, interleavedSchedule, type PairSlot } from "../run/interleave.ts";
 import { RunLog } from "../run/run_log.ts";
-import { compareCommand, type ToolCommands } from "../report/files.ts";
+import {
+  compareCommand,
+  confirmCommand as confirmLine,
+  type ToolCommands,
+} from "../report/files.ts";
 import { type LoadedReport, readReport } from "../report/read.ts";
 import type { Phase } from "../report/schema.ts";
 import { renderTerminal } from "../render/terminal.ts";
@@ -24,7 +28,12 @@ import { gatherRuns } from "../verdict/discovery.ts";
 import { decideVerdict, defaultThresholds, exitCodeOf } from "../verdict/verdict.ts";
 import { type Arm, type Arms, confirmArms } from "./confirm_arms.ts";
 import { budgetStop, describeRun, progressLine, seconds } from "./confirm_progress.ts";
-import { CONFIRM_USAGE, type ConfirmOptions, parseConfirmArgs } from "./confirm_args.ts";
+import {
+  CONFIRM_USAGE,
+  type ConfirmOptions,
+  DEFAULT_OUT_DIR,
+  parseConfirmArgs,
+} from "./confirm_args.ts";
 import { DEFAULT_BASELINE } from "./compare_args.ts";
 import { startedFromEnv, toolCommands } from "./invocation.ts";
 import { CHECK_RENDERERS, type SignalWatch, withSignals } from "./run_checks.ts";
@@ -156,6 +165,13 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
     return EXIT.sigint; // withSignals replaces it with the signal's own code
   }
   if (judged === null) throw new UsageError("confirm: no pair finished");
+  if (judged.verdict.kind === "inconclusive") {
+    say(
+      `confirm: more pairs continue this session: ${
+        confirmLine(o.task, mode, commands)
+      } --pairs ${o.maxPairs}${o.outDir === DEFAULT_OUT_DIR ? "" : ` --out-dir ${o.outDir}`}`,
+    );
+  }
   say(
     `confirm: stopped: ${stopped}; the same result: ${
       compareCommand(o.task, mode, commands)

@@ -70,6 +70,9 @@ export interface ConfirmOptions {
   quiet: boolean;
 }
 
+/** The results directory unless `--out-dir` says otherwise (as `check`'s). */
+export const DEFAULT_OUT_DIR = "tmp/m17_performance";
+
 /** Default budget and pair cap. */
 export const CONFIRM_DEFAULTS = { budgetMinutes: 20, maxPairs: 20 } as const;
 
@@ -96,7 +99,7 @@ export function parseConfirmArgs(
       maxPairs: integerIn("pairs", v.pairs, 1, 200) ?? CONFIRM_DEFAULTS.maxPairs,
       orderSeed: parseSeedFlag("seed-order", v["seed-order"]),
       newSession: v["new-session"] ?? false,
-      outDir: v["out-dir"] ?? "tmp/m17_performance",
+      outDir: v["out-dir"] ?? DEFAULT_OUT_DIR,
       port: port("port", v.port),
       startupTimeoutMs: (numberIn("startup-timeout-s", v["startup-timeout-s"], 1, 3600) ?? 60) *
         1000,

@@ -140,6 +140,21 @@ export function checkCommand(task: string, phase: Phase, mode: Mode, via: ToolCo
   return `${via.check} ${task} ${phase}${mode === "competitive" ? " --competitive" : ""}`;
 }
 
+/**
+ * The command that re-measures a task's before and after builds interleaved, continuing the
+ * newest confirm session when there is one (`m17_check <task> confirm`).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * strictEqual(confirmCommand("001", "internal", { check: "deno task check", compare: "" }),
+ *   "deno task check 001 confirm");
+ * ```
+ */
+export function confirmCommand(task: string, mode: Mode, via: ToolCommands): string {
+  return `${via.check} ${task} confirm${mode === "competitive" ? " --competitive" : ""}`;
+}
+
 /** The command that compares a task's runs. */
 export function compareCommand(task: string, mode: Mode, via: ToolCommands): string {
   return `${via.compare} ${task}${mode === "competitive" ? " --competitive" : ""}`;
