@@ -20,6 +20,7 @@
  * ```
  * @module
  */
+import { capacityLines } from "./capacity_words.ts";
 import { dirname, resolve } from "node:path";
 import { match } from "ts-pattern";
 import { writeFileAtomic } from "../shared/atomic.ts";
@@ -232,6 +233,9 @@ export function sectionContent(
   ];
   results.push(provenanceLine(c.before, c.after));
   if (pos) results.push(competitorBullet(pos, pos.baseline.source));
+  // Two --find-rate runs: the sustained rate before → after (capacity_words.ts), one bullet.
+  const capacity = capacityLines(c.capacity);
+  if (capacity.length > 0) results.push(`- ${capacity.map((l) => l.trim()).join("; ")}`);
   const glyphs = ascii ? asciiGlyphs : (s: string) => s;
   return {
     heading: sectionHeading(c.task, c.mode, name),

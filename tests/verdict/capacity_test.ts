@@ -13,6 +13,7 @@ import { capacityLines } from "../../lib/render/capacity_words.ts";
 import { renderTerminal } from "../../lib/render/terminal.ts";
 import { renderMarkdown } from "../../lib/render/markdown.ts";
 import { renderJson } from "../../lib/render/json.ts";
+import { sectionContent } from "../../lib/render/perflog.ts";
 import { makeReport } from "../fixtures/make_report.ts";
 import { loaded, OUT, run } from "../fixtures/pair.ts";
 
@@ -92,6 +93,11 @@ Deno.test("compare prints the sustained-rate line in the terminal, Markdown and 
   ]);
   ok(renderTerminal(comparison, verdict).includes(line));
   ok(renderMarkdown(comparison, verdict).includes(`- ${line}`));
+  ok(
+    sectionContent(comparison, verdict, null).results.some((l) =>
+      l.startsWith(`- ${line}; not confirmed`)
+    ),
+  );
   const json = JSON.parse(renderJson(comparison, verdict, []));
   deepStrictEqual(json.capacity.before, {
     sustained_rate: 480,
