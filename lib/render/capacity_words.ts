@@ -17,7 +17,11 @@ export function sustainedWords(s: CapacitySide): string {
 /** The lines, empty when the comparison has no capacity searches. */
 export function capacityLines(c: CapacityChange | null | undefined): string[] {
   if (!c) return [];
-  const change = formatChange(c.changePct);
+  // Each rate is known to within the search's precision: a smaller change is not one.
+  const within = c.changePct !== null && Math.abs(c.changePct) <= c.precisionPct
+    ? `, within the search precision of ${c.precisionPct}%`
+    : "";
+  const change = formatChange(c.changePct) + within;
   const lines = [
     `Sustained rate (--find-rate; SLO P99 ≤ ${c.sloP99Ms} ms, errors ≤ ${
       (c.maxErrorRate * 100).toFixed(2)

@@ -217,6 +217,7 @@ function capacityJson(c: CapacityChange | null | undefined) {
   return {
     slo_p99_ms: c.sloP99Ms,
     max_error_rate: c.maxErrorRate,
+    precision_pct: c.precisionPct,
     before: capacitySideJson(c.before),
     after: capacitySideJson(c.after),
     change_pct: c.changePct,

@@ -29,6 +29,8 @@ export interface CapacitySide {
 export interface CapacityChange {
   sloP99Ms: number;
   maxErrorRate: number;
+  /** The search's precision (%): each sustained rate is known to within it. */
+  precisionPct: number;
   before: CapacitySide;
   after: CapacitySide;
   /** (after − before) / before × 100; null when a side found no rate. */
@@ -67,6 +69,7 @@ export function capacityChange(
   return {
     sloP99Ms: a.slo.p99_ms,
     maxErrorRate: a.slo.max_error_rate,
+    precisionPct: a.search.precision_pct,
     before: side(b),
     after: side(a),
     changePct: sustainedChangePct(b.sustained_rate, a.sustained_rate),

@@ -75,6 +75,12 @@ Deno.test("capacityChange(): the sustained rate before and after and its change;
   strictEqual(c.after.sustainedRate, 432);
   strictEqual(c.changePct, -10);
   strictEqual(c.competitor, null);
+  // A change within the search's precision is said to be so.
+  const near = pair(capacity(480), capacity(460));
+  match(
+    capacityLines(capacityChange(near.before, near.after, null))[0],
+    /\(-4\.2%, within the search precision of 5%\)$/,
+  );
   const plain = pair(undefined, undefined);
   strictEqual(capacityChange(plain.before, plain.after, null), null);
   const none = pair(capacity(480), capacity(null));
