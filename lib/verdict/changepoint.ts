@@ -77,8 +77,11 @@ export function changePoints(
     const cuts = [0, ...[...found.keys()].sort((a, b) => a - b), series.length];
     const best = bestSplit(series, cuts, o.minSegment);
     if (best === null || best.q <= 0) break;
+    // Stops as soon as p must exceed alpha: the decision is the same, and only kept splits
+    // (which run every permutation) report their p-value.
+    const mostAtLeast = Math.floor(o.alpha * (o.permutations + 1)) - 1;
     let atLeast = 0;
-    for (let r = 0; r < o.permutations; r++) {
+    for (let r = 0; r < o.permutations && atLeast <= mostAtLeast; r++) {
       const shuffled = shuffleWithin(series, cuts, rng);
       const q = bestSplit(shuffled, cuts, o.minSegment)?.q ?? 0;
       if (q >= best.q) atLeast++;
