@@ -145,6 +145,19 @@ Deno.test("--history: --html and --markdown draw the steps and the cumulative li
   }
 });
 
+Deno.test("--history: the competitive series is judged apart (exit 2 when only it breaches)", async () => {
+  const competitive = steadyMilestone(6, 3).map((r) => ({ ...r, mode: "competitive" as const }));
+  const { cwd } = await milestoneDir([...steadyMilestone(0, 3), ...competitive]);
+  try {
+    const ran = await compareCli(cwd, ["--history"]);
+    strictEqual(ran.code, 2, ran.stdout + ran.stderr);
+    match(ran.stdout, /internal series: 3 task\(s\), budget 5%[\s\S]*WITHIN BUDGET/);
+    match(ran.stdout, /competitive series: 3 task\(s\), budget 10%[\s\S]*BUDGET EXCEEDED: P99/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 Deno.test("--history: bad input is one line and exit 3", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "m17_history_" });
   try {
