@@ -57,8 +57,10 @@ function makeCase(
   outliers: boolean,
 ): Case {
   // Steps at least 10 values apart and from the ends.
-  const steps: number[] = [];
-  while (steps.length < count) {
+  let steps: number[] = [];
+  for (let tries = 0; steps.length < count; tries++) {
+    // Positions drawn so far can leave no room for the rest: start over.
+    if (tries % 50 === 49) steps = [];
     const at = 10 + rng.nextInt(length - 19);
     if (steps.every((s) => Math.abs(s - at) >= 10)) steps.push(at);
   }
