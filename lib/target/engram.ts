@@ -281,6 +281,8 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
       env: { ENGRAM_DATA_DIR: dataDir },
       logPath: opts.logPath,
       cpus: opts.cpus,
+      // Engram logs ~3 lines per store: straight to the file, never through this process.
+      output: "file",
     });
   } catch (e) {
     await removeData();

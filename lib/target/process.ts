@@ -20,6 +20,8 @@ export class ServerProcess {
   #lineWaiters: Array<{ re: RegExp; resolve: (m: RegExpMatchArray) => void }> = [];
   #pumps: Promise<void>[] = [];
   #logFile: Deno.FsFile | null;
+  /** The log the process writes itself (`output: "file"`), else null. */
+  #logPath: string | null;
   /** The stop in progress, and when it turns to SIGKILL (`performance.now()`). */
   #stopping: Promise<Deno.CommandStatus> | null = null;
   #killAtMs = Infinity;
@@ -28,20 +30,41 @@ export class ServerProcess {
     readonly name: string,
     cmd: string,
     args: string[],
-    opts: { cwd?: string; env?: Record<string, string>; logPath?: string; cpus?: string | null },
+    opts: {
+      cwd?: string;
+      env?: Record<string, string>;
+      logPath?: string;
+      cpus?: string | null;
+      /**
+       * How the output reaches `logPath`: "pump" (default) reads it through this process, line
+       * by line, so `waitForLine` works; "file" gives the process the log file itself (through
+       * `/bin/sh -c 'exec … >>log 2>&1'`, the old script's `engram start &` with a redirect),
+       * so a chatty server (Engram logs ~3 lines per store, ~400 KB/s at 1,000 ops/s) never
+       * wakes this process nor waits on a pipe it drains; `tail()` then reads the file's end.
+       */
+      output?: "pump" | "file";
+    },
   ) {
-    this.#logFile = opts.logPath
+    const toFile = opts.output === "file" && opts.logPath !== undefined;
+    this.#logPath = toFile ? opts.logPath! : null;
+    this.#logFile = opts.logPath && !toFile
       ? Deno.openSync(opts.logPath, { create: true, append: true, write: true })
       : null;
     try {
-      const run = pinnedCommand(opts.cpus ?? null, cmd, args);
+      const pinned = pinnedCommand(opts.cpus ?? null, cmd, args);
+      const run = toFile
+        ? {
+          cmd: "/bin/sh",
+          args: ["-c", 'exec "$@" >>"$0" 2>&1', opts.logPath!, pinned.cmd, ...pinned.args],
+        }
+        : pinned;
       this.child = new Deno.Command(run.cmd, {
         args: run.args,
         cwd: opts.cwd,
         env: opts.env,
         stdin: "piped",
-        stdout: "piped",
-        stderr: "piped",
+        stdout: toFile ? "null" : "piped",
+        stderr: toFile ? "null" : "piped",
         detached: true,
       }).spawn();
     } catch (e) {
@@ -50,7 +73,7 @@ export class ServerProcess {
     }
     this.pid = this.child.pid;
     LIVE.add(this);
-    this.#pumps.push(this.#pump(this.child.stdout), this.#pump(this.child.stderr));
+    if (!toFile) this.#pumps.push(this.#pump(this.child.stdout), this.#pump(this.child.stderr));
     this.exited = this.child.status.then(async (s) => {
       this.#status = s;
       await Promise.allSettled(this.#pumps);
@@ -83,7 +106,7 @@ export class ServerProcess {
 
   #line(line: string) {
     this.#tail.push(line);
-    if (this.#tail.length > 20) this.#tail.shift();
+    if (this.#tail.length > TAIL_LINES) this.#tail.shift();
     for (const w of [...this.#lineWaiters]) {
       const m = line.match(w.re);
       if (m) {
@@ -95,6 +118,9 @@ export class ServerProcess {
 
   /** Waits for an output line matching `re`; rejects if the process exits or time runs out. */
   waitForLine(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    if (this.#logPath !== null) {
+      throw new Error(`${this.name}: its output goes to a file; there are no lines to wait for`);
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         reject(new Error(`${this.name} did not start within ${timeoutMs} ms`));
@@ -120,7 +146,7 @@ export class ServerProcess {
 
   /** The last 20 lines of its output. */
   tail(): string[] {
-    return [...this.#tail];
+    return this.#logPath === null ? [...this.#tail] : fileTail(this.#logPath, TAIL_LINES);
   }
 
   /**
@@ -201,6 +227,36 @@ function liveLinuxGroupMember(pgid: number): boolean {
     return false;
   } catch {
     return true; // no /proc to read: the signal said the group exists
+  }
+}
+
+/** Lines of output `tail()` keeps. */
+const TAIL_LINES = 20;
+
+/** The last `n` lines of the file at `path` (its last 64 KiB read); none when it cannot be read. */
+export function fileTail(path: string, n: number): string[] {
+  let file: Deno.FsFile | null = null;
+  try {
+    file = Deno.openSync(path, { read: true });
+    const size = file.statSync().size;
+    const want = Math.min(size, 64 * 1024);
+    file.seekSync(size - want, Deno.SeekMode.Start);
+    const buf = new Uint8Array(want);
+    let got = 0;
+    while (got < want) {
+      const r = file.readSync(buf.subarray(got));
+      if (r === null || r === 0) break;
+      got += r;
+    }
+    const lines = new TextDecoder().decode(buf.subarray(0, got)).split("\n");
+    if (lines.at(-1) === "") lines.pop();
+    // The first line may be cut by the 64 KiB window; drop it unless the file is that small.
+    if (size > want) lines.shift();
+    return lines.slice(-n);
+  } catch {
+    return [];
+  } finally {
+    file?.close();
   }
 }
 

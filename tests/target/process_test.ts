@@ -60,3 +60,33 @@ Deno.test("stopAll(): a group whose leader already exited is still stopped (the 
     } catch { /* gone */ }
   }
 });
+
+Deno.test('output "file": the process writes its log itself (no pipe through the tool); tail() reads the file', async () => {
+  const dir = await Deno.makeTempDir();
+  const log = `${dir}/server.log`;
+  try {
+    await Deno.writeTextFile(log, "m17: header\n");
+    const proc = new ServerProcess(
+      "chatty",
+      "sh",
+      [
+        "-c",
+        'i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; echo "to stderr" >&2',
+      ],
+      { logPath: log, output: "file" },
+    );
+    // The output never passes through this process: there is no pipe to read.
+    assert.throws(() => proc.child.stdout, TypeError);
+    const status = await proc.exited;
+    assert.equal(status.code, 0);
+    const text = await Deno.readTextFile(log);
+    assert.ok(text.startsWith("m17: header\nline 0\n"), "appended after what was there");
+    assert.ok(text.includes("line 2999\n"), "every line reached the file");
+    const tail = proc.tail();
+    assert.equal(tail.length, 20);
+    assert.deepEqual(tail.slice(-2), ["line 2999", "to stderr"]);
+    assert.throws(() => proc.waitForLine(/x/, 10), /goes to a file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
