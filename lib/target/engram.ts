@@ -239,7 +239,8 @@ export const GRACEFUL_STOP_MS = 60_000;
  * target's `stop()` stops the server's process group and removes the data dir (unless kept).
  */
 export async function startEngram(opts: EngramStartOptions): Promise<EngramTarget> {
-  const binary = opts.binary?.path ?? engramBinary(opts.dir, opts.profile ?? false);
+  // Absolute: the server starts in the checkout, and a kept binary's path is under the out dir.
+  const binary = resolve(opts.binary?.path ?? engramBinary(opts.dir, opts.profile ?? false));
   if (!await isFile(binary)) {
     throw new RunError(
       `${binary} not found: build Engram (cargo build --release), or drop --no-build`,

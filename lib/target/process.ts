@@ -6,6 +6,7 @@
  * its group is gone or stopped, so a signal handler can stop them all before the tool exits.
  * @module
  */
+import { resolve } from "node:path";
 import { pinnedCommand } from "./pin.ts";
 import { PLATFORM } from "../shared/platform.ts";
 
@@ -46,7 +47,8 @@ export class ServerProcess {
     },
   ) {
     const toFile = opts.output === "file" && opts.logPath !== undefined;
-    this.#logPath = toFile ? opts.logPath! : null;
+    // Absolute: the shell that opens it runs in the child's cwd.
+    this.#logPath = toFile ? resolve(opts.logPath!) : null;
     this.#logFile = opts.logPath && !toFile
       ? Deno.openSync(opts.logPath, { create: true, append: true, write: true })
       : null;
@@ -55,7 +57,7 @@ export class ServerProcess {
       const run = toFile
         ? {
           cmd: "/bin/sh",
-          args: ["-c", 'exec "$@" >>"$0" 2>&1', opts.logPath!, pinned.cmd, ...pinned.args],
+          args: ["-c", 'exec "$@" >>"$0" 2>&1', this.#logPath!, pinned.cmd, ...pinned.args],
         }
         : pinned;
       this.child = new Deno.Command(run.cmd, {

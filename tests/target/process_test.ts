@@ -90,3 +90,24 @@ Deno.test('output "file": the process writes its log itself (no pipe through the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("output \"file\": a relative log path is this process's, not the child's cwd", async () => {
+  const dir = await Deno.makeTempDir();
+  const childCwd = await Deno.makeTempDir();
+  const rel = `${dir.slice(Deno.cwd().length + 1)}`;
+  try {
+    // A path relative to the tool's cwd (made relative only when the temp dir is below it).
+    const logPath = dir.startsWith(Deno.cwd() + "/") ? `${rel}/server.log` : `${dir}/server.log`;
+    const proc = new ServerProcess("rel", "sh", ["-c", "echo hello"], {
+      cwd: childCwd,
+      logPath,
+      output: "file",
+    });
+    assert.equal((await proc.exited).code, 0);
+    assert.equal(await Deno.readTextFile(`${dir}/server.log`), "hello\n");
+    assert.deepEqual(proc.tail(), ["hello"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(childCwd, { recursive: true });
+  }
+});
