@@ -164,8 +164,12 @@ export interface MethodNotes {
 export interface CapacityStep {
   /** 1-based, in the order measured. */
   index: number;
-  /** `double`: the rate doubles until a step fails; `bisect`: halves the bracket after that. */
-  phase: "double" | "bisect";
+  /**
+   * `double`: the rate doubles until a step fails; `bisect`: halves the bracket after that;
+   * `repeat`: the previous step failed while the generator was behind, so its rate is measured
+   * once more and this step decides.
+   */
+  phase: "double" | "bisect" | "repeat";
   /** The rate the open-loop schedule offered (ops/s). */
   offered_rate: number;
   /** Responses to the requests due in the step's window, per second of it (`methods.throughput`). */
@@ -443,7 +447,7 @@ export const PRELOAD_SNAPSHOT_METHOD =
 
 /** `methods.capacity` of a `check --find-rate` report. */
 export const CAPACITY_METHOD =
-  "check --find-rate: on one started target (one preload), short steps at offered rates doubling from the start rate until a step fails, then bisection between the highest passing and the lowest failing rate until they are within the precision (percent of the passing rate); each step is its own warm-up and measured window replaying the scenario's request streams at that rate; a step passes when its response-time P99 is at most the SLO and its error rate (errors / completed requests) at most the maximum; the sustained rate is the highest offered rate that passed; the report's headline numbers are one full-length run at that rate (confirmed when it passes the same test); the search is bounded by a maximum step count and a time budget";
+  "check --find-rate: on one started target (one preload), short steps at offered rates doubling from the start rate until a step fails, then bisection between the highest passing and the lowest failing rate until they are within the precision (percent of the passing rate); each step is its own warm-up and measured window replaying the scenario's request streams at that rate; a step passes when its response-time P99 is at most the SLO and its error rate (errors / completed requests) at most the maximum; a step that fails while the generator's own schedule lag P99 is over 10 ms is measured once more at the same rate and the repeat decides; the sustained rate is the highest offered rate that passed; the report's headline numbers are one full-length run at that rate (confirmed when it passes the same test); the search is bounded by a maximum step count and a time budget";
 
 /**
  * A run's preload snapshot (README "Preload snapshots"): `made` = preloaded now (from scratch, or

@@ -3,8 +3,9 @@
  * (response-time P99 and error rate). A pure loop over an injected `measure(rate)`, so it is
  * tested without a network (tests/run/capacity_test.ts): the rate doubles from `fromRate` until
  * a step fails (or `toRate` passes), then the bracket [highest pass, lowest fail] is bisected
- * until it is within `precisionPct` of the passing rate. Bounded by `maxSteps` and
- * `budgetSeconds`; every step is reported as it ends.
+ * until it is within `precisionPct` of the passing rate. A step that fails while the generator
+ * itself was behind is measured once more. Bounded by `maxSteps` and `budgetSeconds`; every step
+ * is reported as it ends.
  *
  * @example
  * ```ts
@@ -24,6 +25,7 @@
  * @module
  */
 import type { CapacityRecord, CapacityStep } from "../report/schema.ts";
+import { GENERATOR_LAG_P99_LIMIT_MS } from "../report/validity.ts";
 
 /** The search's settings. */
 export interface RateSearch {
@@ -87,6 +89,11 @@ export function passes(f: StepFigures, slo: Slo): boolean {
   return f.operations > 0 && f.p99Ms <= slo.p99Ms && errorRateOf(f) <= slo.maxErrorRate;
 }
 
+/** Whether the generator's own schedule lag P99 was over the validity limit (10 ms). */
+export function generatorBehind(f: Pick<StepFigures, "generatorLagP99Ms">): boolean {
+  return (f.generatorLagP99Ms ?? 0) > GENERATOR_LAG_P99_LIMIT_MS;
+}
+
 /** Rates are searched in whole ops/s above 10 and in tenths below (a low start stays exact). */
 function roundRate(rate: number): number {
   return rate >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10;
@@ -114,6 +121,7 @@ export async function findRate(
   let fail: number | null = null; // lowest rate that failed
   let rate = roundRate(Math.min(s.fromRate, s.toRate));
   let stopped: CapacityRecord["stopped"] | null = null;
+  let repeat = false; // the step now measured re-measures a failure the generator may have caused
   while (stopped === null) {
     stopped = hooks.halt?.() ?? null;
     if (stopped !== null) break;
@@ -127,7 +135,7 @@ export async function findRate(
     const ok = passes(f, slo);
     const step: CapacityStep = {
       index: steps.length + 1,
-      phase: fail === null ? "double" : "bisect",
+      phase: repeat ? "repeat" : fail === null ? "double" : "bisect",
       offered_rate: rate,
       achieved_rate: round3(f.achievedRate),
       p99_ms: f.p99Ms,
@@ -142,6 +150,14 @@ export async function findRate(
       seconds: round3(now() - started),
     };
     steps.push(step);
+    // A failure while the generator itself was behind may be the generator's (response times
+    // count from the due time): the same rate is measured once more, and that step decides.
+    if (!ok && !repeat && generatorBehind(f)) {
+      repeat = true;
+      hooks.onStep?.(step, `generator behind: measuring ${rate} ops/s again`);
+      continue;
+    }
+    repeat = false;
     if (ok) pass = Math.max(pass ?? rate, rate);
     else fail = Math.min(fail ?? rate, rate);
     // The next rate, or why there is none.

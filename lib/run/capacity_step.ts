@@ -10,7 +10,7 @@
 import { stepCount } from "../report/capacity.ts";
 import { isLowerBound } from "../report/censoring.ts";
 import { windowRates } from "../report/assemble.ts";
-import { describeReason, GENERATOR_LAG_P99_LIMIT_MS } from "../report/validity.ts";
+import { describeReason } from "../report/validity.ts";
 import type { CapacityStep } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import type { Target } from "../target/target.ts";
@@ -19,6 +19,7 @@ import { type Scenario, withOverrides } from "../workload/scenario.ts";
 import {
   type CapacityPlan,
   findRate,
+  generatorBehind,
   type RateSearchResult,
   type StepFigures,
 } from "./capacity.ts";
@@ -164,7 +165,7 @@ export async function searchCapacity(
 /** One step's line: offered, achieved, P99, errors, whether the generator kept up, verdict, next. */
 function stepLine(s: CapacityStep, next: string): string {
   const lag = s.generator_lag_p99_ms;
-  const behind = lag !== undefined && lag > GENERATOR_LAG_P99_LIMIT_MS
+  const behind = lag !== undefined && generatorBehind({ generatorLagP99Ms: lag })
     ? `, generator behind (schedule lag P99 ${lag.toFixed(1)} ms)`
     : "";
   return `capacity step ${s.index} (${s.phase}): ${s.offered_rate} ops/s offered, ${

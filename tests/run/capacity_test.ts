@@ -227,3 +227,37 @@ Deno.test("capacityPlan(): the SLO from --slo-p99-ms, else the scenario; the err
       /--find-rate-from 2000 is above --find-rate-to 1000/.test(e.message),
   );
 });
+
+Deno.test("findRate(): a failure while the generator was behind is measured once more, and the repeat decides", async () => {
+  const seen = new Map<number, number>();
+  const calls: number[] = [];
+  // At 160 ops/s the first measurement fails with the generator 25 ms behind; the repeat passes.
+  // At 640 the server fails with and without generator lag: the repeat fails too.
+  const r = await findRate({ ...SEARCH, toRate: 1000 }, SLO, (rate) => {
+    calls.push(rate);
+    const n = (seen.get(rate) ?? 0) + 1;
+    seen.set(rate, n);
+    const lagged = (rate === 160 && n === 1) || rate === 640;
+    const fails = lagged || rate > 500;
+    return Promise.resolve({
+      achievedRate: rate,
+      generatorLagP99Ms: lagged ? 25 : 0.2,
+      p99Ms: fails ? 80 : 10,
+      p99Censored: false,
+      operations: 100,
+      errors: 0,
+    });
+  });
+  deepStrictEqual(calls.slice(0, 9), [10, 20, 40, 80, 160, 160, 320, 640, 640]);
+  deepStrictEqual(r.steps.slice(4, 6).map((s) => [s.phase, s.pass, s.generator_lag_p99_ms]), [
+    ["double", false, 25],
+    ["repeat", true, 0.2],
+  ]);
+  deepStrictEqual(r.steps[8].phase, "repeat");
+  strictEqual(r.steps[9].phase, "bisect");
+  ok(r.sustainedRate! >= 320 && r.sustainedRate! <= 500, String(r.sustainedRate));
+  // A failure without generator lag is never repeated.
+  const plain: number[] = [];
+  await findRate(SEARCH, SLO, kneeAt(500, plain));
+  strictEqual(new Set(plain).size, plain.length);
+});
