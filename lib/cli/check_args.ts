@@ -200,11 +200,6 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
   if (v.version) return { kind: "version" };
 
   const pos = [...positionals];
-  if (v["find-rate"] && pos.includes("confirm")) {
-    throw new UsageError(
-      "--find-rate does not go with confirm: search the rate in a before or after run",
-    );
-  }
   let competitive = v.competitive ?? false;
   // The old script accepted --competitive as a positional in 2nd or 3rd place.
   const ci = pos.indexOf("--competitive");
