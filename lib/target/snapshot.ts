@@ -140,14 +140,36 @@ export async function readSnapshot(outDir: string, key: string): Promise<Snapsho
   return { key, dir, dataDir, meta };
 }
 
-/** Copies a directory tree (files, directories, symlinks as links) into `to`, which must exist. */
+/**
+ * Copies a directory tree into `to`, which must exist, keeping sparse files sparse: Engram
+ * preallocates a 3.1 GB `warm_tier.dat` that holds a few MB, and a plain copy would write all of
+ * it. GNU `cp --sparse=always` (Linux) punches holes for zero blocks; elsewhere `cp -R -p`; without
+ * `cp`, a walk that copies files, directories and symlinks.
+ */
 export async function copyTree(from: string, to: string): Promise<void> {
+  const args = Deno.build.os === "linux"
+    ? ["-a", "--sparse=always", `${from}/.`, `${to}/`]
+    : ["-R", "-p", `${from}/.`, `${to}/`];
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("cp", { args, stdout: "null", stderr: "piped" }).output();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return await walkCopy(from, to);
+    throw e;
+  }
+  if (!out.success) {
+    const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+    throw new Error(`cp ${args.join(" ")} failed: ${why || `exit code ${out.code}`}`);
+  }
+}
+
+async function walkCopy(from: string, to: string): Promise<void> {
   for await (const e of Deno.readDir(from)) {
     const src = join(from, e.name);
     const dst = join(to, e.name);
     if (e.isDirectory) {
       await Deno.mkdir(dst);
-      await copyTree(src, dst);
+      await walkCopy(src, dst);
     } else if (e.isSymlink) {
       await Deno.symlink(await Deno.readLink(src), dst);
     } else if (e.isFile) {
@@ -156,14 +178,17 @@ export async function copyTree(from: string, to: string): Promise<void> {
   }
 }
 
-/** Bytes of the regular files under `dir` (0 when it is missing). */
+/** Disk used by the regular files under `dir` (allocated blocks; 0 when it is missing). */
 export async function treeBytes(dir: string): Promise<number> {
   let total = 0;
   try {
     for await (const e of Deno.readDir(dir)) {
       const p = join(dir, e.name);
       if (e.isDirectory) total += await treeBytes(p);
-      else if (e.isFile) total += (await Deno.lstat(p)).size;
+      else if (e.isFile) {
+        const st = await Deno.lstat(p);
+        total += st.blocks !== null ? st.blocks * 512 : st.size;
+      }
     }
   } catch { /* gone meanwhile */ }
   return total;

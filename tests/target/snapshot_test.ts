@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  copyTree,
   listSnapshots,
   newSnapshotMeta,
   readSnapshot,
   saveSnapshot,
   snapshotKey,
+  treeBytes,
 } from "../../lib/target/snapshot.ts";
 import { preloadStreamFingerprint } from "../../lib/workload/ops.ts";
 import { parseScenario } from "../../lib/workload/scenario.ts";
@@ -62,5 +64,32 @@ Deno.test("saveSnapshot() replaces a snapshot whole; a damaged meta.json is not 
   } finally {
     await Deno.remove(out, { recursive: true });
     await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("copyTree() keeps a preallocated, mostly empty file sparse (Engram's warm_tier.dat)", async () => {
+  const from = await Deno.makeTempDir();
+  const to = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(join(from, "default"));
+    const big = join(from, "default", "warm_tier.dat");
+    // 64 MB written as data (not a hole): a plain copy allocates all of it.
+    const f = await Deno.open(big, { write: true, create: true });
+    const chunk = new Uint8Array(1 << 20);
+    for (let i = 0; i < 64; i++) await f.write(chunk);
+    await f.write(new TextEncoder().encode("tail"));
+    f.close();
+    await copyTree(from, to);
+    const copy = join(to, "default", "warm_tier.dat");
+    assert.equal((await Deno.stat(copy)).size, 64 * (1 << 20) + 4);
+    const bytes = await Deno.readFile(copy);
+    assert.equal(new TextDecoder().decode(bytes.subarray(bytes.length - 4)), "tail");
+    if (Deno.build.os === "linux") {
+      assert.ok((await treeBytes(to)) < 1 << 20, `${await treeBytes(to)} bytes on disk`);
+      assert.ok((await treeBytes(from)) >= 64 * (1 << 20));
+    }
+  } finally {
+    await Deno.remove(from, { recursive: true });
+    await Deno.remove(to, { recursive: true });
   }
 });
