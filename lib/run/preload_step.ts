@@ -116,7 +116,7 @@ function skip(ctx: RunContext, skipped: Skipped): void {
 
 /**
  * Preload snapshots of one run: `seedData` goes into the Engram target spec (it picks the
- * snapshot once the binary is built), `preload` runs after the start.
+ * snapshot once the binary is built), `preloadStep` runs after the start.
  */
 export class PreloadCache {
   readonly fingerprint: string;
