@@ -96,7 +96,7 @@ export async function runCheck(
     ctx.cpus = await applyPinning(o, spec.kind !== "url", (line) => log.line(line));
     // Preload snapshots: only for an Engram the tool starts (lib/run/preload_step.ts).
     const cache = spec.kind === "engram" && prepared.scenario.preload > 0 && !o.noPreloadCache
-      ? new PreloadCache(ctx)
+      ? new PreloadCache(ctx, spec)
       : null;
     const start = (s: TargetSpec) =>
       startTarget({
@@ -106,33 +106,18 @@ export async function runCheck(
         say: (line) => log.line(line),
         serverCpus: ctx.cpus?.server,
       });
-    target = await start(
-      spec.kind === "engram" && cache ? { ...spec, seedData: cache.seedData } : spec,
-    );
+    target = await start(cache ? cache.firstSpec() : spec);
     // Nothing ran yet: no report.
     if (signal.aborted) throw new RunError(describeReason(interruption(signal, ctx.stage)));
 
     // ---- preload (not measured) ----
     let w = new Workload(prepared.scenario);
-    let restarts = 0;
     const { counts, skipped: preloadSkipped } = await preloadStep(
       ctx,
       target,
       w,
       cache,
-      async (seedFrom) => {
-        if (spec.kind !== "engram") throw new Error("only an Engram target restarts");
-        // A kept data dir (--keep-data) stays; the restarted Engram gets its own.
-        const stem = spec.keepData ? `${spec.stem}_restart${++restarts}` : spec.stem;
-        const t = await start({
-          ...spec,
-          build: false,
-          stem,
-          seedData: () => Promise.resolve(seedFrom),
-        });
-        if (t.kind !== "engram") throw new Error("an Engram spec started another kind of target");
-        return t;
-      },
+      start,
       (t) => target = t,
     );
     let skipped = preloadSkipped;

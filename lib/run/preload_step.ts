@@ -13,7 +13,6 @@ import { describeReason, preloadReason } from "../report/validity.ts";
 import { messageOf, RunError } from "../shared/errors.ts";
 import { engramMemoryCount } from "../target/health.ts";
 import {
-  fileSha256,
   newSnapshotMeta,
   readSnapshot,
   saveSnapshot,
@@ -21,11 +20,15 @@ import {
   snapshotKey,
   updateSnapshotMeta,
 } from "../target/snapshot.ts";
+import type { EngramBinary } from "../target/builds.ts";
+import type { TargetSpec } from "../target/start.ts";
 import type { EngramTarget, Target } from "../target/target.ts";
 import { preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
 import { runPreload } from "./preload.ts";
 import { formatDuration, PreloadProgress } from "./preload_progress.ts";
 import { interruption, type PreloadCounts, type RunContext, type Skipped } from "./steps.ts";
+
+type EngramSpec = Extract<TargetSpec, { kind: "engram" }>;
 
 /** How often the preload asks Engram for its memory count. */
 const COUNT_POLL_MS = 10_000;
@@ -128,20 +131,39 @@ export class PreloadCache {
   /** When the start on the snapshot's copy began (copying included). */
   seededMs = 0;
 
-  constructor(readonly ctx: RunContext) {
+  #restarts = 0;
+
+  constructor(readonly ctx: RunContext, readonly spec: EngramSpec) {
     this.fingerprint = preloadStreamFingerprint(ctx.prepared.scenario);
     this.count = ctx.prepared.scenario.preload;
   }
 
+  /** The run's Engram spec, choosing the snapshot to start on once the binary is kept. */
+  firstSpec(): EngramSpec {
+    return { ...this.spec, seedData: this.seedData };
+  }
+
+  /**
+   * The spec that starts Engram again on a fresh copy of `seedFrom` (null: empty): the build that
+   * ran (its kept copy, never rebuilt), and with `--keep-data` a data dir of its own.
+   */
+  restartSpec(running: EngramTarget, seedFrom: string | null): EngramSpec {
+    const s = this.spec;
+    const kept = running.details.kept_binary ? running.details.binary_sha256 : undefined;
+    return {
+      ...s,
+      build: false,
+      ...(kept !== undefined ? { kept } : {}),
+      stem: s.keepData ? `${s.stem}_restart${++this.#restarts}` : s.stem,
+      seedData: () => Promise.resolve(seedFrom),
+    };
+  }
+
   /** The directory whose copy Engram starts on (a complete or partial snapshot), or null. */
-  seedData = async (binary: string): Promise<string | null> => {
+  seedData = async (binary: EngramBinary): Promise<string | null> => {
     const { log, o } = this.ctx;
     this.seededMs = performance.now();
-    try {
-      this.binarySha256 = await fileSha256(binary);
-    } catch {
-      return null; // no binary: the start says so
-    }
+    this.binarySha256 = binary.sha256;
     this.key = snapshotKey(this.fingerprint, this.count, this.binarySha256);
     this.found = await readSnapshot(o.outDir, this.key);
     const m = this.found?.meta;
@@ -164,8 +186,8 @@ export class PreloadCache {
   };
 }
 
-/** Starts Engram again on a fresh copy of `seedFrom` (null: an empty data dir). */
-export type Restart = (seedFrom: string | null) => Promise<EngramTarget>;
+/** Starts a target (lib/target/start.ts `startTarget` with the run's options). */
+export type StartTarget = (spec: TargetSpec) => Promise<Target>;
 
 /**
  * The preload step. Without a cache (not an Engram target we start, no preload,
@@ -178,7 +200,7 @@ export async function preloadStep(
   target: Target,
   w: Workload,
   cache: PreloadCache | null,
-  restart: Restart,
+  start: StartTarget,
   setTarget: (t: Target) => void,
 ): Promise<{ counts: PreloadCounts; skipped: Skipped | null }> {
   const total = ctx.prepared.scenario.preload;
@@ -188,7 +210,7 @@ export async function preloadStep(
     if (s.skipped) skip(ctx, s.skipped);
     return { counts: { count: s.count, errors: s.errors, seconds: s.seconds }, skipped: s.skipped };
   }
-  return await snapshotPreload(ctx, target, w, cache, restart, setTarget);
+  return await snapshotPreload(ctx, target, w, cache, start, setTarget);
 }
 
 async function snapshotPreload(
@@ -196,7 +218,7 @@ async function snapshotPreload(
   first: EngramTarget,
   w: Workload,
   cache: PreloadCache,
-  restart: Restart,
+  start: StartTarget,
   setTarget: (t: Target) => void,
 ): Promise<{ counts: PreloadCounts; skipped: Skipped | null }> {
   const { log, o } = ctx;
@@ -207,9 +229,12 @@ async function snapshotPreload(
   let found = cache.found;
   let remadeBecause: string | undefined;
   const restartOn = async (seedFrom: string | null) => {
+    const spec = cache.restartSpec(target, seedFrom);
     await target.stop();
-    target = await restart(seedFrom);
-    setTarget(target);
+    const t = await start(spec);
+    setTarget(t);
+    if (t.kind !== "engram") throw new Error("an Engram spec started another kind of target");
+    target = t;
   };
 
   // ---- a complete snapshot: Engram must hold the count recorded at its first restore ----

@@ -94,19 +94,6 @@ export function newSnapshotMeta(
   };
 }
 
-/** sha256 (hex) of a file, read in chunks (an Engram binary is ~100 MB). */
-export async function fileSha256(path: string): Promise<string> {
-  const h = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const buf = new Uint8Array(1 << 20);
-  for (;;) {
-    const n = await file.read(buf);
-    if (n === null) break;
-    h.update(buf.subarray(0, n));
-  }
-  return h.digest("hex");
-}
-
 function parseMeta(text: string, key: string): SnapshotMeta | null {
   let m: Record<string, unknown>;
   try {

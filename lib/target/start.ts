@@ -30,10 +30,10 @@ export type TargetSpec =
     /** `--profile`: build with symbols and frame pointers (lib/target/engram_profile.ts). */
     profile: boolean;
     /**
-     * Called with the binary once it is built: the directory (a preload snapshot) whose contents
-     * seed the fresh data dir, or null for an empty one.
+     * Called with the binary once it is built and kept: the directory (a preload snapshot) whose
+     * contents seed the fresh data dir, or null for an empty one.
      */
-    seedData?: (binary: string) => Promise<string | null>;
+    seedData?: (binary: EngramBinary) => Promise<string | null>;
     /**
      * `confirm`: the sha256 of a build kept in `outDir`'s store to start instead of building
      * (`dir` is then only the server's working directory).
@@ -79,7 +79,7 @@ export async function startTarget(o: StartTargetOptions): Promise<Target> {
       const binary = s.kept !== undefined
         ? await startKept(s.outDir, s.kept, say)
         : await buildAndKeep(s, o, say);
-      const seedFrom = s.seedData ? await s.seedData(binary.path) : null;
+      const seedFrom = s.seedData ? await s.seedData(binary) : null;
       const t = await startEngram({
         seedFrom,
         dir: s.dir,
