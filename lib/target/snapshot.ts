@@ -24,6 +24,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { writeFileAtomic } from "../shared/atomic.ts";
 import { messageOf } from "../shared/errors.ts";
+import { PLATFORM } from "../shared/platform.ts";
 
 /** What `meta.json` holds (format 1). */
 export interface SnapshotMeta {
@@ -134,7 +135,7 @@ export async function readSnapshot(outDir: string, key: string): Promise<Snapsho
  * `cp`, a walk that copies files, directories and symlinks.
  */
 export async function copyTree(from: string, to: string): Promise<void> {
-  const args = Deno.build.os === "linux"
+  const args = PLATFORM.linux
     ? ["-a", "--sparse=always", `${from}/.`, `${to}/`]
     : ["-R", "-p", `${from}/.`, `${to}/`];
   let out: Deno.CommandOutput;

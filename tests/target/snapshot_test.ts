@@ -9,6 +9,7 @@ import {
   snapshotKey,
   treeBytes,
 } from "../../lib/target/snapshot.ts";
+import { PLATFORM } from "../../lib/shared/platform.ts";
 import { preloadStreamFingerprint } from "../../lib/workload/ops.ts";
 import { parseScenario } from "../../lib/workload/scenario.ts";
 
@@ -84,7 +85,7 @@ Deno.test("copyTree() keeps a preallocated, mostly empty file sparse (Engram's w
     assert.equal((await Deno.stat(copy)).size, 64 * (1 << 20) + 4);
     const bytes = await Deno.readFile(copy);
     assert.equal(new TextDecoder().decode(bytes.subarray(bytes.length - 4)), "tail");
-    if (Deno.build.os === "linux") {
+    if (PLATFORM.linux) {
       assert.ok((await treeBytes(to)) < 1 << 20, `${await treeBytes(to)} bytes on disk`);
       assert.ok((await treeBytes(from)) >= 64 * (1 << 20));
     }
