@@ -18,6 +18,7 @@
  * @module
  */
 import { capacityLines } from "./capacity_words.ts";
+import { capacityCharts } from "./html_capacity.ts";
 import { match } from "ts-pattern";
 import type {
   Comparison,
@@ -321,7 +322,7 @@ export function renderCompareHtml(input: CompareHtmlInput): string {
       : "",
     headlineSection(c, v),
     positioningSection(c),
-    capacityCompareSection(c),
+    capacityCompareSection(c, views),
     spectrumSection(views),
     perSecondSection(views),
     operationsSection(c, views),
@@ -334,11 +335,16 @@ export function renderCompareHtml(input: CompareHtmlInput): string {
   ]);
 }
 
-/** Two `--find-rate` runs: the sustained-rate lines (capacity_words.ts), else nothing. */
-function capacityCompareSection(c: Comparison): string {
+/** Two `--find-rate` runs: the sustained-rate lines (capacity_words.ts) and both searches' plots. */
+function capacityCompareSection(c: Comparison, views: RunView[]): string {
   const lines = capacityLines(c.capacity);
   if (lines.length === 0) return "";
+  const sides = views.flatMap((v) =>
+    v.report?.capacity
+      ? [{ id: v.id, label: v.label, color: v.color, capacity: v.report.capacity }]
+      : []
+  );
   return `<section id="capacity"><h2>Sustained rate</h2>${
     lines.map((l) => `<p>${esc(l.trim())}</p>`).join("")
-  }</section>`;
+  }${legend(views)}${capacityCharts(sides)}</section>`;
 }

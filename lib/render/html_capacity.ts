@@ -1,6 +1,7 @@
 /**
- * The capacity section of a run page (`check --find-rate --html`): offered rate against P99 and
- * against achieved rate, one point per step, the SLO drawn as a line, and the step table.
+ * The capacity plots of `check --find-rate`: offered rate against P99 and against achieved rate,
+ * one point per step, the SLO drawn as a line; with the step table on the run page
+ * (`check --html`), one line per side on the compare page (`compare --html`).
  * @module
  */
 import { describeCapacity } from "../report/capacity.ts";
@@ -16,55 +17,60 @@ import {
   logTicks,
 } from "./plot.ts";
 
-const SLO_COLOR = "#999999";
+const GREY = "#999999";
 
-/** The section, or "" when the report has no capacity search. */
-export function capacitySection(c: CapacityRecord | undefined): string {
-  if (!c) return "";
-  const steps = [...c.steps].sort((a, b) => a.offered_rate - b.offered_rate);
-  const maxRate = Math.max(1, ...steps.map((s) => s.offered_rate));
+/** One search to draw: a run's, or one side's of a comparison. */
+export interface CapacitySide {
+  /** Goes into the series ids (`capacity-p99-<id>`, `capacity-achieved-<id>`). */
+  id: string;
+  label: string;
+  color: string;
+  capacity: CapacityRecord;
+}
+
+/**
+ * Offered rate against P99 (log axis, each side's SLO as a grey line) and against achieved rate
+ * (the grey diagonal is achieved = offered), one line per side through its steps.
+ */
+export function capacityCharts(sides: CapacitySide[]): string {
+  const sorted = sides.map((side) => ({
+    side,
+    steps: [...side.capacity.steps].sort((a, b) => a.offered_rate - b.offered_rate),
+  }));
+  const all = sorted.flatMap((x) => x.steps);
+  const maxRate = Math.max(1, ...all.map((s) => s.offered_rate));
   const x = axisFromTicks("offered rate (ops/s)", linearTicks(maxRate));
+  const slos = [...new Set(sides.map((d) => d.capacity.slo.p99_ms))];
   const p99: LineSeries[] = [
-    {
-      id: "p99",
-      label: "P99 per step (ms)",
-      color: COLORS.before,
-      points: steps.map((s) => [s.offered_rate, s.p99_ms]),
-    },
-    {
+    ...sorted.map(({ side, steps }) => ({
+      id: `capacity-p99-${side.id}`,
+      label: `${side.label}: P99 per step (ms)`,
+      color: side.color,
+      points: steps.map((s) => [s.offered_rate, s.p99_ms] as [number, number]),
+    })),
+    ...slos.map((slo) => ({
       id: "slo",
-      label: `SLO ${c.slo.p99_ms} ms`,
-      color: SLO_COLOR,
-      points: [[x.min, c.slo.p99_ms], [x.max, c.slo.p99_ms]],
-    },
+      label: `SLO ${slo} ms`,
+      color: GREY,
+      points: [[x.min, slo], [x.max, slo]] as [number, number][],
+    })),
   ];
-  const ys = [c.slo.p99_ms, ...steps.map((s) => s.p99_ms)].filter((v) => v > 0);
+  const ys = [...slos, ...all.map((s) => s.p99_ms)].filter((v) => v > 0);
   const achieved: LineSeries[] = [
-    {
-      id: "achieved",
-      label: "achieved rate per step (ops/s)",
-      color: COLORS.after,
-      points: steps.map((s) => [s.offered_rate, s.achieved_rate]),
-    },
+    ...sorted.map(({ side, steps }) => ({
+      id: `capacity-achieved-${side.id}`,
+      label: `${side.label}: achieved rate per step (ops/s)`,
+      color: side.color,
+      points: steps.map((s) => [s.offered_rate, s.achieved_rate] as [number, number]),
+    })),
     {
       id: "offered",
       label: "achieved = offered",
-      color: SLO_COLOR,
+      color: GREY,
       points: [[x.min, x.min], [x.max, x.max]],
     },
   ];
-  const rows = c.steps.map((s) => [
-    String(s.index),
-    esc(s.phase),
-    formatOps(s.offered_rate),
-    formatOps(s.achieved_rate),
-    `${s.p99_censored ? "≥" : ""}${s.p99_ms.toFixed(3)}`,
-    `${s.errors} (${(s.error_rate * 100).toFixed(2)}%)`,
-    s.pass ? "pass" : "FAIL",
-  ]);
-  return `<section id="capacity"><h2>Capacity search (--find-rate)</h2>` +
-    `<p class="headline">${esc(describeCapacity(c))}</p>` +
-    `<h3>P99 against offered rate</h3>` +
+  return `<h3>P99 against offered rate</h3>` +
     lineChart({
       plot: "capacity-p99",
       title: "P99 response time per step against offered rate",
@@ -80,11 +86,28 @@ export function capacitySection(c: CapacityRecord | undefined): string {
       x,
       y: axisFromTicks(
         "achieved (ops/s)",
-        linearTicks(Math.max(maxRate, ...steps.map((s) => s.achieved_rate))),
+        linearTicks(Math.max(maxRate, ...all.map((s) => s.achieved_rate))),
       ),
       series: achieved,
       height: 260,
-    }) +
+    });
+}
+
+/** The run page's section, or "" when the report has no capacity search. */
+export function capacitySection(c: CapacityRecord | undefined): string {
+  if (!c) return "";
+  const rows = c.steps.map((s) => [
+    String(s.index),
+    esc(s.phase),
+    formatOps(s.offered_rate),
+    formatOps(s.achieved_rate),
+    `${s.p99_censored ? "≥" : ""}${s.p99_ms.toFixed(3)}`,
+    `${s.errors} (${(s.error_rate * 100).toFixed(2)}%)`,
+    s.pass ? "pass" : "FAIL",
+  ]);
+  return `<section id="capacity"><h2>Capacity search (--find-rate)</h2>` +
+    `<p class="headline">${esc(describeCapacity(c))}</p>` +
+    capacityCharts([{ id: "run", label: "Run", color: COLORS.before, capacity: c }]) +
     table(
       ["Step", "Phase", "Offered (ops/s)", "Achieved (ops/s)", "P99 (ms)", "Errors", "SLO"],
       rows,

@@ -103,7 +103,10 @@ Deno.test("check --find-rate finds the reference server's known knee, records ev
     for (const plot of ["capacity-p99", "capacity-achieved"]) {
       assert.match(html, new RegExp(`data-plot="${plot}"`));
     }
-    assert.match(html, new RegExp(`data-series="p99" data-points="${c.steps.length}"`));
+    assert.match(
+      html,
+      new RegExp(`data-series="capacity-p99-run" data-points="${c.steps.length}"`),
+    );
 
     // A slower after build: compare prints the sustained rate of both and its change.
     const after = await run(args("after", BURN_MS * 2));

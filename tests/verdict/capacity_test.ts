@@ -14,6 +14,7 @@ import { renderTerminal } from "../../lib/render/terminal.ts";
 import { renderMarkdown } from "../../lib/render/markdown.ts";
 import { renderJson } from "../../lib/render/json.ts";
 import { sectionContent } from "../../lib/render/perflog.ts";
+import { renderCompareHtml } from "../../lib/render/html.ts";
 import { makeReport } from "../fixtures/make_report.ts";
 import { loaded, OUT, run } from "../fixtures/pair.ts";
 
@@ -104,6 +105,28 @@ Deno.test("compare prints the sustained-rate line in the terminal, Markdown and 
       l.startsWith(`- ${line}; not confirmed`)
     ),
   );
+  // The HTML page: the line, and each side's steps drawn against offered rate.
+  const steps = (rates: number[]) =>
+    rates.map((rate, i) => ({
+      index: i + 1,
+      phase: "double" as const,
+      offered_rate: rate,
+      achieved_rate: rate,
+      p99_ms: rate > 450 ? 90 : 10,
+      p99_censored: false,
+      operations: rate * 5,
+      errors: 0,
+      error_rate: 0,
+      pass: rate <= 450,
+      seconds: 6,
+    }));
+  if (before.kind === "current") before.report.capacity!.steps = steps([120, 240, 480]);
+  if (after.kind === "current") after.report.capacity!.steps = steps([120, 240]);
+  const html = renderCompareHtml({ comparison, verdict, before, after });
+  ok(html.includes(line), "the line is on the page");
+  match(html, /data-plot="capacity-p99"/);
+  match(html, /data-series="capacity-p99-before" data-points="3"/);
+  match(html, /data-series="capacity-achieved-after" data-points="2"/);
   const json = JSON.parse(renderJson(comparison, verdict, []));
   deepStrictEqual(json.capacity.before, {
     sustained_rate: 480,
