@@ -85,9 +85,10 @@ Options:
                          only; writes <stem>_profile.folded and <stem>_profile.svg (a flame graph)
   --profile-pid PID      the server process to profile with --url
   --find-rate            capacity search: the highest offered rate that keeps the SLO (P99, and
-                         error rate at most the scenario's max_error_rate, else 1%), by short steps doubling
-                         from --find-rate-from, then bisection; then one full-length run at it.
-                         All steps share one server start and preload; recorded in the report
+                         error rate at most the scenario's max_error_rate, else 1%), by short
+                         steps doubling from --find-rate-from, then bisection; then one
+                         full-length run at it. All steps share one server start and preload;
+                         every step is recorded in the report
   --slo-p99-ms MS        the SLO's P99 (default: the scenario's expected_p99_latency_ms)
   --find-rate-from N     first rate tried (default 10 ops/s); --find-rate-to N: highest (100000)
   --find-rate-step-s S   measured seconds per step, after 1 s warm-up (default 5)
