@@ -7,7 +7,6 @@
 import { ApiError, invalid } from "./api_error.ts";
 import { completePattern } from "./complete.ts";
 import {
-  DEFAULT_SPACE,
   type JsonObject,
   parseJsonObject,
   readBoolean,
