@@ -137,15 +137,22 @@ export class PreloadProgress {
     return first !== null && this.#lastCost !== null ? this.#lastCost / first.y : 1;
   }
 
-  /** The status line: `preload 12,000/100,000 (12%)  85/s  Engram holds 11,950  ETA 1 h 5 min`. */
-  text(done: number, elapsedMs: number, engramCount: number | null): string {
+  /**
+   * The status line: `preload 12,000/100,000 (12%)  85/s  Engram held 11,200 of 11,300 stored
+   * ETA 1 h 5 min`; `engram` is Engram's last count and how many were stored when it was asked.
+   */
+  text(
+    done: number,
+    elapsedMs: number,
+    engram: { count: number; stored: number } | null,
+  ): string {
     const n = (v: number) => v.toLocaleString("en-US");
     const rate = this.rate() ?? (elapsedMs > 0 ? (done - this.startDone) * 1000 / elapsedMs : 0);
     const eta = this.etaSeconds(done, elapsedMs);
     const parts = [
       `preload ${n(done)}/${n(this.total)} (${(100 * done / this.total).toFixed(0)}%)`,
       `${rate.toFixed(rate < 10 ? 1 : 0)}/s`,
-      ...(engramCount !== null ? [`Engram holds ${n(engramCount)}`] : []),
+      ...(engram !== null ? [`Engram held ${n(engram.count)} of ${n(engram.stored)} stored`] : []),
       `ETA ${eta === null ? "?" : formatDuration(eta)}`,
     ];
     if (this.falling()) {

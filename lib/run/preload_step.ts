@@ -69,7 +69,7 @@ async function preloadStretch(
   for (let i = 0; i < from; i++) stream.next();
   const t0 = performance.now();
   const progress = new PreloadProgress(total, from, t0);
-  let engramCount: number | null = null;
+  let engram: { count: number; stored: number } | null = null;
   let polling = false;
   let lastPoll = t0;
   let lastPlain = t0;
@@ -85,14 +85,15 @@ async function preloadStretch(
       if (target.kind === "engram" && !polling && now - lastPoll >= COUNT_POLL_MS) {
         polling = true;
         lastPoll = now;
+        const asked = from + stored;
         engramMemoryCount(target.url).then((c) => {
-          if ("count" in c) engramCount = c.count;
+          if ("count" in c) engram = { count: c.count, stored: asked };
           polling = false;
         });
       }
       const plain = now - lastPlain >= PLAIN_EVERY_MS;
       if (plain) lastPlain = now;
-      log.status(progress.text(from + stored, now - t0, engramCount), plain);
+      log.status(progress.text(from + stored, now - t0, engram), plain);
     },
   });
   log.line(
