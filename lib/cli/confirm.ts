@@ -139,13 +139,15 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
         return EXIT.runFailed;
       }
       newest[arm.phase] = await readReport(outcome.files.report);
-      say(
-        `  pair ${slot.pair} of ≤${lastPair}: ${arm.phase} (${
-          arm.phase === "before" ? "A" : "B"
-        }) P99 ${r.p99_latency_ms.toFixed(3)} ms, ${r.overall_throughput.toFixed(1)} ops/s in ${
-          seconds(runMs.at(-1)!)
-        }`,
-      );
+      if (!o.quiet) {
+        say(
+          `  pair ${slot.pair} of ≤${lastPair}: ${arm.phase} (${
+            arm.phase === "before" ? "A" : "B"
+          }) P99 ${r.p99_latency_ms.toFixed(3)} ms, ${r.overall_throughput.toFixed(1)} ops/s in ${
+            seconds(runMs.at(-1)!)
+          }`,
+        );
+      }
     }
     if (watch.received()) break;
     judged = await judge(o, newest, mode, session.baseline);

@@ -32,7 +32,7 @@ is not inconclusive, at --pairs N or at the budget, and prints compare's output 
                     (default tmp/m17_performance)
   --port N          Engram's HTTP port for the runs (default 7432)
   --startup-timeout-s S  how long Engram may take to answer /health (default 60)
-  --quiet           only the progress lines, warnings and the final comparison
+  --quiet           no line per run: the header, a line per pair, warnings and the comparison
 
 Refused (exit 3, nothing run): before and after of different scenarios or settings, a scenario
 file changed since, a side with no kept build (a report made before builds were kept, a pruned
