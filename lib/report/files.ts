@@ -226,7 +226,8 @@ export async function claimRunFiles(
     .with({ kind: "not_regular" }, (k) => k.what)
     .exhaustive();
   if (what !== null && what !== "a directory" && !what.startsWith("unreadable")) {
-    throw new UsageError(`out dir ${outDir}: cannot create (it is ${what}, not a directory)`);
+    const is = what.startsWith("a ") ? `it is ${what}, not a directory` : `it is ${what}`;
+    throw new UsageError(`out dir ${outDir}: cannot create (${is})`);
   }
   try {
     await Deno.mkdir(outDir, { recursive: true });
