@@ -154,6 +154,7 @@ const PROBE_TIMEOUT_MS = 2000;
 export async function waitHealthy(url: string, o: WaitHealthyOptions): Promise<HealthWait> {
   const deadline = performance.now() + o.timeoutMs;
   let last = "no answer";
+  let unresolved = false;
   const exited = o.exited?.then(() => "exited" as const);
   while (!o.signal?.aborted) {
     const remaining = deadline - performance.now();
@@ -168,7 +169,12 @@ export async function waitHealthy(url: string, o: WaitHealthyOptions): Promise<H
     if (outcome.failure.kind === "not_engram") {
       return { kind: "not_engram", answer: outcome.failure.answer };
     }
-    last = describeFailure(outcome.failure);
+    // A name that did not resolve stays the reason: a later probe cut by its timeout (a slow
+    // resolver on a loaded host) says less.
+    if (!(outcome.failure.kind === "timeout" && unresolved)) {
+      last = describeFailure(outcome.failure);
+    }
+    unresolved ||= outcome.failure.kind === "unresolved";
     await sleep(Math.min(POLL_INTERVAL_MS, Math.max(0, deadline - performance.now())), o.signal);
   }
   return { kind: "interrupted" };
