@@ -37,9 +37,10 @@ export async function findHistoryRuns(dir: string): Promise<FoundRuns> {
     throw new UsageError(`cannot list ${dir}: ${(e as Error).message.split("\n")[0]}`);
   }
   const found: FoundRuns = { tasks: emptyTasks(), incomplete: [], warnings: [] };
+  const invalid: string[] = [];
   for (const { mode, task } of names.values()) {
-    const before = await sideRuns(dir, task, "before", mode, found.warnings);
-    const after = await sideRuns(dir, task, "after", mode, found.warnings);
+    const before = await sideRuns(dir, task, "before", mode, found.warnings, invalid);
+    const after = await sideRuns(dir, task, "after", mode, found.warnings, invalid);
     if (before === null || after === null) {
       found.incomplete.push({ task, mode, missing: before === null ? "before" : "after" });
       continue;
@@ -51,6 +52,12 @@ export async function findHistoryRuns(dir: string): Promise<FoundRuns> {
       after: after.group,
       all: [...before.all, ...after.all],
     });
+  }
+  if (invalid.length > 0) {
+    found.warnings.push(
+      `${invalid.length} report${invalid.length === 1 ? "" : "s"} marked invalid by check ` +
+        `left out of the history; the first: ${invalid[0]}`,
+    );
   }
   return found;
 }
@@ -68,11 +75,12 @@ async function sideRuns(
   phase: Phase,
   mode: Mode,
   warnings: string[],
+  invalid: string[],
 ): Promise<{ all: HistoryRun[]; group: HistoryRun[] } | null> {
   const all: HistoryRun[] = [];
   let newest: LoadedReport | null = null;
   for (const path of await listReports(dir, task, phase, mode)) {
-    const loaded = await readValid(path, warnings);
+    const loaded = await readValid(path, warnings, invalid);
     if (loaded === null) continue;
     all.push(runOf(loaded, task, phase));
     newest = loaded;
@@ -85,13 +93,20 @@ async function sideRuns(
   return { all, group };
 }
 
-/** The report at `path` when it can be read and is valid; else null, with a warning. */
-async function readValid(path: string, warnings: string[]): Promise<LoadedReport | null> {
+/**
+ * The report at `path` when it can be read and is valid; else null, with a warning (unreadable)
+ * or in `invalid` (marked invalid by its check).
+ */
+async function readValid(
+  path: string,
+  warnings: string[],
+  invalid: string[],
+): Promise<LoadedReport | null> {
   try {
     const loaded = await readReport(path);
     if (loaded.kind === "current" && !loaded.report.valid) {
       const reasons = loaded.report.invalid_reasons.join("; ") || "no reason recorded";
-      warnings.push(`${path} is marked invalid (${reasons}); left out of the history`);
+      invalid.push(`${path} (${reasons})`);
       return null;
     }
     return loaded;

@@ -158,6 +158,25 @@ Deno.test("--history: the competitive series is judged apart (exit 2 when only i
   }
 });
 
+Deno.test("--history: runs marked invalid are left out, a task without a valid side named", async () => {
+  const runs = steadyMilestone(0, 3).map((r) =>
+    r.task === "002" && r.phase === "after" ? { ...r, valid: false } : r
+  );
+  const { cwd } = await milestoneDir(runs);
+  try {
+    const ran = await compareCli(cwd, ["--history"]);
+    strictEqual(ran.code, 0, ran.stderr);
+    match(
+      ran.stderr,
+      /1 report marked invalid by check left out of the history; the first: .*002_after_/,
+    );
+    match(ran.stderr, /task 002 has no valid 'after' run in tmp\/m17_performance; left out/);
+    match(ran.stdout, /internal series: 2 task\(s\)/);
+  } finally {
+    await Deno.remove(cwd, { recursive: true });
+  }
+});
+
 Deno.test("--history: bad input is one line and exit 3", async () => {
   const cwd = await Deno.makeTempDir({ prefix: "m17_history_" });
   try {
