@@ -40,7 +40,9 @@ export const DEFAULT_LOG = "roadmap/milestone-17/PERFORMANCE_LOG.md";
 /** The runs of every task, per mode: reports, then log figures for tasks without reports. */
 export async function milestoneRuns(
   options: Pick<HistoryOptions, "dir" | "log">,
-): Promise<{ tasks: Record<Mode, TaskRuns[]>; log: string | null; warnings: string[] }> {
+): Promise<
+  { tasks: Record<Mode, TaskRuns[]>; log: string | null; invalidCount: number; warnings: string[] }
+> {
   const found = await findHistoryRuns(options.dir);
   const warnings = [...found.warnings];
   const logPath = options.log ?? DEFAULT_LOG;
@@ -72,7 +74,12 @@ export async function milestoneRuns(
         `'${i.missing}' run in ${options.dir}; left out`,
     );
   }
-  return { tasks: found.tasks, log: text === null ? null : logPath, warnings };
+  return {
+    tasks: found.tasks,
+    log: text === null ? null : logPath,
+    invalidCount: found.invalidCount,
+    warnings,
+  };
 }
 
 /** A logged task as two runs, timed by the report names its `Files` bullet keeps. */
@@ -126,12 +133,17 @@ export function historyExitCode(histories: MilestoneHistory[]): number {
 /** Runs `m17_compare --history`; returns the exit code. */
 export async function runHistory(options: HistoryOptions): Promise<number> {
   const write = (stream: "stdout" | "stderr", text: string) => writeOut(Deno[stream], text);
-  const { tasks, log, warnings } = await milestoneRuns(options);
+  const { tasks, log, invalidCount, warnings } = await milestoneRuns(options);
   if (tasks.internal.length === 0 && tasks.competitive.length === 0) {
+    const invalid = invalidCount === 0
+      ? ""
+      : ` (${invalidCount} report${
+        invalidCount === 1 ? "" : "s"
+      } marked invalid by check left out)`;
     throw new UsageError(
-      `no task with both a before and an after run in ${options.dir}` +
+      `no task with both a valid before and a valid after run in ${options.dir}` +
         (log === null ? "" : ` or in ${log}`) +
-        `; run check <task> before and check <task> after first`,
+        `${invalid}; run check <task> before and check <task> after first`,
     );
   }
   const histories = milestoneHistories(tasks, options.budget);

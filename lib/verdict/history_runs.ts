@@ -18,6 +18,8 @@ export interface FoundRuns {
   tasks: Record<Mode, TaskRuns[]>;
   /** Tasks with runs of one phase only (no before → after step yet). */
   incomplete: { task: string; mode: Mode; missing: Phase }[];
+  /** Reports left out because their check marked them invalid. */
+  invalidCount: number;
   warnings: string[];
 }
 
@@ -31,12 +33,12 @@ export async function findHistoryRuns(dir: string): Promise<FoundRuns> {
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      return { tasks: emptyTasks(), incomplete: [], warnings: [] };
+      return { tasks: emptyTasks(), incomplete: [], invalidCount: 0, warnings: [] };
     }
     if (e instanceof Deno.errors.NotADirectory) throw new UsageError(`${dir} is not a directory`);
     throw new UsageError(`cannot list ${dir}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const found: FoundRuns = { tasks: emptyTasks(), incomplete: [], warnings: [] };
+  const found: FoundRuns = { tasks: emptyTasks(), incomplete: [], invalidCount: 0, warnings: [] };
   const invalid: string[] = [];
   for (const { mode, task } of names.values()) {
     const before = await sideRuns(dir, task, "before", mode, found.warnings, invalid);
@@ -53,6 +55,7 @@ export async function findHistoryRuns(dir: string): Promise<FoundRuns> {
       all: [...before.all, ...after.all],
     });
   }
+  found.invalidCount = invalid.length;
   if (invalid.length > 0) {
     found.warnings.push(
       `${invalid.length} report${invalid.length === 1 ? "" : "s"} marked invalid by check ` +

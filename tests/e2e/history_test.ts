@@ -182,7 +182,10 @@ Deno.test("--history: bad input is one line and exit 3", async () => {
   try {
     const empty = await compareCli(cwd, ["--history"]);
     strictEqual(empty.code, 3);
-    match(empty.stderr, /no task with both a before and an after run in tmp\/m17_performance/);
+    match(
+      empty.stderr,
+      /no task with both a valid before and a valid after run in tmp\/m17_performance;/,
+    );
     const task = await compareCli(cwd, ["--history", "001"]);
     strictEqual(task.code, 3);
     match(task.stderr, /--history reads every task in --dir; remove the task '001'/);
