@@ -140,7 +140,7 @@ function stepChart(h: MilestoneHistory, metric: "p99" | "throughput"): string {
     `<title>${esc(METRIC[metric].name)}: step per task and cumulative change</title>`,
     `<g class="axis"><rect x="${L}" y="${T}" width="${W - L - R}" height="${H - T - B}"/>`,
   ];
-  for (const v of [lo, 0, budget, hi]) {
+  for (const v of new Set([lo, 0, budget, hi])) {
     out.push(
       `<text x="${L - 6}" y="${f(y(v) + 4)}" text-anchor="end">${esc(formatChange(v))}</text>`,
     );
