@@ -49,6 +49,12 @@ export function parseReport(text: string, path: string): LoadedReport {
   // Strings from the file are shown by every renderer: control characters go here, once.
   const json = cleanStrings(parseJson(text, path)) as Json;
   const bad = (what: string) => new UsageError(`report ${path}: ${what}`);
+  const infinite = infiniteField(json, "");
+  if (infinite !== null) {
+    throw bad(
+      `field '${infinite}' is too large to be a measurement (beyond 1.8e308, read as infinity)`,
+    );
+  }
   for (const field of OLD_REPORT_FIELDS) {
     const problem = oldFieldProblem(json, field);
     if (problem !== null) throw bad(problem);
@@ -153,6 +159,23 @@ function histogramProblem(json: Json): string | null {
   return null;
 }
 
+/**
+ * The path (`per_operation_stats.Store.p99_latency_us`) of the first number that is not finite,
+ * or null. JSON has no infinity: a number too large for a double (`1e999`) parses as one.
+ */
+function infiniteField(value: unknown, at: string, depth = 0): string | null {
+  if (typeof value === "number") return Number.isFinite(value) ? null : at;
+  if (typeof value !== "object" || value === null || depth > 64) return null;
+  const entries = Array.isArray(value)
+    ? value.map((v, i): [string, unknown] => [`${at}[${i}]`, v])
+    : Object.entries(value).map(([k, v]): [string, unknown] => [at ? `${at}.${k}` : k, v]);
+  for (const [path, v] of entries) {
+    const found = infiniteField(v, path, depth + 1);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
 /** The JSON object of a report's text, or a `UsageError` saying why it is not one. */
 function parseJson(text: string, path: string): Json {
   let json: unknown;
@@ -181,11 +204,8 @@ function oldFieldProblem(json: Json, field: OldReportField): string | null {
     case "string":
       return typeof value === "string" ? null : `field '${field.key}' is missing or not a string`;
     case "number":
-      if (typeof value !== "number") return `field '${field.key}' is missing or not a number`;
-      // JSON has no infinity: a number too large for a double (1e999) reads as one.
-      return Number.isFinite(value)
-        ? null
-        : `field '${field.key}' is too large to be a measurement (beyond 1.8e308, read as infinity)`;
+      // Infinite numbers (1e999) were refused before, naming the field (`infiniteField`).
+      return typeof value === "number" ? null : `field '${field.key}' is missing or not a number`;
     case "op_stats": {
       if (!isObject(value)) return `field '${field.key}' is missing or not an object`;
       for (const [kind, stats] of Object.entries(value)) {

@@ -193,3 +193,12 @@ Deno.test("parseReport(): a number too large for a double (p99: 1e999) is named 
     /report old\.json: field 'p99_latency_ms' is too large to be a measurement \(beyond 1\.8e308/,
   );
 });
+
+Deno.test("parseReport(): 1e999 anywhere (a per-operation or summary field) is named too large", () => {
+  const text = JSON.stringify(current())
+    .replace(/"p99_ms":\s*[\d.e+-]+/, '"p99_ms": 1e999');
+  assert.throws(
+    () => parseReport(text, "r.json"),
+    /field '[a-z_]+\.p99_ms' is too large to be a measurement/,
+  );
+});
