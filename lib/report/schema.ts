@@ -317,7 +317,13 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
     kind: "reference" | "url" | "engram";
     url: string;
     version: string | null;
-    /** Reference server knobs, Engram checkout commit, …: whatever identifies the target. */
+    /**
+     * Reference server knobs, Engram checkout commit, …: whatever identifies the target. An
+     * Engram target started by check also records `binary` (the file started), `binary_sha256`,
+     * `kept_binary` (its copy in `<out-dir>/builds/<sha256>/`, null when it could not be kept)
+     * and `build_profile` (`release` | `m17-profile`): lib/target/builds.ts; absent in reports
+     * made before builds were kept.
+     */
     details: Record<string, unknown>;
   };
   host: {
