@@ -51,7 +51,8 @@ Runs a deterministic, seeded, open-loop load test and writes
 
 Target (first that applies): --url URL; an Engram checkout (--engram-dir D, or the current
 directory), built with cargo build --release and started on --port with a fresh data dir;
-otherwise the built-in reference server (also forced with --reference).
+otherwise the built-in reference server (also forced with --reference). The Engram binary a
+run starts is kept in <out-dir>/builds/<sha256>/ (m17_check builds; confirm runs it again).
 
 Options:
   --competitive          competitive scenario (scenarios/competitive/hybrid_production_100k.toml)
