@@ -71,6 +71,15 @@ export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Pr
   const paths = await locateRuns({ commands, dir: o.outDir, task: o.task, mode });
   const before = await readReport(paths.before);
   const after = await readReport(paths.after);
+  for (const r of [before, after]) {
+    if (r.kind === "current" && !r.report.valid && r.report.run.design === "interleaved") {
+      throw new UsageError(
+        `confirm: ${r.path} is an invalid run of confirm session ${
+          r.report.run.group.slice(0, 8)
+        } (${r.report.invalid_reasons.join("; ")}): remove it to continue the session`,
+      );
+    }
+  }
   refuseInvalid(before, o.task, "before", mode, commands);
   refuseInvalid(after, o.task, "after", mode, commands);
   const { problems } = comparability(before, after, { task: o.task, mode });

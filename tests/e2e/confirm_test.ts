@@ -320,6 +320,16 @@ Deno.test("confirm under SIGINT: the run in progress stops, its server is gone, 
     const runs = confirmRuns(dir);
     assert.ok(runs.filter((x) => x.valid).length === 1, `one finished run: ${runs.length}`);
     assertNoLeftovers(dir);
+    // The interrupted run's report (when its target was up) blocks the session until removed.
+    const interrupted = reports(dir).find((x) => !x.report.valid);
+    if (interrupted) {
+      const blocked = await confirm(["--out-dir", dir]);
+      assert.equal(blocked.code, 3, blocked.stderr);
+      assert.match(
+        blocked.stderr,
+        /is an invalid run of confirm session .*: remove it to continue/,
+      );
+    }
     // Every server a confirm run started is gone (each run's log names its pid).
     for (const log of (listing(dir) ?? []).filter((n) => n.endsWith("_loadtest.log"))) {
       const text = Deno.readTextFileSync(join(dir, log));
