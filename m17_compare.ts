@@ -2,8 +2,9 @@
 /**
  * m17_compare: compares a task's newest `before` and `after` runs and says whether the change
  * regressed. Replaces `scripts/compare_m17_performance.sh`, with the same exit codes:
- * 0 no regression, 1 regression, 2 competitive regression, 3 bad input; and 4 inconclusive
- * (`--significance` only); 70 is an internal error (a bug, printed with its stack).
+ * 0 no regression, 1 regression (unconfirmed on one pair of runs), 2 competitive regression,
+ * 3 bad input; and 4 inconclusive (repeated runs not decided yet, or `--significance`); 70 is an
+ * internal error (a bug, printed with its stack).
  * `--calibrate` reports the noise floor of one phase's runs instead.
  *
  * args → find runs → load reports → statistics → verdict → render → files → exit code

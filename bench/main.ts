@@ -22,6 +22,7 @@ import { memory } from "./memory.ts";
 import { overhead } from "./overhead.ts";
 import { pacing } from "./pacing.ts";
 import { reference } from "./reference.ts";
+import { sequential } from "./sequential.ts";
 import { stalls } from "./stalls.ts";
 import { workloadGen } from "./workload_gen.ts";
 
@@ -35,6 +36,7 @@ export const BENCHMARKS: Benchmark[] = [
   stalls,
   compareSpeed,
   intervals,
+  sequential,
   reference,
   memory,
 ];

@@ -16,7 +16,8 @@ import { comparability, compareRuns, refuseInvalid } from "../verdict/compare.ts
 import { decideVerdict, exitCodeOf } from "../verdict/verdict.ts";
 import { calibrationRuns, gatherRuns, locateRuns } from "../verdict/discovery.ts";
 import { calibrate, MIN_NOISE_RUNS } from "../verdict/significance.ts";
-import type { Comparison, Verdict } from "../verdict/types.ts";
+import { hostSpread } from "../verdict/spread.ts";
+import type { Comparison, HostSpread, Verdict } from "../verdict/types.ts";
 import type { Phase } from "../report/schema.ts";
 import { checkCommand } from "../report/files.ts";
 import { type LoadedReport, readReport } from "../report/read.ts";
@@ -47,6 +48,8 @@ interface LoadedRuns {
   after: LoadedReport;
   runs: Awaited<ReturnType<typeof gatherRuns>>;
   warnings: string[];
+  /** One pair of runs: the measured spread of identical runs here, when earlier runs exist. */
+  spread: HostSpread | null;
 }
 
 /** A whole compare (everything but `--calibrate`); returns the exit code. */
@@ -92,7 +95,9 @@ async function loadRuns(cli: CompareOptions, commands: Commands): Promise<Loaded
     for (const run of list) refuseInvalid(run, cli.task, phase, cli.mode, commands);
   }
   warnings.push(...runs.warnings);
-  return { before, after, runs, warnings };
+  const single = runs.before.length === 1 && runs.after.length === 1;
+  const spread = single ? await hostSpread(cli.dir, cli.task, cli.mode, before) : null;
+  return { before, after, runs, warnings, spread };
 }
 
 /** Statistics and verdict (against the competitive baseline in competitive mode). */

@@ -6,7 +6,6 @@
 import { basename } from "node:path";
 import type { Calibration } from "../verdict/significance.ts";
 import { METRIC, NOISE_METRICS } from "../verdict/metrics.ts";
-import { SUGGESTED_RUNS } from "../verdict/significance.ts";
 import { formatThreshold, PLAIN, type Style } from "./format.ts";
 import { formatRunValue } from "./wording.ts";
 
@@ -21,7 +20,7 @@ function calibrationVerdictLines(cal: Calibration): string[] {
     return cal.below.some((b) => b.metric === id)
       ? `⚠ The ${formatThreshold(pct)}% ${name} threshold is below this host's noise floor ` +
         `(${floor}%): a ${name} change that size can be noise here; use ${flag} above ` +
-        `${floor}, or compare with --runs ${SUGGESTED_RUNS} --significance`
+        `${floor}, or confirm a change with interleaved runs (check ${cal.task} confirm)`
       : `✓ The ${formatThreshold(pct)}% ${name} threshold is above this host's noise floor ` +
         `(${floor}%)`;
   });

@@ -57,9 +57,11 @@ import {
   perRunLines,
   regressionLines,
   resolutionLine,
+  ruledOutLines,
   shownMetrics,
   successLine,
 } from "./wording.ts";
+import { onlyUnconfirmed } from "./evidence_words.ts";
 import {
   DASH,
   definitionsSection,
@@ -145,7 +147,9 @@ export const COMPARE_DEFINITIONS: [string, string][] = [
   ],
   [
     "p-value",
-    `with several runs on a side (check --runs N): the one-sided Mann–Whitney U test that the after runs are worse (significant at p ≤ ${ALPHA}); the table then shows per-run medians.`,
+    `with several runs on a side (an interleaved confirm session, paired by run.pair, or check --runs N): the always-valid one-sided p-value that the after runs are worse (a scale-invariant mixture SPRT, valid however often it is looked at); a regression needs p ≤ ${ALPHA} and the change in medians past the threshold, a pass needs the always-valid ${
+      CONFIDENCE * 100
+    }% bound within it. The table then shows per-run medians.`,
   ],
 ];
 
@@ -160,7 +164,8 @@ function verdictSection(c: Comparison, v: Verdict): string {
     .with("inconclusive", () => "warn")
     .with("regression", "competitive_regression", () => "fail")
     .exhaustive();
-  const badge = v.kind.replaceAll("_", " ").toUpperCase();
+  const badge = (onlyUnconfirmed(v) ? "UNCONFIRMED " : "") +
+    v.kind.replaceAll("_", " ").toUpperCase();
   const lines = v.kind === "pass" ? [successLine(c, v.thresholds)] : regressionLines(c, v);
   const t = v.thresholds;
   const rule = (id: CriterionId) =>
@@ -193,13 +198,25 @@ function verdictSection(c: Comparison, v: Verdict): string {
       esc(r.status === "n/a" ? "not judged" : r.status)
     }</span>`,
   ]);
-  const ruleWords = v.rule === "significance"
-    ? " With --significance, a change over the threshold must also be significantly worse; " +
-      "over the threshold but not significant is inconclusive."
-    : "";
+  const ruleWords = match(v.rule)
+    .with(
+      "significance",
+      () =>
+        " With --significance, a change over the threshold must also be significantly worse; " +
+        "over the threshold but not significant is inconclusive.",
+    )
+    .with(
+      "sequential",
+      () =>
+        " With repeated runs, a change past the threshold is a regression only when the " +
+        `always-valid p ≤ ${ALPHA} says after is worse; a pass needs the evidence to rule out ` +
+        "every change past the threshold; otherwise the verdict is inconclusive.",
+    )
+    .with("point", () => " On one pair of runs a failure is unconfirmed.")
+    .exhaustive();
   return `<section id="verdict" class="verdict verdict-${tone}" data-verdict="${esc(v.kind)}">` +
     `<p class="badge">${esc(badge)}</p>` +
-    lines.map((l) => `<p class="headline">${esc(l)}</p>`).join("") +
+    [...lines, ...ruledOutLines(c)].map((l) => `<p class="headline">${esc(l)}</p>`).join("") +
     `<p>${
       esc(
         `A regression is P99 latency up by more than ${formatThreshold(t.p99Pct)}%, ` +

@@ -21,6 +21,8 @@ import { exitCodeOf } from "../verdict/verdict.ts";
 import { changeBound } from "../verdict/compare.ts";
 import { RESOLUTION_PCT } from "../report/histogram.ts";
 import { ALPHA, type Calibration, CONFIDENCE } from "../verdict/significance.ts";
+import { MIXTURE_PRECISION } from "../verdict/sequential.ts";
+import { ruledOutSentence } from "./evidence_words.ts";
 import { SUB_BUCKETS } from "../verdict/stats.ts";
 import {
   INTERVAL_RESAMPLES,
@@ -59,7 +61,11 @@ function noiseFloorJson(floors: NoiseFloors | null) {
   }]));
 }
 
-/** How the statistics were made, with the per-run values and tests when runs were repeated. */
+/** The repeated-run rule, in the words of the JSON's `statistics.sequential.method`. */
+export const SEQUENTIAL_METHOD =
+  "always-valid one-sided p-value and upper confidence bound: scale-invariant mixture SPRT (half-normal mixture over the standardized effect, Student-t closed form; Johari et al. 2017, Lai 1976), effect = ln(after/before) per interleaved pair (paired by run.pair) or the difference of the sides' mean log values (independent runs), sign flipped for throughput; p and bound are running minima over looks after every pair. REGRESSION: change in medians past the threshold and p <= alpha; PASS: the bound (the change ruled out, level 1 - alpha) within the threshold; else INCONCLUSIVE";
+
+/** How the statistics were made, with the per-run values and evidence when runs were repeated. */
 function statisticsJson(c: Comparison) {
   const s = c.statistics;
   const series = (r: Comparison["statistics"]["runs"]["before"]) => ({
@@ -89,15 +95,26 @@ function statisticsJson(c: Comparison) {
           "responses to the requests due in each second of the measured window (intervals[].completed)",
       }
       : null,
+    sequential: s.method === "runs"
+      ? {
+        method: SEQUENTIAL_METHOD,
+        design: s.design.kind,
+        pairs: s.design.kind === "paired" ? s.design.pairs : null,
+        mixture_precision: MIXTURE_PRECISION,
+        ruled_out: ruledOutSentence(c),
+      }
+      : null,
     runs: { before: series(s.runs.before), after: series(s.runs.after) },
     per_run: perRun && Object.fromEntries(RUN_METRICS.map((id) => {
       const r = perRun[id];
+      const e = r.evidence;
       return [METRIC[id].key, {
         before: r.before,
         after: r.after,
-        u: r.test.u,
-        p_value: r.test.pValue,
-        test: r.test.method,
+        estimate_log: e?.estimate ?? null,
+        p_value: e?.pValue ?? null,
+        bound_pct: e?.boundPct ?? null,
+        looks: e?.looks ?? null,
       }];
     })),
     noise_floor: { before: noiseFloorJson(s.noise.before), after: noiseFloorJson(s.noise.after) },
@@ -168,6 +185,16 @@ export function comparisonJson(c: Comparison, v: Verdict, warnings: string[]) {
     })),
     verdict: v.kind,
     rule: v.rule,
+    ruled_out: ruledOutSentence(c),
+    spread: c.spread
+      ? {
+        p99_pct: c.spread.floors.p99.p95PairPct,
+        throughput_pct: c.spread.floors.throughput.p95PairPct,
+        runs: c.spread.paths,
+        definition:
+          "95th percentile of |change| between two earlier valid runs of the before build on this host and target",
+      }
+      : null,
     exit_code: exitCodeOf(v),
     warnings,
   };

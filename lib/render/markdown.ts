@@ -17,6 +17,7 @@ import {
   perRunLines,
   regressionLines,
   resolutionLine,
+  ruledOutLines,
   successLine,
 } from "./wording.ts";
 
@@ -62,7 +63,7 @@ export function renderMarkdown(c: Comparison, v: Verdict): string {
   if (capacity.length > 0) out.push(...capacity.map((l) => `- ${cell(l.trim())}`), "");
   const verdict = v.kind === "pass"
     ? [`**${successLine(c, v.thresholds)}**`]
-    : regressionLines(c, v).map((l) => `- **${l}**`);
+    : [...regressionLines(c, v).map((l) => `- **${l}**`), ...ruledOutLines(c).map((l) => `- ${l}`)];
   out.push(
     `_Thresholds: ${thresholdWords(v.thresholds)}. ${resolutionLine()}._`,
     "",

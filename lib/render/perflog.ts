@@ -42,6 +42,7 @@ import {
   thresholdWords,
 } from "./format.ts";
 import { failedSummary } from "./wording.ts";
+import { onlyUnconfirmed, ruledOutSentence, runsWords } from "./evidence_words.ts";
 
 const COMPETITIVE_SUFFIX = "(Competitive Scenario)";
 const RESULT_KEYS = new Set([
@@ -58,7 +59,7 @@ const RESULT_KEYS = new Set([
 
 /** A `**Status**` line exactly as this tool writes it (any glyph set). */
 const OWN_STATUS =
-  /^\*\*Status\*\*: (✅ PASS|⚠️ REGRESSION|❔ INCONCLUSIVE|\[OK\] PASS|\[WARN\] REGRESSION|\[\?\?\] INCONCLUSIVE)\r?$/;
+  /^\*\*Status\*\*: (✅ PASS|⚠️ (UNCONFIRMED )?REGRESSION|❔ INCONCLUSIVE|\[OK\] PASS|\[WARN\] (UNCONFIRMED )?REGRESSION|\[\?\?\] INCONCLUSIVE)\r?$/;
 
 /** The latency every figure of a written section means (README "What the numbers mean"). */
 export const LATENCY_DEFINITION = "response time from due instant";
@@ -211,18 +212,27 @@ export function sectionContent(
   } target`;
   const pos = c.positioning;
   const position = pos ? `${positionWords(pos.gapPct)} than ${pos.baseline.displayName}` : null;
+  const unconfirmed = onlyUnconfirmed(v);
+  const runs = runsWords(c);
+  const ruledOut = ruledOutSentence(c);
   const status = match(v)
     .with({ kind: "pass" }, () => `✅ PASS (within ${target}${position ? `; ${position}` : ""})`)
     .with(
       { kind: "regression" },
       { kind: "competitive_regression" },
-      (r) => `⚠️ REGRESSION (${failedSummary(c, r.failed, 2)}; ${target})`,
+      (r) =>
+        `⚠️ ${unconfirmed ? "UNCONFIRMED " : ""}REGRESSION (${failedSummary(c, r.failed, 2)}${
+          unconfirmed ? " on one pair of runs" : ""
+        }; ${target})`,
     )
     .with(
       { kind: "inconclusive" },
-      (r) => `❔ INCONCLUSIVE (${failedSummary(c, r.uncertain, 2)}, not significant; ${target})`,
+      (r) =>
+        `❔ INCONCLUSIVE (${failedSummary(c, r.uncertain, 2)}, ${
+          runs === null ? "not significant" : `not decided after ${runs}`
+        }; ${target})`,
     )
-    .exhaustive();
+    .exhaustive() + (ruledOut === null ? "" : `; ${ruledOut}`);
   const results = [
     `- Before: ${side("before")}`,
     `- After: ${side("after")}`,
@@ -243,7 +253,11 @@ export function sectionContent(
     status: glyphs(`**Status**: ${
       match(v.kind)
         .with("pass", () => "✅ PASS")
-        .with("regression", "competitive_regression", () => "⚠️ REGRESSION")
+        .with(
+          "regression",
+          "competitive_regression",
+          () => unconfirmed ? "⚠️ UNCONFIRMED REGRESSION" : "⚠️ REGRESSION",
+        )
         .with("inconclusive", () => "❔ INCONCLUSIVE")
         .exhaustive()
     }`),

@@ -13,10 +13,12 @@ import { METRIC, type MetricId, type Worse } from "../verdict/metrics.ts";
 import {
   checkCommand,
   compareCommand,
+  confirmCommand,
   DENO_TASK_COMMANDS,
   type ToolCommands,
 } from "../report/files.ts";
-import { CONFIDENCE, SUGGESTED_RUNS } from "../verdict/significance.ts";
+import { CONFIDENCE } from "../verdict/significance.ts";
+import { onlyUnconfirmed, SUGGESTED_PAIRS } from "./evidence_words.ts";
 import {
   formatChange,
   formatInterval,
@@ -42,6 +44,7 @@ import {
   positioningLines,
   regressionLines,
   resolutionLine,
+  ruledOutLines,
   saturationLines,
   shownMetrics,
   successLine,
@@ -210,21 +213,41 @@ function nextStepLines(
   profile: ProfileStep,
 ): string[] {
   const compare = compareCommand(c.task, c.mode, via);
+  const confirm = confirmCommand(c.task, c.mode, via);
+  const s = c.statistics;
   if (v.kind === "inconclusive") {
-    const runs = Math.max(SUGGESTED_RUNS, 2 * c.statistics.runs.after.paths.length);
+    if (s.method !== "runs") {
+      return [
+        "The change is over the threshold but may be noise: re-measure both builds interleaved",
+        `  ${confirm}`,
+      ];
+    }
+    const pairs = s.design.kind === "paired" ? s.design.pairs : 0;
     return [
-      "The change is over the threshold but may be noise: measure again with more runs",
-      `  ${checkCommand(c.task, "before", c.mode, via)} --runs ${runs} && ` +
-      `${checkCommand(c.task, "after", c.mode, via)} --runs ${runs} && ${compare} --significance`,
+      "Not decided yet: measure more interleaved pairs (a new session; the rule stops as soon " +
+      "as it decides)",
+      `  ${confirm} --pairs ${Math.max(SUGGESTED_PAIRS, 2 * pairs)}`,
+    ];
+  }
+  const steps = [
+    ...profileStepLines(c, profile, via),
+    `  2. Check diagnostics: cat ${c.after.files.diag}`,
+    `  3. Review system stats: cat ${c.after.files.sys}`,
+    `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
+  ];
+  if (onlyUnconfirmed(v)) {
+    return [
+      "Unconfirmed: one pair of runs cannot tell a change this size from run-to-run noise.",
+      "Re-measure both builds interleaved until the answer is clear:",
+      `  ${confirm}`,
+      "If it confirms the regression:",
+      ...steps,
     ];
   }
   return [
     "Action required: investigate and fix the regression before completing the task",
     "Suggested steps:",
-    ...profileStepLines(c, profile, via),
-    `  2. Check diagnostics: cat ${c.after.files.diag}`,
-    `  3. Review system stats: cat ${c.after.files.sys}`,
-    `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
+    ...steps,
   ];
 }
 
@@ -254,7 +277,7 @@ export function renderTerminal(
   }
   const perRun = perRunLines(c);
   if (perRun.length > 0) out.push("", ...perRun);
-  const noise = noiseLines(c, v.thresholds);
+  const noise = noiseLines(c, v.thresholds, extra.commands ?? DENO_TASK_COMMANDS);
   if (noise.length > 0) out.push("", ...noise);
   if (extra.afterTable && extra.afterTable.length > 0) out.push("", ...extra.afterTable);
   out.push("");
@@ -263,8 +286,11 @@ export function renderTerminal(
   const capacity = capacityLines(c.capacity);
   if (capacity.length > 0) out.push(...capacity, "");
 
-  const pct = thresholdWords(v.thresholds) +
-    (v.rule === "significance" ? " threshold, significant changes only" : " threshold");
+  const pct = thresholdWords(v.thresholds) + match(v.rule)
+    .with("significance", () => " threshold, significant changes only")
+    .with("sequential", () => " threshold, sequential rule over repeated runs")
+    .with("point", () => " threshold")
+    .exhaustive();
   // The resolution goes right above the thresholds line: the specification's block (that line,
   // a blank line, the verdict) stays as it is.
   out.push(
@@ -291,11 +317,20 @@ export function renderTerminal(
   out.push(...notJudgedLines(v));
   match(v)
     .with({ kind: "pass" }, () => out.push(style.green(successLine(c, v.thresholds))))
-    .with({ kind: "regression" }, () => out.push(...regressionLines(c, v).map(style.red)))
-    .with({ kind: "inconclusive" }, () => out.push(...regressionLines(c, v).map(style.yellow)))
+    .with({ kind: "regression" }, () =>
+      out.push(
+        ...regressionLines(c, v).map(style.red),
+        ...ruledOutLines(c),
+      ))
+    .with({ kind: "inconclusive" }, () =>
+      out.push(
+        ...regressionLines(c, v).map(style.yellow),
+        ...ruledOutLines(c),
+      ))
     .with({ kind: "competitive_regression" }, () => {
-      out.push(...regressionLines(c, v).map(style.red), "", "COMPETITIVE REGRESSION DETECTED");
-      out.push("=".repeat(31));
+      out.push(...regressionLines(c, v).map(style.red), ...ruledOutLines(c));
+      const title = `COMPETITIVE REGRESSION ${onlyUnconfirmed(v) ? "UNCONFIRMED" : "DETECTED"}`;
+      out.push("", title, "=".repeat(title.length));
       const pos = c.positioning;
       if (pos) {
         out.push(

@@ -14,7 +14,12 @@
  */
 import { match } from "ts-pattern";
 import type { Comparison, CriterionId, Thresholds, Verdict } from "../verdict/types.ts";
-import { compareCommand, type ToolCommands } from "../report/files.ts";
+import {
+  compareCommand,
+  confirmCommand,
+  DENO_TASK_COMMANDS,
+  type ToolCommands,
+} from "../report/files.ts";
 import {
   METRIC,
   METRIC_IDS,
@@ -28,10 +33,17 @@ import {
   type Evidence,
   signedThreshold,
   standing,
-  SUGGESTED_RUNS,
   thresholdsBelowNoise,
-  unreachableSignificance,
 } from "../verdict/significance.ts";
+import {
+  isUnconfirmed,
+  onlyUnconfirmed,
+  pEquals,
+  ruledOutSentence,
+  runsWords,
+  sequentialWords,
+  spreadWords,
+} from "./evidence_words.ts";
 import { changeBound } from "../verdict/compare.ts";
 import { RESOLUTION_PCT, SIGNIFICANT_DIGITS } from "../report/histogram.ts";
 import {
@@ -41,7 +53,6 @@ import {
   formatMetricChange,
   formatMs,
   formatOps,
-  formatPValue,
   formatThreshold,
   markLowerBound,
   positionWords,
@@ -81,8 +92,9 @@ export function headerLine(c: Comparison): string {
 }
 
 /**
- * One line per failed criterion (`⚠ REGRESSION: …`), or per inconclusive one
- * (`? INCONCLUSIVE: …`), in criterion order; under the significance rule each line says how sure.
+ * One line per failed criterion (`⚠ REGRESSION: …`; on one pair of runs a P99 or throughput
+ * failure is `⚠ UNCONFIRMED: …` with the measured spread of identical runs here), or per
+ * inconclusive one (`? INCONCLUSIVE: …`), in criterion order; each line says how sure.
  */
 export function regressionLines(c: Comparison, v: Verdict): string[] {
   const [prefix, ids] = match(v)
@@ -96,17 +108,32 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
     .exhaustive();
   const { p99, throughput, errors } = c.metrics;
   const t = v.thresholds;
-  const sureness = (id: CriterionId) => v.rule === "point" ? "" : evidenceWords(c, id, t);
+  const failing = v.kind !== "inconclusive";
+  const unconfirmed = (id: CriterionId) => failing && isUnconfirmed(v, id);
+  const unconfirmedPrefix = v.kind === "competitive_regression"
+    ? "⚠ UNCONFIRMED COMPETITIVE REGRESSION"
+    : "⚠ UNCONFIRMED";
+  const onOnePair = (id: CriterionId) => unconfirmed(id) ? " on one pair of runs" : "";
+  const sureness = (id: CriterionId) =>
+    match(v.rule)
+      .with("point", () => "")
+      .with("significance", () => evidenceWords(c, id, t))
+      .with("sequential", () =>
+        id === "p99" || id === "throughput"
+          ? sequentialWords(c, id, failing ? "fail" : "open")
+          : "")
+      .exhaustive() +
+    (unconfirmed(id) && (id === "p99" || id === "throughput") ? `; ${spreadWords(c, id)}` : "");
   return ids.map((id) =>
-    `${prefix}: ` + match(id)
+    `${unconfirmed(id) ? unconfirmedPrefix : prefix}: ` + match(id)
       .with("p99", () =>
         `P99 latency increased by ${boundWords(changeBound(p99))}${
           formatChange(p99.changePct).slice(1)
-        } (${markLowerBound(p99, "before", formatMs(p99.before!))}ms → ${
+        }${onOnePair(id)} (${markLowerBound(p99, "before", formatMs(p99.before!))}ms → ${
           markLowerBound(p99, "after", formatMs(p99.after!))
         }ms; threshold: +${formatThreshold(t.p99Pct)}%)`)
       .with("throughput", () =>
-        `Throughput decreased by ${formatChange(throughput.changePct).slice(1)} ` +
+        `Throughput decreased by ${formatChange(throughput.changePct).slice(1)}${onOnePair(id)} ` +
         `(${formatOps(throughput.before!)} → ${formatOps(throughput.after!)} ops/s; ` +
         `threshold: -${formatThreshold(t.throughputPct)}%)`)
       .with("errors", () =>
@@ -119,6 +146,15 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
       .exhaustive() +
     sureness(id)
   );
+}
+
+/**
+ * What repeated runs rule out, as the line every rendering prints under the verdict
+ * (`Ruled out: P99 regressions above +3.8% … (95%, 8 interleaved pairs)`); none for one pair.
+ */
+export function ruledOutLines(c: Comparison): string[] {
+  const sentence = ruledOutSentence(c);
+  return sentence === null ? [] : [`Ruled out: ${sentence}`];
 }
 
 /** `at least ` / `at most ` before a change that is a bound (censored percentiles). */
@@ -137,9 +173,7 @@ function evidenceText(e: Evidence, threshold: string): string {
     .with({ kind: "interval" }, (i) => `${CONFIDENCE * 100}% interval ${formatInterval(i.ci)}`)
     .with(
       { kind: "runs" },
-      (r) =>
-        `one-sided Mann–Whitney p = ${formatPValue(r.pValue)} that after is worse than ` +
-        `before ${threshold} over ${r.before} before and ${r.after} after runs`,
+      (r) => `always-valid ${pEquals(r.pValue)} that after is worse (threshold ${threshold})`,
     )
     .exhaustive();
 }
@@ -173,12 +207,19 @@ export function saturationLines(c: Comparison): string[] {
   });
 }
 
-/** The success line, with the threshold actually used. */
+/**
+ * The success line, with the threshold actually used: with repeated runs what the evidence rules
+ * out; with one pair of runs no claim beyond the point change.
+ */
 export function successLine(c: Comparison, t: Thresholds): string {
   const pct = thresholdWords(t);
+  const ruledOut = ruledOutSentence(c);
+  if (ruledOut !== null) {
+    return `✓ No ${c.mode === "competitive" ? "competitive " : ""}regression: ${ruledOut}`;
+  }
   return c.mode === "competitive"
     ? `✓ No competitive regressions detected (within ${pct} threshold)`
-    : `✓ No significant regressions detected (within ${pct} threshold)`;
+    : `✓ No regression past the ${pct} threshold on this pair of runs`;
 }
 
 /** Notes for criteria that could not be judged (a before value of zero, no after P99). */
@@ -208,14 +249,20 @@ export function summaryLines(c: Comparison, v: Verdict): string[] {
       () =>
         c.mode === "competitive" ? `✓ Within ${pct} competitive target` : `✓ Within ${pct} target`,
     )
-    .with({ kind: "regression" }, (r) => `⚠ Regression (${failedSummary(c, r.failed)})`)
     .with(
+      { kind: "regression" },
       { kind: "competitive_regression" },
-      (r) => `⚠ Competitive regression (${failedSummary(c, r.failed)})`,
+      (r) => {
+        const what = r.kind === "competitive_regression" ? "competitive regression" : "regression";
+        const words = onlyUnconfirmed(v)
+          ? `Unconfirmed ${what}`
+          : what[0].toUpperCase() + what.slice(1);
+        return `⚠ ${words} (${failedSummary(c, r.failed)}${evidenceSuffix(c, v)})`;
+      },
     )
     .with(
       { kind: "inconclusive" },
-      (r) => `? Inconclusive (${failedSummary(c, r.uncertain)}, not significant)`,
+      (r) => `? Inconclusive (${failedSummary(c, r.uncertain)}, ${undecidedWords(c)})`,
     )
     .exhaustive();
   const lines = [
@@ -225,9 +272,27 @@ export function summaryLines(c: Comparison, v: Verdict): string[] {
       formatChange(throughput.changePct)
     } throughput`,
     `- Status: ${status}`,
+    ...ruledOutLines(c).map((l) => `- ${l}`),
   ];
   if (c.positioning) lines.push(competitorBullet(c.positioning));
   return lines;
+}
+
+/** `, p = 0.004 over 8 interleaved pairs` (repeated runs) or ` on one pair of runs`. */
+function evidenceSuffix(c: Comparison, v: Verdict): string {
+  if (onlyUnconfirmed(v)) return " on one pair of runs";
+  const s = c.statistics;
+  if (s.method !== "runs") return "";
+  const p = Math.min(
+    ...(["p99", "throughput"] as const).flatMap((id) => s.perRun[id].evidence?.pValue ?? []),
+  );
+  return Number.isFinite(p) ? `; ${pEquals(p)} over ${runsWords(c)}` : "";
+}
+
+/** Why an inconclusive verdict is one: `not decided after 4 interleaved pairs`. */
+function undecidedWords(c: Comparison): string {
+  const runs = runsWords(c);
+  return runs === null ? "not significant" : `not decided after ${runs}`;
 }
 
 /** Short words for the failed criteria (`P99 +7.4%, errors 0 → 3`). */
@@ -248,11 +313,22 @@ export function failedSummary(c: Comparison, failed: CriterionId[], decimals = 1
 export function commitLine(c: Comparison, v: Verdict): string {
   const { p99, throughput } = c.metrics;
   const pct = thresholdWords(v.thresholds);
+  const ruledOut = ruledOutSentence(c);
   const within = match(v.kind)
     .with("pass", () => `within ${pct} target`)
-    .with("regression", "competitive_regression", () => `exceeds ${pct} target`)
-    .with("inconclusive", () => `exceeds ${pct} target, not significant`)
-    .exhaustive();
+    .with(
+      "regression",
+      "competitive_regression",
+      () => `exceeds ${pct} target${onlyUnconfirmed(v) ? " on one pair of runs, unconfirmed" : ""}`,
+    )
+    .with(
+      "inconclusive",
+      () =>
+        runsWords(c) === null
+          ? `exceeds ${pct} target, not significant`
+          : `not decided against the ${pct} target after ${runsWords(c)}`,
+    )
+    .exhaustive() + (ruledOut === null ? "" : `; ${ruledOut}`);
   const changes = `P99 latency ${formatMetricChange(p99)}, throughput ${
     formatChange(throughput.changePct)
   }`;
@@ -282,10 +358,14 @@ export function perRunLines(c: Comparison): string[] {
     [id, `before: ${perRun[id].before.map((v) => formatRunValue(id, v)).join(" ")}`] as const
   );
   const width = Math.max(...sides.map(([, b]) => b.length));
+  const paired = s.design.kind === "paired"
+    ? ` (${runsWords(c)}, each pair's two values in one column)`
+    : "";
   return [
-    `Runs: ${before.paths.length} before, ${after.paths.length} after. The table shows per-run ` +
-    `medians and changes of medians;`,
-    `p: one-sided Mann–Whitney p-value that after is worse (significant when p ≤ ${ALPHA}).`,
+    `Runs: ${before.paths.length} before, ${after.paths.length} after${paired}. The table shows ` +
+    `per-run medians and changes of medians;`,
+    `p: always-valid one-sided p-value that after is worse (mixture SPRT, valid after any number ` +
+    `of looks; a regression needs p ≤ ${ALPHA} and the change past the threshold).`,
     ...sides.map(([id, b]) =>
       `${METRIC[id].label.padEnd(20)} ${b.padEnd(width)}   after: ${
         perRun[id].after.map((v) => formatRunValue(id, v)).join(" ")
@@ -295,25 +375,24 @@ export function perRunLines(c: Comparison): string[] {
 }
 
 /**
- * Plain-words notes on noise, by the same rule as the verdict (`standing`): a P99 or throughput
- * change whose statistic cannot tell whether it is past the threshold, run counts that cannot
- * reach significance, or why there are no intervals.
+ * Plain-words notes on noise, by the same rule as the verdict (`standing`): with one run per side,
+ * a P99 or throughput change whose interval contains the threshold, or why there are no
+ * intervals; with repeated runs, a metric that cannot be judged. Undecided repeated-run
+ * criteria are said by the verdict lines.
  */
-export function noiseLines(c: Comparison, t: Thresholds): string[] {
+export function noiseLines(
+  c: Comparison,
+  t: Thresholds,
+  via: ToolCommands = DENO_TASK_COMMANDS,
+): string[] {
   const s = c.statistics;
   if (s.method === "none") {
     return c.before.legacy || c.after.legacy
       ? []
       : [`Note: no ${CONFIDENCE * 100}% intervals: ${s.reason}`];
   }
-  const runs = Math.max(s.runs.before.paths.length, s.runs.after.paths.length);
-  const rerun = `rerun both phases with --runs ${
-    runs > 1 ? Math.max(SUGGESTED_RUNS, 2 * runs) : SUGGESTED_RUNS
-  }`;
-  const unreachable = s.method === "runs"
-    ? unreachableSignificance(s.runs.before.paths.length, s.runs.after.paths.length)
-    : null;
-  const notes = unreachable === null ? [] : [`Note: ${unreachable}`];
+  const confirm = `confirm with interleaved runs: ${confirmCommand(c.task, c.mode, via)}`;
+  const notes: string[] = [];
   for (const [name, id] of [["P99", "p99"], ["Throughput", "throughput"]] as const) {
     const m = c.metrics[id];
     if (m.changePct === null) continue;
@@ -322,17 +401,20 @@ export function noiseLines(c: Comparison, t: Thresholds): string[] {
     const x = standing(c, id, t);
     // A P99 censored at the timeout is a bound (`≥+400.0%`) or unknown (`censored`), never exact.
     const change = formatMetricChange(m);
-    if (x.kind === "unknown" && m.noInterval !== undefined) {
-      notes.push(`Note: no ${CONFIDENCE * 100}% interval for ${name}: ${m.noInterval}`);
+    if (x.kind === "unknown") {
+      const why = m.noInterval ?? (s.method === "runs" ? x.reason : undefined);
+      if (why !== undefined) {
+        notes.push(
+          s.method === "runs"
+            ? `Note: ${name} not judged: ${why}`
+            : `Note: no ${CONFIDENCE * 100}% interval for ${name}: ${why}`,
+        );
+      }
     }
-    if (x.kind !== "straddles") continue;
+    if (x.kind !== "straddles" || x.evidence.kind !== "interval") continue;
     notes.push(
-      x.evidence.kind === "interval"
-        ? `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
-          `${formatInterval(x.evidence.ci)} contains the ${threshold} threshold; ${rerun}`
-        : `Note: ${name} change ${change} is over the threshold but not significant: ` +
-          `${evidenceText(x.evidence, `${limit < 0 ? "" : "+"}${threshold}`)} ` +
-          `(needs p ≤ ${ALPHA}); ${rerun}`,
+      `Note: ${name} change ${change} is within noise: its ${CONFIDENCE * 100}% interval ` +
+        `${formatInterval(x.evidence.ci)} contains the ${threshold} threshold; ${confirm}`,
     );
   }
   return notes;

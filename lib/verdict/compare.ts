@@ -40,6 +40,7 @@ import { median } from "./stats.ts";
 import type {
   ChangeBound,
   Comparison,
+  HostSpread,
   MetricChange,
   OperationChange,
   RunInfo,
@@ -372,6 +373,8 @@ export function compareRuns(options: {
   after: LoadedReport;
   runs?: { before: LoadedReport[]; after: LoadedReport[] };
   baseline?: Baseline | null;
+  /** The spread of identical runs here (lib/verdict/spread.ts), for a single pair. */
+  spread?: HostSpread | null;
 }): Comparison {
   const runs = options.runs ?? { before: [options.before], after: [options.after] };
   const b = medianNumbers(runs.before.map(numbersOf));
@@ -418,12 +421,14 @@ export function compareRuns(options: {
       gapPct: (baseline.p99Ms - afterP99) / baseline.p99Ms * 100,
     },
     capacity: capacityChange(options.before, options.after, baseline),
+    ...(options.spread ? { spread: options.spread } : {}),
   };
 }
 
 /**
- * Fills in the statistics (and the `ci` / `pValue` of the metrics they cover): Mann–Whitney
- * tests when a side has several runs, else bootstrap intervals from the per-second histograms.
+ * Fills in the statistics (and the `ci` / `pValue` of the metrics they cover): the sequential
+ * rule's evidence when a side has several runs, else bootstrap intervals from the per-second
+ * histograms.
  */
 function statisticsOf(
   metrics: Record<MetricId, MetricChange>,
@@ -438,9 +443,12 @@ function statisticsOf(
     noise: { before: noiseFloors(runs.before), after: noiseFloors(runs.after) },
   };
   if (runs.before.length > 1 || runs.after.length > 1) {
-    const perRun = repeatedRunTests(runs.before, runs.after);
-    for (const id of RUN_METRICS) metrics[id].pValue = perRun[id].test.pValue;
-    return { method: "runs", perRun, ...common };
+    const { design, perRun } = repeatedRunTests(runs.before, runs.after);
+    for (const id of RUN_METRICS) {
+      const e = perRun[id].evidence;
+      if (e !== null) metrics[id].pValue = e.pValue;
+    }
+    return { method: "runs", design, perRun, ...common };
   }
   const ci = bootstrapIntervals(runs.before[0], runs.after[0]);
   if (ci.kind === "unavailable") return { method: "none", reason: ci.reason, ...common };

@@ -1,29 +1,33 @@
 /**
- * How sure a comparison is: the statistics of lib/verdict/stats.ts applied to run reports.
+ * How sure a comparison is: the statistics of lib/verdict/stats.ts, intervals.ts and
+ * sequential.ts applied to run reports.
  *
  * - One run per side: 95% intervals of the P50/P95/P99/throughput changes from the report's
  *   per-second histograms (lib/verdict/intervals.ts: a bootstrap over seconds whose spread is
  *   scaled by how correlated the seconds are; refused, with the reason, where it cannot hold).
- * - Several runs on a side (`check --runs N`): per-run values and a one-sided Mann–Whitney U
- *   test per metric that the after runs are worse (α = 0.05).
+ *   They cannot see run-to-run variance, so a single pair's verdict is unconfirmed.
+ * - Several runs on a side (`check --runs N`, or an interleaved `confirm` session): per-run
+ *   values and, per metric, the always-valid one-sided p-value that after is worse and the
+ *   always-valid bound of the change (lib/verdict/sequential.ts), paired by `run.pair` when both
+ *   sides are one interleaved session.
  * - Three or more runs of one build: the host's noise floor, i.e. how much a metric moves
  *   between runs that should be identical.
  *
- * One rule for "significant" (`standing`), used by the verdict, the notes, the summary and the
- * commit line: a change is significantly past its threshold when its whole 95% interval is past
- * it, or, with repeated runs, when the one-sided Mann–Whitney test that the after runs are worse
- * than the before runs moved by the threshold gives p ≤ α. Thresholds are judged on the change
- * as printed (`displayedChange`).
+ * One rule for where a change stands (`standing`), used by the verdict, the notes, the summary
+ * and the commit line: with repeated runs, the sequential rule (a regression when the change in
+ * medians is past the threshold and p ≤ α; a pass when the bound rules out every change past it);
+ * with one run per side, the whole 95% interval against the threshold (`--significance`).
+ * Thresholds are judged on the change as printed (`displayedChange`).
  *
  * @example
  * ```ts
  * import { strictEqual } from "node:assert/strict";
- * import { displayedChange, unreachableSignificance } from "./significance.ts";
+ * import { displayedChange } from "./significance.ts";
  * strictEqual(displayedChange(5.04), 5);
- * strictEqual(unreachableSignificance(3, 3), null);
  * ```
  * @module
  */
+import { match } from "ts-pattern";
 import type { LoadedReport } from "../report/read.ts";
 import { messageOf } from "../shared/errors.ts";
 import { LatencyHistogram } from "../report/histogram.ts";
@@ -38,18 +42,24 @@ import {
   type RunMetricId,
   runValue,
 } from "./metrics.ts";
-import type { Availability, Comparison, NoiseFloors, RunTest, Thresholds } from "./types.ts";
-import { mannWhitneyGreater, type NoiseFloor, noiseFloor, type SecondSample } from "./stats.ts";
+import type {
+  Availability,
+  Comparison,
+  NoiseFloors,
+  RunDesign,
+  RunEvidence,
+  RunTest,
+  Thresholds,
+} from "./types.ts";
+import { type NoiseFloor, noiseFloor, type SecondSample } from "./stats.ts";
 import { changeIntervals, type MetricInterval } from "./intervals.ts";
+import { ALPHA, decideMetric, pairedEvidence, unpairedEvidence } from "./sequential.ts";
 
-/** Significance level of the repeated-run tests. */
-export const ALPHA = 0.05;
+export { ALPHA };
 /** Confidence level of the bootstrap intervals. */
 export const CONFIDENCE = 0.95;
 /** Fewest runs of one build for a noise floor. */
 export const MIN_NOISE_RUNS = 3;
-/** Runs suggested when a change is within noise. */
-export const SUGGESTED_RUNS = 5;
 
 // ---------------------------------------------------------------------------------------------
 // One run per side: bootstrap intervals
@@ -113,25 +123,103 @@ function reasonOf(x: MetricInterval): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Several runs: Mann–Whitney
+// Several runs: the sequential rule's evidence
 
-/** Per-run values and tests of every repeated-run metric. */
+/** The fields of `run` an interleaved confirm session adds (absent in other reports). */
+interface RunTag {
+  group?: unknown;
+  design?: unknown;
+  pair?: unknown;
+}
+
+function tagOf(r: LoadedReport): RunTag | null {
+  return r.kind === "current" ? (r.report.run as RunTag | undefined) ?? null : null;
+}
+
+/**
+ * The (before, after) runs paired by `run.pair` when every run of both sides is of one
+ * interleaved session, in pair order (a pair missing an arm is left out); else null (unpaired).
+ */
+export function pairedRuns(
+  before: readonly LoadedReport[],
+  after: readonly LoadedReport[],
+): [LoadedReport, LoadedReport][] | null {
+  const tags = [...before, ...after].map(tagOf);
+  const group = tags[0]?.group;
+  const interleaved = tags.every((t) =>
+    t !== null && t.design === "interleaved" && t.group === group &&
+    Number.isInteger(t.pair) && (t.pair as number) >= 1
+  );
+  if (!interleaved) return null;
+  const pairOf = (r: LoadedReport) => tagOf(r)!.pair as number;
+  const afterByPair = new Map(after.map((r) => [pairOf(r), r]));
+  const pairs = before.flatMap((b) => {
+    const a = afterByPair.get(pairOf(b));
+    return a === undefined ? [] : [[b, a] as [LoadedReport, LoadedReport]];
+  }).sort((x, y) => pairOf(x[0]) - pairOf(y[0]));
+  return pairs.length > 0 ? pairs : null;
+}
+
+/** A value on the log scale oriented so that larger is worse; null when not positive. */
+function worseLog(id: RunMetricId, v: number): number | null {
+  if (!(v > 0) || !Number.isFinite(v)) return null;
+  return METRIC[id].worse === "higher" ? Math.log(v) : -Math.log(v);
+}
+
+/** The evidence as a change in the metric's own terms: the bound as after/before − 1, in %. */
+function runEvidence(id: RunMetricId, e: ReturnType<typeof pairedEvidence>): RunEvidence {
+  const sign = METRIC[id].worse === "higher" ? 1 : -1;
+  return {
+    ...e,
+    boundPct: Number.isFinite(e.upper) ? (Math.exp(sign * e.upper) - 1) * 100 : null,
+  };
+}
+
+/**
+ * Per-run values of every repeated-run metric, in pair order when paired, and for P50, P95,
+ * P99 and throughput the sequential rule's evidence (none for errors, which keep the
+ * specification's rule, or when a value is not positive).
+ */
 export function repeatedRunTests(
   before: readonly LoadedReport[],
   after: readonly LoadedReport[],
-): Record<RunMetricId, RunTest> {
-  return Object.fromEntries(RUN_METRICS.map((id) => {
-    const b = before.map((r) => runValue(r, id));
-    const a = after.map((r) => runValue(r, id));
-    const test = METRIC[id].worse === "higher"
-      ? mannWhitneyGreater(b, a)
-      : mannWhitneyGreater(a, b);
-    return [id, { before: b, after: a, test }];
+): { design: RunDesign; perRun: Record<RunMetricId, RunTest> } {
+  const pairs = pairedRuns(before, after);
+  const b = pairs === null ? before : pairs.map((p) => p[0]);
+  const a = pairs === null ? after : pairs.map((p) => p[1]);
+  const design: RunDesign = pairs === null
+    ? { kind: "unpaired" }
+    : { kind: "paired", pairs: pairs.length };
+  const perRun = Object.fromEntries(RUN_METRICS.map((id) => {
+    const bv = b.map((r) => runValue(r, id));
+    const av = a.map((r) => runValue(r, id));
+    return [id, { before: bv, after: av, evidence: evidenceOf(id, bv, av, design) }];
   })) as Record<RunMetricId, RunTest>;
+  return { design, perRun };
+}
+
+/** The evidence of one metric's per-run values (`repeatedRunTests`), or null. */
+export function evidenceOf(
+  id: RunMetricId,
+  before: readonly number[],
+  after: readonly number[],
+  design: RunDesign,
+): RunEvidence | null {
+  if (METRIC[id].threshold === "errors") return null;
+  const lb = before.map((v) => worseLog(id, v));
+  const la = after.map((v) => worseLog(id, v));
+  if ([...lb, ...la].some((v) => v === null)) return null;
+  const yb = lb as number[], ya = la as number[];
+  return runEvidence(
+    id,
+    design.kind === "paired"
+      ? pairedEvidence(ya.map((v, i) => v - yb[i]))
+      : unpairedEvidence(yb, ya),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
-// The one rule for "significant"
+// The one rule for where a change stands
 
 /** Decimals of a printed change (`+5.0%`): thresholds are judged on the change as printed. */
 export const CHANGE_DECIMALS = 1;
@@ -155,13 +243,13 @@ export function pastThreshold(pct: number, limit: number): boolean {
 /**
  * Where a gated change stands against its threshold, by its statistic — the one rule behind
  * the verdict, the notes, the summary and the commit line:
- * - "beyond": significantly past the threshold: the whole 95% interval (one run per side), or
- *   the one-sided Mann–Whitney test that the after runs are worse than the before runs moved
- *   by the threshold gives p ≤ α (repeated runs);
- * - "straddles": the change may or may not be past it (interval contains the threshold;
- *   p > α for a change past it);
- * - "within": not past it (whole interval on the good side; p > α for a change not past it);
- * - "unknown": no statistic (runs too short, old reports), with the reason.
+ * - "beyond": past the threshold, and surely worse: with repeated runs, the change in medians
+ *   past the threshold and the always-valid p ≤ α that after is worse (lib/verdict/sequential.ts);
+ *   with one run per side, the whole 95% interval past the threshold;
+ * - "within": not past it: the always-valid bound rules out every change past the threshold
+ *   (repeated runs), or the whole interval is on the good side (one run per side);
+ * - "straddles": the evidence cannot tell yet;
+ * - "unknown": no statistic (runs too short, old reports, a value of zero), with the reason.
  */
 export type Standing =
   | { kind: "beyond" | "straddles" | "within"; evidence: Evidence }
@@ -170,7 +258,7 @@ export type Standing =
 /** The statistic behind a standing. */
 export type Evidence =
   | { kind: "interval"; ci: [number, number] }
-  | { kind: "runs"; pValue: number; before: number; after: number };
+  | { kind: "runs"; design: RunDesign; before: number; after: number } & RunEvidence;
 
 /** The standing of P99 or throughput against its threshold (see `Standing`). */
 export function standing(c: Comparison, id: "p99" | "throughput", t: Thresholds): Standing {
@@ -179,18 +267,27 @@ export function standing(c: Comparison, id: "p99" | "throughput", t: Thresholds)
   const s = c.statistics;
   if (m.changePct === null) return { kind: "unknown", reason: "the change is N/A" };
   if (s.method === "runs") {
-    const { before, after } = s.perRun[id];
-    const moved = before.map((v) => v * (1 + limit / 100));
-    // Worse = after above before·(1 + t) for P99, below before·(1 − t) for throughput.
-    const test = limit >= 0 ? mannWhitneyGreater(moved, after) : mannWhitneyGreater(after, moved);
+    const { before, after, evidence: e } = s.perRun[id];
+    if (e === null) return { kind: "unknown", reason: "a run's value is not positive" };
     const evidence = {
       kind: "runs",
-      pValue: test.pValue,
+      design: s.design,
       before: before.length,
       after: after.length,
+      ...e,
     } as const;
-    if (test.pValue <= ALPHA) return { kind: "beyond", evidence };
-    return { kind: pastThreshold(m.changePct, limit) ? "straddles" : "within", evidence };
+    const decision = decideMetric(
+      m.changePct,
+      e.boundPct,
+      e.pValue,
+      (pct) => pastThreshold(pct, limit),
+    );
+    const kind = match(decision)
+      .with("regression", () => "beyond" as const)
+      .with("pass", () => "within" as const)
+      .with("inconclusive", () => "straddles" as const)
+      .exhaustive();
+    return { kind, evidence };
   }
   if (m.ci === undefined) {
     const reason = s.method === "none" ? s.reason : m.noInterval ?? "no interval for this metric";
@@ -200,35 +297,6 @@ export function standing(c: Comparison, id: "p99" | "throughput", t: Thresholds)
   const evidence = { kind: "interval", ci: m.ci } as const;
   const past = [lo, hi].filter((x) => pastThreshold(x, limit)).length;
   return { kind: past === 2 ? "beyond" : past === 0 ? "within" : "straddles", evidence };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run counts that can reach significance
-
-/** The smallest one-sided p-value an exact Mann–Whitney test of n1 vs n2 runs can give: 1/C(n1+n2, n1). */
-export function smallestPValue(n1: number, n2: number): number {
-  let c = 1;
-  for (let i = 1; i <= n1; i++) c = c * (n2 + i) / i;
-  return 1 / c;
-}
-
-/** The fewest runs per side whose smallest p-value is at most α (3 for α = 0.05). */
-export function runsNeeded(alpha = ALPHA): number {
-  let k = 1;
-  while (smallestPValue(k, k) > alpha && k < 100) k++;
-  return k;
-}
-
-/**
- * Why repeated runs cannot show significance at α (e.g. "2 vs 2 runs cannot reach p ≤ 0.05
- * (the smallest possible p is 0.167); use --runs 3 or more for both phases"), or null.
- */
-export function unreachableSignificance(n1: number, n2: number, alpha = ALPHA): string | null {
-  const smallest = smallestPValue(n1, n2);
-  if (smallest <= alpha) return null;
-  return `${n1} vs ${n2} runs cannot reach p ≤ ${alpha} (the smallest possible p is ${
-    smallest.toFixed(3)
-  }); use --runs ${runsNeeded(alpha)} or more for both phases`;
 }
 
 // ---------------------------------------------------------------------------------------------

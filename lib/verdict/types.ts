@@ -8,7 +8,8 @@ import type { Baseline } from "./baselines.ts";
 import type { CapacityChange } from "./capacity.ts";
 import type { Mode } from "../report/schema.ts";
 import type { GatedMetricId, MetricId, NoiseMetricId, RunMetricId } from "./metrics.ts";
-import type { MannWhitneyResult, NoiseFloor } from "./stats.ts";
+import type { NoiseFloor } from "./stats.ts";
+import type { SequentialEvidence } from "./sequential.ts";
 
 /** A value, or why it could not be had (no per-second histograms, runs too short, …). */
 export type Availability<T> =
@@ -28,7 +29,10 @@ export interface MetricChange {
   ci?: [lo: number, hi: number];
   /** Why the statistics step printed no interval for this metric (e.g. seconds too correlated). */
   noInterval?: string;
-  /** One-sided Mann–Whitney p-value that the after runs are worse (several runs on a side). */
+  /**
+   * Always-valid one-sided p-value that after is worse than before (several runs on a side;
+   * lib/verdict/sequential.ts).
+   */
   pValue?: number;
   /**
    * Which sides' values are lower bounds: a latency percentile whose rank falls among the
@@ -105,12 +109,28 @@ export interface RunSeries {
   paths: string[];
 }
 
-/** One metric over repeated runs: the values in run order and the test that after is worse. */
+/**
+ * How repeated runs are compared: "paired" by `run.pair` (both sides one interleaved confirm
+ * session; `pairs` complete pairs), else "unpaired" (independent `check --runs N` groups).
+ */
+export type RunDesign = { kind: "paired"; pairs: number } | { kind: "unpaired" };
+
+/**
+ * The sequential rule's evidence on one metric (lib/verdict/sequential.ts), with the bound as a
+ * change in the metric's own terms: `boundPct` is after/before − 1 in % that the evidence rules
+ * out going beyond (P99: any change above it; throughput: any change below it); null when
+ * nothing is ruled out yet.
+ */
+export interface RunEvidence extends SequentialEvidence {
+  boundPct: number | null;
+}
+
+/** One metric over repeated runs: the values (in pair order when paired) and the evidence. */
 export interface RunTest {
   before: number[];
   after: number[];
-  /** One-sided Mann–Whitney U test; `u` counts (before, after) pairs where after is worse. */
-  test: MannWhitneyResult;
+  /** Null for errors (the specification's rule) or when a value is not positive. */
+  evidence: RunEvidence | null;
 }
 
 /** The noise floor of each noise metric over runs of one build. */
@@ -125,15 +145,29 @@ interface StatisticsBase {
 
 /**
  * How sure the changes are: bootstrap intervals (one run per side: `ci` on P50/P95/P99/
- * throughput), repeated-run tests (several runs on a side: `pValue` on P50/P95/P99/throughput/
- * errors, with the per-run values) or neither (`reason` says why).
+ * throughput), the sequential rule's evidence (several runs on a side: `pValue` on P50/P95/P99/
+ * throughput, with the per-run values) or neither (`reason` says why).
  */
 export type Statistics =
   | StatisticsBase & { method: "bootstrap" }
-  | StatisticsBase & { method: "runs"; perRun: Record<RunMetricId, RunTest> }
+  | StatisticsBase & {
+    method: "runs";
+    design: RunDesign;
+    perRun: Record<RunMetricId, RunTest>;
+  }
   | StatisticsBase & { method: "none"; reason: string };
 
-/** Everything a renderer needs; derived from the two reports only. */
+/**
+ * The spread of identical runs on this host and target (lib/verdict/spread.ts): the noise floor
+ * over earlier runs of the before build, and where it comes from.
+ */
+export interface HostSpread {
+  floors: NoiseFloors;
+  /** The runs it was measured on, oldest first. */
+  paths: string[];
+}
+
+/** Everything a renderer needs; derived from the reports only. */
 export interface Comparison {
   task: string;
   mode: Mode;
@@ -150,6 +184,8 @@ export interface Comparison {
   capacity?: CapacityChange | null;
   /** How sure the changes are. */
   statistics: Statistics;
+  /** One run per side: the spread of identical runs here, when earlier runs measured it. */
+  spread?: HostSpread;
 }
 
 /** Regression thresholds in percent. */
@@ -163,7 +199,8 @@ export type CriterionId = GatedMetricId | "baseline";
 
 /**
  * One criterion's outcome; "n/a" when it cannot be judged (change N/A, no baseline);
- * "inconclusive" (significance rule only) when over the threshold but not significantly worse.
+ * "inconclusive" when its statistic cannot tell yet (the sequential rule: neither surely worse
+ * nor ruled out past the threshold; --significance: over the threshold, interval across it).
  */
 export interface CriterionResult {
   id: CriterionId;
@@ -171,15 +208,26 @@ export interface CriterionResult {
 }
 
 /**
- * The rule behind a verdict: "point" is the specification's rule on point estimates;
- * "significance" also requires a change over the threshold to be significantly worse.
+ * The rule behind a verdict: "sequential" for repeated runs (lib/verdict/sequential.ts: always
+ * valid, whatever `--significance` says); for one run per side "point", the specification's rule
+ * on point estimates (a failure is unconfirmed), or "significance" (`--significance`: a change
+ * over the threshold must also have its whole within-run 95% interval past it).
  */
-export type VerdictRule = "point" | "significance";
+export type VerdictRule = "point" | "significance" | "sequential";
 
 interface VerdictBase {
   rule: VerdictRule;
   thresholds: Thresholds;
   criteria: CriterionResult[];
+  /**
+   * The sequential rule's evidence on the gated metrics (rule "sequential" only): estimate,
+   * always-valid p-value, the bound ruled out and the number of looks.
+   */
+  evidence?: {
+    design: RunDesign;
+    p99: RunEvidence | null;
+    throughput: RunEvidence | null;
+  };
 }
 
 /** The verdict: which criteria failed and what that means for the exit code. */
@@ -187,5 +235,5 @@ export type Verdict =
   | VerdictBase & { kind: "pass" }
   | VerdictBase & { kind: "regression"; failed: CriterionId[] }
   | VerdictBase & { kind: "competitive_regression"; failed: CriterionId[] }
-  /** Over a threshold, but not significantly (significance rule only): exit 4. */
+  /** Not decided by the evidence yet: exit 4. */
   | VerdictBase & { kind: "inconclusive"; uncertain: CriterionId[] };

@@ -1,8 +1,13 @@
 /**
- * The verdict on a comparison: the specification's rule on point estimates (P99 up by more than
- * the threshold, throughput down by more than it, any increase in errors; in competitive mode,
- * an after P99 above the competitor baseline) and, with `significance`, the stricter rule that a
- * change over its threshold must also be significantly worse. The exit code follows from it.
+ * The verdict on a comparison. With repeated runs (a `confirm` session or `check --runs N`), the
+ * sequential rule of lib/verdict/sequential.ts decides P99 and throughput: REGRESSION when the
+ * change in medians is past the threshold and the always-valid p ≤ 0.05 that after is worse;
+ * PASS when the always-valid bound rules out every change past the threshold; otherwise
+ * INCONCLUSIVE. With one run per side, the specification's rule on point estimates (P99 up by
+ * more than the threshold, throughput down by more than it), or with `significance` the rule
+ * that the whole within-run interval must be past it. Errors keep the specification's rule (any
+ * increase, on the side medians with repeated runs); in competitive mode an after P99 above the
+ * competitor baseline fails. The exit code follows from the verdict.
  *
  * @example
  * ```ts
@@ -18,14 +23,7 @@ import { match } from "ts-pattern";
 import type { Mode } from "../report/schema.ts";
 import { EXIT } from "../shared/errors.ts";
 import { GATED_METRICS, METRIC } from "./metrics.ts";
-import {
-  ALPHA,
-  pastThreshold,
-  signedThreshold,
-  standing,
-  unreachableSignificance,
-} from "./significance.ts";
-import { UsageError } from "../shared/errors.ts";
+import { pastThreshold, signedThreshold, standing } from "./significance.ts";
 import type {
   Comparison,
   CriterionId,
@@ -61,38 +59,44 @@ function gate(
 }
 
 /**
- * Applies the specification's rule to a comparison. With `significance`, a P99 or throughput
- * criterion past its threshold fails only when the change is significantly past it (the one
- * rule of lib/verdict/significance.ts: the whole interval past the threshold, or p ≤ α against
- * the threshold); otherwise it is "inconclusive". Errors keep the specification's rule in every
- * mode (any increase is a regression); the baseline criterion compares against a published
- * number and keeps the point rule. Repeated runs whose counts cannot reach p ≤ α are refused
- * (`UsageError`, exit 3) under the significance rule, before any test.
+ * Applies the verdict's rule to a comparison (module comment). Repeated runs: each of P99 and
+ * throughput is "fail", "pass" or "inconclusive" by the one rule of lib/verdict/significance.ts
+ * (`standing`, the sequential rule), whatever `significance` says. One run per side: the point
+ * rule, or with `significance` a criterion past its threshold fails only when its whole
+ * interval is past it (else "inconclusive"). Errors keep the specification's rule in every mode
+ * (any increase is a regression); the baseline criterion compares against a published number
+ * and keeps the point rule.
  */
 export function decideVerdict(
   comparison: Comparison,
   thresholds: Thresholds,
   options: { significance?: boolean } = {},
 ): Verdict {
-  const rule: VerdictRule = options.significance ? "significance" : "point";
   const stats = comparison.statistics;
-  if (rule === "significance" && stats.method === "runs") {
-    const why = unreachableSignificance(
-      stats.runs.before.paths.length,
-      stats.runs.after.paths.length,
-      ALPHA,
-    );
-    if (why !== null) throw new UsageError(why);
-  }
+  const rule: VerdictRule = stats.method === "runs"
+    ? "sequential"
+    : options.significance
+    ? "significance"
+    : "point";
   const judge = (id: CriterionId, value: number | null, fails: (v: number) => boolean) => ({
     id,
     status: value === null ? "n/a" as const : fails(value) ? "fail" as const : "pass" as const,
   });
-  // Under the significance rule, a failure must also be significantly worse.
+  // Under the significance rule, a failure must also have its whole interval past the threshold.
   const sure = (result: CriterionResult, sureWorse: boolean | null): CriterionResult =>
     rule === "significance" && result.status === "fail" && sureWorse !== true
       ? { id: result.id, status: "inconclusive" }
       : result;
+  // The sequential rule decides on its own: surely worse, ruled out, or not yet either.
+  const sequential = (id: "p99" | "throughput", result: CriterionResult): CriterionResult => {
+    if (result.status === "n/a") return result;
+    const status = match(standing(comparison, id, thresholds).kind)
+      .with("beyond", () => "fail" as const)
+      .with("within", () => "pass" as const)
+      .with("straddles", "unknown", () => "inconclusive" as const)
+      .exhaustive();
+    return { id, status };
+  };
   const criteria: CriterionResult[] = GATED_METRICS.map((id) => {
     const spec = METRIC[id];
     const m = comparison.metrics[id];
@@ -103,6 +107,7 @@ export function decideVerdict(
       return { id, status: "fail" };
     }
     if (spec.threshold === "errors") return result;
+    if (rule === "sequential") return sequential(spec.threshold, result);
     return sure(result, standing(comparison, spec.threshold, thresholds).kind === "beyond");
   });
   if (comparison.mode === "competitive") {
@@ -115,13 +120,27 @@ export function decideVerdict(
   }
   const failed = criteria.filter((c) => c.status === "fail").map((c) => c.id);
   const uncertain = criteria.filter((c) => c.status === "inconclusive").map((c) => c.id);
+  const base = {
+    rule,
+    thresholds,
+    criteria,
+    ...(stats.method === "runs"
+      ? {
+        evidence: {
+          design: stats.design,
+          p99: stats.perRun.p99.evidence,
+          throughput: stats.perRun.throughput.evidence,
+        },
+      }
+      : {}),
+  };
   if (failed.length > 0) {
     return comparison.mode === "competitive"
-      ? { kind: "competitive_regression", rule, thresholds, criteria, failed }
-      : { kind: "regression", rule, thresholds, criteria, failed };
+      ? { kind: "competitive_regression", ...base, failed }
+      : { kind: "regression", ...base, failed };
   }
-  if (uncertain.length > 0) return { kind: "inconclusive", rule, thresholds, criteria, uncertain };
-  return { kind: "pass", rule, thresholds, criteria };
+  if (uncertain.length > 0) return { kind: "inconclusive", ...base, uncertain };
+  return { kind: "pass", ...base };
 }
 
 /** Whether the after run saturated the server (its report's note) and the before run did not. */

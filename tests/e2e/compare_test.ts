@@ -111,7 +111,9 @@ function assertRefusal(r: Ran, pattern: RegExp): void {
 }
 
 function regressionLines(stdout: string): string[] {
-  return stdout.split("\n").filter((l) => l.startsWith("⚠ ") && l.includes("REGRESSION:"));
+  return stdout.split("\n").filter((l) =>
+    l.startsWith("⚠ ") && (l.includes("REGRESSION:") || l.includes("UNCONFIRMED:"))
+  );
 }
 
 // ---- exit 0 --------------------------------------------------------------------------------
@@ -121,7 +123,7 @@ Deno.test("compare exits 0 when P99, throughput and errors are within target", a
     await writePair(dir, run(1), run(1.02));
     const r = await cli(dir, "001");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^✓ No significant regressions detected \(within 5% threshold\)$/m);
+    assert.match(r.stdout, /^✓ No regression past the 5% threshold on this pair of runs$/m);
     assert.match(r.stdout, /^- Status: ✓ Within 5% target$/m);
     assert.match(
       r.stdout,
@@ -140,9 +142,16 @@ Deno.test("compare exits 1 on a P99 increase above 5%", async () => {
     const r = await cli(dir, "001");
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(regressionLines(r.stdout), [
-      "⚠ REGRESSION: P99 latency increased by 10.1% (0.606ms → 0.667ms; threshold: +5%)",
+      "⚠ UNCONFIRMED: P99 latency increased by 10.1% on one pair of runs (0.606ms → 0.667ms; " +
+      "threshold: +5%); the spread of identical runs on this host is unknown (fewer than 3 earlier runs of the before build)",
     ]);
-    assert.match(r.stdout, /^- Status: ⚠ Regression \(P99 \+10\.1%\)$/m);
+    assert.match(
+      r.stdout,
+      /^- Status: ⚠ Unconfirmed regression \(P99 \+10\.1% on one pair of runs\)$/m,
+    );
+    // One pair cannot tell: no call to action, no claim of significance, the confirm command.
+    assert.doesNotMatch(r.stdout, /Action required|significant(?! digits)/);
+    assert.match(r.stdout, /^ {2}deno task check 001 confirm$/m);
     assert.doesNotMatch(r.stdout, /cargo flamegraph/);
     assert.match(
       r.stdout,
@@ -153,13 +162,43 @@ Deno.test("compare exits 1 on a P99 increase above 5%", async () => {
   });
 });
 
+Deno.test("one pair past the threshold: the measured spread of earlier runs of the before build", async () => {
+  await inTempDir(async (dir) => {
+    // Three earlier single runs of the same build on this host: the spread is measured.
+    for (const [i, scale] of [1.03, 0.98, 1.01].entries()) {
+      await writeReport(
+        join(dir, OUT),
+        `001_before_20250101_0${i + 7}0000.json`,
+        makeReport({ phase: "before", ...run(scale) }),
+      );
+    }
+    // A run of another workload is not an identical run.
+    await writeReport(
+      join(dir, OUT),
+      "001_before_20250101_060000.json",
+      makeReport({ phase: "before", ...run(2), workloadFingerprint: "beef".repeat(16) }),
+    );
+    await writePair(dir, run(1), run(1.1));
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      regressionLines(r.stdout)[0],
+      /on one pair of runs \(.*\); identical runs on this host spread ±[4-5]\.\d% \(4 runs of the before build\)$/,
+    );
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.equal(j.spread.runs.length, 4);
+    assert.ok(j.spread.p99_pct > 4 && j.spread.p99_pct < 6, String(j.spread.p99_pct));
+  });
+});
+
 Deno.test("compare exits 1 on a throughput drop below -5%", async () => {
   await inTempDir(async (dir) => {
     await writePair(dir, run(1), run(1, { throughput: 900 }));
     const r = await cli(dir, "001");
     assert.equal(r.code, 1, r.stderr);
     assert.deepEqual(regressionLines(r.stdout), [
-      "⚠ REGRESSION: Throughput decreased by 10.0% (999.91 → 900 ops/s; threshold: -5%)",
+      "⚠ UNCONFIRMED: Throughput decreased by 10.0% on one pair of runs (999.91 → 900 ops/s; " +
+      "threshold: -5%); the spread of identical runs on this host is unknown (fewer than 3 earlier runs of the before build)",
     ]);
   });
 });
@@ -180,7 +219,7 @@ Deno.test("custom thresholds are used for the verdict and named in the output", 
     await writePair(dir, run(1), run(1.1));
     const r = await cli(dir, "001", "--threshold-p99", "12", "--threshold-throughput", "12");
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^✓ No significant regressions detected \(within 12% threshold\)$/m);
+    assert.match(r.stdout, /^✓ No regression past the 12% threshold on this pair of runs$/m);
   });
 });
 
@@ -209,9 +248,10 @@ Deno.test("competitive: exit 2 on P99 above +10%", async () => {
     const r = await cli(dir, "001", "--competitive");
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(regressionLines(r.stdout), [
-      "⚠ COMPETITIVE REGRESSION: P99 latency increased by 15.0% (0.606ms → 0.697ms; threshold: +10%)",
+      "⚠ UNCONFIRMED COMPETITIVE REGRESSION: P99 latency increased by 15.0% on one pair of runs " +
+      "(0.606ms → 0.697ms; threshold: +10%); the spread of identical runs on this host is unknown (fewer than 3 earlier runs of the before build)",
     ]);
-    assert.match(r.stdout, /^COMPETITIVE REGRESSION DETECTED$/m);
+    assert.match(r.stdout, /^COMPETITIVE REGRESSION UNCONFIRMED\n={34}$/m);
   });
 });
 
@@ -221,7 +261,8 @@ Deno.test("competitive: exit 2 on throughput below -10%", async () => {
     const r = await cli(dir, "001", "--competitive");
     assert.equal(r.code, 2, r.stderr);
     assert.deepEqual(regressionLines(r.stdout), [
-      "⚠ COMPETITIVE REGRESSION: Throughput decreased by 18.4% (490 → 400 ops/s; threshold: -10%)",
+      "⚠ UNCONFIRMED COMPETITIVE REGRESSION: Throughput decreased by 18.4% on one pair of runs " +
+      "(490 → 400 ops/s; threshold: -10%); the spread of identical runs on this host is unknown (fewer than 3 earlier runs of the before build)",
     ]);
   });
 });
@@ -709,7 +750,10 @@ Deno.test("competitive output reproduces the specification's example block and s
   });
   const iv = decideVerdict(internal, defaultThresholds("internal"));
   assert.equal(exitCodeOf(iv), 1);
-  assert.equal(summaryLines(internal, iv)[3], "- Status: ⚠ Regression (P99 +7.4%)");
+  assert.equal(
+    summaryLines(internal, iv)[3],
+    "- Status: ⚠ Unconfirmed regression (P99 +7.4% on one pair of runs)",
+  );
 });
 
 Deno.test("number formats: signed one-decimal changes, N/A, trimmed milliseconds", () => {
@@ -935,7 +979,7 @@ Deno.test("one run per side: a 95% CI column beside each change and a plain-word
     assert.match(r.stdout, /^Store P99 \(ms\) +[\d.]+ +[\d.]+ +\+\d+\.\d%$/m);
     assert.match(
       r.stdout,
-      /^Note: P99 change \+12\.9% is within noise: its 95% interval \[-\d+\.\d%, \+\d+\.\d%\] contains the 5% threshold; rerun both phases with --runs 5$/m,
+      /^Note: P99 change \+12\.9% is within noise: its 95% interval \[-\d+\.\d%, \+\d+\.\d%\] contains the 5% threshold; confirm with interleaved runs: deno task check 001 confirm$/m,
     );
     assert.equal(regressionLines(r.stdout).length, 1);
     // Reproducible: a fixed seed gives the same intervals on every run.
@@ -964,7 +1008,7 @@ Deno.test("--significance: exit 0 within the threshold", async () => {
       r.stdout,
       /^Checking for internal regressions \(>5% threshold, significant changes only\)\.\.\.$/m,
     );
-    assert.match(r.stdout, /^✓ No significant regressions detected \(within 5% threshold\)$/m);
+    assert.match(r.stdout, /^✓ No regression past the 5% threshold on this pair of runs$/m);
   });
 });
 
@@ -977,7 +1021,7 @@ Deno.test("--significance: exit 1 when over the threshold and the interval exclu
     assert.equal(lines.length, 1, r.stdout);
     assert.match(
       lines[0],
-      /^⚠ REGRESSION: P99 latency increased by 10\.1% \(0\.606ms → 0\.667ms; threshold: \+5%\); significant: 95% interval \[\+10\.\d%, \+10\.\d%\]$/,
+      /^⚠ UNCONFIRMED: P99 latency increased by 10\.1% on one pair of runs \(0\.606ms → 0\.667ms; threshold: \+5%\); significant: 95% interval \[\+10\.\d%, \+10\.\d%\]; the spread of identical runs on this host is unknown/,
     );
   });
 });
@@ -995,7 +1039,7 @@ Deno.test("--significance: exit 4 (INCONCLUSIVE) when over the threshold but wit
     assert.match(r.stdout, /\(exceeds 5% target, not significant\)$/m);
     assert.match(
       r.stdout,
-      /^ {2}deno task check 001 before --runs 5 && deno task check 001 after --runs 5 && deno task compare 001 --significance$/m,
+      /^The change is over the threshold but may be noise: re-measure both builds interleaved\n {2}deno task check 001 confirm$/m,
     );
     assert.doesNotMatch(r.stdout, /cargo flamegraph/);
 
@@ -1056,7 +1100,7 @@ Deno.test("--significance: old-tool reports have no interval, so a change over t
   );
 });
 
-Deno.test("repeated runs: per-run values, medians, ratio of medians and Mann–Whitney p-values", async () => {
+Deno.test("repeated runs: per-run values, medians, ratio of medians and the sequential rule", async () => {
   await inTempDir(async (dir) => {
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.01), steadyRun(0.99)]);
     await writeGroup(dir, "after", [steadyRun(1.1), steadyRun(1.12), steadyRun(1.09)]);
@@ -1066,62 +1110,144 @@ Deno.test("repeated runs: per-run values, medians, ratio of medians and Mann–W
       "001_before_20250101_090000.json",
       makeReport({ phase: "before", ...steadyRun(2) }),
     );
-    const r = await cli(dir, "001", "--significance");
+    const r = await cli(dir, "001");
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /^Metric {20}Before {6}After {7}Change p \(worse\)$/m);
-    // Medians: 0.606 before, 0.667 after (the run at × 1.10); n = m = 3 separated: p = 0.05.
-    assert.match(r.stdout, /^P99 latency \(ms\) +0\.606 +0\.667 +\+10\.1% p=0\.05$/m);
+    // Medians: 0.606 before, 0.667 after (the run at × 1.10).
+    assert.match(r.stdout, /^P99 latency \(ms\) +0\.606 +0\.667 +\+10\.1% p=0\.0\d+$/m);
     assert.match(
       r.stdout,
       /^Before: 001_before_20250101_120002\.json and 2 more runs of its group$/m,
     );
     assert.match(r.stdout, /^Runs: 3 before, 3 after\. The table shows per-run medians/m);
+    assert.match(r.stdout, /^Checking for internal regressions \(>5% threshold, sequential rule/m);
     assert.match(
       r.stdout,
       /^P99 latency \(ms\) +before: 0\.606 0\.612 0\.6 +after: 0\.667 0\.679 0\.661$/m,
     );
     assert.match(
       regressionLines(r.stdout)[0],
-      /; significant: one-sided Mann–Whitney p = 0\.05 that after is worse than before \+5% over 3 before and 3 after runs$/,
+      /^⚠ REGRESSION: P99 latency increased by 10\.1% \(0\.606ms → 0\.667ms; threshold: \+5%\); worse after: always-valid p = 0\.0\d+ over 3 before and 3 after runs$/,
     );
+    assert.match(r.stdout, /^Ruled out: .*\(95%, 3 before and 3 after runs\)/m);
+    assert.match(r.stdout, /^Action required: investigate and fix the regression/m);
+    // --significance does not change the rule for repeated runs.
+    assert.equal((await cli(dir, "001", "--significance")).stdout, r.stdout);
     const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
     assert.equal(j.statistics.method, "runs");
+    assert.equal(j.rule, "sequential");
+    assert.equal(j.statistics.sequential.design, "unpaired");
     assert.equal(j.statistics.runs.before.count, 3);
-    assert.equal(j.metrics.p99_latency_ms.p_value, 0.05);
+    assert.ok(j.metrics.p99_latency_ms.p_value < 0.05);
     assert.equal(j.metrics.p99_latency_ms.ci, null);
     assert.deepEqual(j.statistics.per_run.p99_latency_ms.before, [0.606, 0.612, 0.6]);
-    assert.equal(j.statistics.per_run.p99_latency_ms.test, "exact");
-    assert.equal(j.statistics.per_run.p99_latency_ms.u, 9);
+    assert.equal(j.statistics.per_run.p99_latency_ms.looks, 1);
+    assert.equal(j.statistics.per_run.total_errors.p_value, null);
+    assert.equal(typeof j.ruled_out, "string");
   });
 });
 
-Deno.test("repeated runs: over the threshold but overlapping runs is INCONCLUSIVE (exit 4)", async () => {
+Deno.test("repeated runs: over the threshold but overlapping runs is INCONCLUSIVE (exit 4) with the command that adds pairs", async () => {
   await inTempDir(async (dir) => {
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.08), steadyRun(0.98)]);
     await writeGroup(dir, "after", [steadyRun(1.07), steadyRun(1), steadyRun(1.09)]);
-    const r = await cli(dir, "001", "--significance");
+    const r = await cli(dir, "001");
     assert.equal(r.code, 4, r.stderr);
     assert.match(
       r.stdout,
-      /^Note: P99 change \+6\.9% is over the threshold but not significant: one-sided Mann–Whitney p = 0\.\d+ that after is worse than before \+5% over 3 before and 3 after runs \(needs p ≤ 0\.05\); rerun both phases with --runs 6$/m,
+      /^\? INCONCLUSIVE: P99 latency increased by 6\.9% \(.*; threshold: \+5%\); not decided yet: always-valid p = [\d.]+ over 3 before and 3 after runs/m,
     );
-    // The default rule judges the ratio of medians alone.
-    assert.equal((await cli(dir, "001")).code, 1);
+    assert.match(
+      r.stdout,
+      /^- Status: \? Inconclusive \(P99 \+6\.9%, not decided after 3 before and 3 after runs\)$/m,
+    );
+    assert.match(r.stdout, /^ {2}deno task check 001 confirm --pairs 20$/m);
+    assert.doesNotMatch(r.stdout, /significant(?! digits)/);
+    // One rule: --significance says the same.
+    assert.equal((await cli(dir, "001", "--significance")).code, 4);
   });
 });
 
-Deno.test("repeated runs: 2 vs 2 runs cannot reach p ≤ 0.05: --significance refuses (exit 3) with the runs needed", async () => {
+Deno.test("repeated runs: 2 vs 2 runs cannot decide anything: INCONCLUSIVE, nothing ruled out yet", async () => {
   await inTempDir(async (dir) => {
-    // P99 doubled in every run: a Mann–Whitney test of 2 vs 2 still cannot go below p = 1/6.
+    // P99 doubled in every run: still too few runs for an always-valid test to be sure.
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.01)]);
     await writeGroup(dir, "after", [steadyRun(2), steadyRun(2.02)]);
-    assertRefusal(
-      await cli(dir, "001", "--significance"),
-      /^m17_compare: 2 vs 2 runs cannot reach p ≤ 0\.05 \(the smallest possible p is 0\.167\); use --runs 3 or more for both phases$/,
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 4, r.stderr);
+    assert.match(
+      r.stdout,
+      /^Ruled out: nothing is ruled out yet \(95%\): 2 before and 2 after runs are too few$/m,
     );
-    const point = await cli(dir, "001");
-    assert.equal(point.code, 1, point.stderr);
-    assert.match(point.stdout, /^Note: 2 vs 2 runs cannot reach p ≤ 0\.05/m);
+  });
+});
+
+/** Writes one interleaved confirm session: pair k = the k-th (before, after) fixtures. */
+async function writeSession(
+  dir: string,
+  pairs: [FixtureOptions, FixtureOptions][],
+  group = "c0ffee00-1111-4222-8333-944445555666",
+): Promise<void> {
+  for (const [k, [b, a]] of pairs.entries()) {
+    for (const [phase, fixture] of [["before", b], ["after", a]] as const) {
+      const report = makeReport({
+        phase,
+        run: { group, index: k + 1, count: pairs.length },
+        ...fixture,
+      });
+      Object.assign(report.run, { design: "interleaved", pair: k + 1, order: "AB" });
+      await writeReport(
+        join(dir, OUT),
+        `001_${phase}_20250101_${phase === "before" ? "12" : "13"}00${
+          String(k).padStart(2, "0")
+        }.json`,
+        report,
+      );
+    }
+  }
+}
+
+Deno.test("interleaved session: paired by run.pair; A/A passes with what is ruled out, +10% is a REGRESSION", async () => {
+  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
+  await inTempDir(async (dir) => {
+    await writeSession(dir, noise.map((x, i) => [steadyRun(x), steadyRun(noise[(i + 3) % 8])]));
+    const r = await cli(dir, "001", "--log", "PERFORMANCE_LOG.md");
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^✓ No regression: P99 (regressions|changes) above [-+]\d+\.\d% and throughput changes below \+0\.0% are ruled out \(95%, 8 interleaved pairs\)$/m,
+    );
+    assert.match(r.stdout, /^- Ruled out: P99 .* are ruled out \(95%, 8 interleaved pairs\)$/m);
+    assert.match(
+      r.stdout,
+      /^Performance: .*\(within 5% target; P99 .* ruled out \(95%, 8 interleaved pairs\)\)$/m,
+    );
+    const log = await Deno.readTextFile(join(dir, "PERFORMANCE_LOG.md"));
+    assert.match(
+      log,
+      /^- Status: ✅ PASS \(within 5% target\); P99 .* ruled out \(95%, 8 interleaved pairs\)$/m,
+    );
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.equal(j.statistics.sequential.design, "paired");
+    assert.equal(j.statistics.sequential.pairs, 8);
+    assert.equal(j.statistics.per_run.p99_latency_ms.looks, 8);
+    assert.ok(j.statistics.per_run.p99_latency_ms.bound_pct <= 5);
+  });
+  await inTempDir(async (dir) => {
+    await writeSession(
+      dir,
+      noise.map((x, i) => [steadyRun(x), steadyRun(1.1 * noise[(i + 3) % 8])]),
+    );
+    const r = await cli(dir, "001", "--markdown");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stdout,
+      /^- \*\*⚠ REGRESSION: P99 latency increased by 10\.0% .*worse after: always-valid p < 0\.001 over 8 interleaved pairs\*\*$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^- Ruled out: P99 regressions above \+\d+\.\d% .*\(95%, 8 interleaved pairs\)$/m,
+    );
   });
 });
 
@@ -1129,8 +1255,9 @@ Deno.test("repeated runs: a missing run of a group and a noisy host are warned a
   await inTempDir(async (dir) => {
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.1), steadyRun(0.92)], { count: 4 });
     await writeGroup(dir, "after", [steadyRun(1)]);
+    // Three runs against one cannot decide: the repeated-run rule says so (exit 4).
     const r = await cli(dir, "001");
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 4, r.stderr);
     const warnings = r.stderr.trimEnd().split("\n");
     assert.equal(warnings.length, 2, r.stderr);
     assert.match(
@@ -1160,7 +1287,7 @@ Deno.test("--calibrate: the noise floor of one phase's runs, thresholds below it
     );
     assert.match(
       r.stdout,
-      /^⚠ The 5% P99 threshold is below this host's noise floor \(1\d\.\d%\): .*use --threshold-p99 above 1\d\.\d, or compare with --runs 5 --significance$/m,
+      /^⚠ The 5% P99 threshold is below this host's noise floor \(1\d\.\d%\): .*use --threshold-p99 above 1\d\.\d, or confirm a change with interleaved runs \(check 001 confirm\)$/m,
     );
     assert.match(
       r.stdout,

@@ -77,7 +77,7 @@ Deno.test("compare page: self-contained, verdict and thresholds first", () => {
   const verdictAt = html.indexOf('id="verdict"');
   assert.ok(verdictAt > 0 && verdictAt < html.indexOf('id="spectrum"'));
   assert.match(html, /data-verdict="pass"/);
-  assert.match(html, /✓ No significant regressions detected \(within 5% threshold\)/);
+  assert.match(html, /✓ No regression past the 5% threshold on this pair of runs/);
   assert.match(html, /<td>P99 latency<\/td><td>change at most \+5%<\/td>/);
   assert.match(html, /<td>Throughput<\/td><td>change at least −5%<\/td>/);
   assert.match(
@@ -91,10 +91,11 @@ Deno.test("compare page: a regression is named with the failed criterion", () =>
   const { before, after, comparison, verdict } = comparePair(run(1), run(1.1));
   const html = renderCompareHtml({ comparison, verdict, before, after });
   assert.match(html, /data-verdict="regression"/);
-  assert.match(html, />REGRESSION</);
+  // One pair of runs: unconfirmed, never a bare REGRESSION.
+  assert.match(html, />UNCONFIRMED REGRESSION</);
   assert.match(
     html,
-    /⚠ REGRESSION: P99 latency increased by 10\.1% \(0\.606ms → 0\.667ms; threshold: \+5%\)/,
+    /⚠ UNCONFIRMED: P99 latency increased by 10\.1% on one pair of runs \(0\.606ms → 0\.667ms; threshold: \+5%\)/,
   );
   assert.match(html, /class="status status-fail">fail</);
 });

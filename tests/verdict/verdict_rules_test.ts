@@ -1,17 +1,11 @@
 /**
  * Issue 16's verdict rules: one rule for "significant" (note and verdict agree on one interval),
- * thresholds judged on the change as printed, run counts that cannot reach significance, and
- * errors judged by the specification's rule in every mode.
+ * thresholds judged on the change as printed, and errors judged by the specification's rule in every mode.
  */
 import assert from "node:assert/strict";
 import { comparePair, run } from "../fixtures/pair.ts";
 import { decideVerdict, defaultThresholds } from "../../lib/verdict/verdict.ts";
-import {
-  displayedChange,
-  smallestPValue,
-  standing,
-  unreachableSignificance,
-} from "../../lib/verdict/significance.ts";
+import { displayedChange, standing } from "../../lib/verdict/significance.ts";
 import { noiseLines, regressionLines } from "../../lib/render/wording.ts";
 import type { Comparison } from "../../lib/verdict/types.ts";
 
@@ -63,17 +57,4 @@ Deno.test("thresholds are judged on the change as printed: +5.04% is +5.0%, not 
   assert.equal(decideVerdict(withP99(5.06, undefined), T).kind, "regression");
   // An interval bound that prints as the threshold is not past it.
   assert.equal(standing(withP99(9, [5.04, 12]), "p99", T).kind, "straddles");
-});
-
-Deno.test("repeated runs: counts whose smallest p-value is above 0.05 are refused with the counts needed", () => {
-  assert.ok(Math.abs(smallestPValue(2, 2) - 1 / 6) < 1e-12);
-  assert.ok(Math.abs(smallestPValue(2, 3) - 1 / 10) < 1e-12);
-  assert.ok(Math.abs(smallestPValue(1, 5) - 1 / 6) < 1e-12);
-  assert.equal(smallestPValue(3, 3), 1 / 20);
-  assert.equal(
-    unreachableSignificance(2, 2),
-    "2 vs 2 runs cannot reach p ≤ 0.05 (the smallest possible p is 0.167); use --runs 3 or more for both phases",
-  );
-  assert.equal(unreachableSignificance(3, 3), null);
-  assert.equal(unreachableSignificance(2, 5), null); // 1/21
 });
