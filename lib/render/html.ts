@@ -166,7 +166,9 @@ function verdictSection(c: Comparison, v: Verdict): string {
     .exhaustive();
   const badge = (onlyUnconfirmed(v) ? "UNCONFIRMED " : "") +
     v.kind.replaceAll("_", " ").toUpperCase();
-  const lines = v.kind === "pass" ? [successLine(c, v.thresholds)] : regressionLines(c, v);
+  const lines = v.kind === "pass"
+    ? [successLine(c, v.thresholds)]
+    : [...regressionLines(c, v), ...ruledOutLines(c)];
   const t = v.thresholds;
   const rule = (id: CriterionId) =>
     match(id)
@@ -216,7 +218,7 @@ function verdictSection(c: Comparison, v: Verdict): string {
     .exhaustive();
   return `<section id="verdict" class="verdict verdict-${tone}" data-verdict="${esc(v.kind)}">` +
     `<p class="badge">${esc(badge)}</p>` +
-    [...lines, ...ruledOutLines(c)].map((l) => `<p class="headline">${esc(l)}</p>`).join("") +
+    lines.map((l) => `<p class="headline">${esc(l)}</p>`).join("") +
     `<p>${
       esc(
         `A regression is P99 latency up by more than ${formatThreshold(t.p99Pct)}%, ` +

@@ -278,15 +278,18 @@ export function summaryLines(c: Comparison, v: Verdict): string[] {
   return lines;
 }
 
-/** `, p = 0.004 over 8 interleaved pairs` (repeated runs) or ` on one pair of runs`. */
+/**
+ * `; p = 0.004 over 8 interleaved pairs` (the failed P99 or throughput criterion's always-valid
+ * p-value, repeated runs) or ` on one pair of runs`.
+ */
 function evidenceSuffix(c: Comparison, v: Verdict): string {
   if (onlyUnconfirmed(v)) return " on one pair of runs";
   const s = c.statistics;
-  if (s.method !== "runs") return "";
-  const p = Math.min(
-    ...(["p99", "throughput"] as const).flatMap((id) => s.perRun[id].evidence?.pValue ?? []),
-  );
-  return Number.isFinite(p) ? `; ${pEquals(p)} over ${runsWords(c)}` : "";
+  const failed = v.kind === "regression" || v.kind === "competitive_regression" ? v.failed : [];
+  const id = failed.find((f) => f === "p99" || f === "throughput");
+  if (s.method !== "runs" || id === undefined) return "";
+  const e = s.perRun[id].evidence;
+  return e === null ? "" : `; ${pEquals(e.pValue)} over ${runsWords(c)}`;
 }
 
 /** Why an inconclusive verdict is one: `not decided after 4 interleaved pairs`. */
