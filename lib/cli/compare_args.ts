@@ -27,12 +27,19 @@ Usage: m17_compare <task> [--competitive] [--significance] [options]
        deno task compare 001 [--competitive]
 
 Finds the newest [competitive_]<task>_before_*.json and <task>_after_*.json reports in the
-results directory (with all runs of their check --runs group), prints a before/after table
-with 95% intervals or per-run tests and a PERFORMANCE_LOG.md summary, and exits 0 (no
-regression), 1 (regression), 2 (competitive regression), 3 (bad input, or a --log/--html/
---export file that could not be written) or 4 (inconclusive: over the threshold but not
-significant; --significance only); 70 is an internal error (a bug, printed with its stack),
-never a verdict. Every output file is checked before any is written or the verdict shown.
+results directory (with all runs of their check --runs group or confirm session), prints a
+before/after table with 95% intervals or per-run evidence and a PERFORMANCE_LOG.md summary, and
+exits 0 (no regression), 1 (regression; on one pair of runs worded as unconfirmed),
+2 (competitive regression), 3 (bad input, or a --log/--html/--export file that could not be
+written) or 4 (inconclusive: repeated runs not decided yet, or --significance); 70 is an internal
+error (a bug, printed with its stack), never a verdict. Every output file is checked before any
+is written or the verdict shown.
+
+Repeated runs (a confirm session, paired by pair; or check --runs groups) are judged by one
+sequential rule, valid however often it is looked at: a regression when the change in medians is
+past the threshold and the always-valid one-sided p <= 0.05; a pass when the always-valid 95%
+bound rules out every change past the threshold; otherwise inconclusive. Every such verdict says
+what the evidence rules out ("P99 regressions above +3.8% are ruled out (95%)").
 
        m17_compare --history [--budget-p99 PCT] [--budget-throughput PCT] [--log PATH]
 
@@ -49,11 +56,10 @@ Options:
                               next to this tool)
   --json                      print the comparison as JSON
   --markdown                  print a Markdown table (for a pull request)
-  --significance              a change over the threshold is a regression only when it is
-                              significantly over it (the whole 95% interval past the threshold
-                              with one run per side; one-sided Mann-Whitney p <= 0.05 against
-                              the threshold with repeated runs); otherwise the verdict is
-                              INCONCLUSIVE, exit 4
+  --significance              one run per side: a change over the threshold is a regression
+                              only when its whole within-run 95% interval is past the
+                              threshold; otherwise INCONCLUSIVE, exit 4 (repeated runs always
+                              use the sequential rule)
   --calibrate                 report the noise floor of >= 3 runs of one phase (one check
                               --runs group, else all its reports) and whether the thresholds
                               are above it; exit 0, or 3 with fewer than 3 runs

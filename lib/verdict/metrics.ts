@@ -50,7 +50,7 @@ export interface MetricSpec {
    * uses it for interval metrics, censoring (a lower bound when timed out) for all.
    */
   percentile: number | null;
-  /** Tested run by run (Mann–Whitney) when a side has several runs. */
+  /** Shown run by run (with the sequential rule's evidence) when a side has several runs. */
   perRun: boolean;
   /** Has a noise floor over runs of one build. */
   noise: boolean;
