@@ -169,8 +169,8 @@ export interface SequentialEvidence {
 
 /**
  * The evidence of paired log changes `d` in pair order, as if looked at after every pair (the
- * first pair alone carries only its sign): p and bound are the running minimum over those looks, so the same data
- * give the same answer whether the runner stopped here or compare looks afterwards.
+ * first pair alone carries only its sign): p and bound are the running minimum over those looks,
+ * so the same data give the same answer whether the runner stopped here or compare looks later.
  */
 export function pairedEvidence(
   d: readonly number[],

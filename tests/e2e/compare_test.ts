@@ -1344,8 +1344,9 @@ Deno.test("help names exit 4 and the statistics options", async () => {
     const help = (await cli(dir, "--help")).stdout;
     assert.match(
       help,
-      /4 \(inconclusive:\s+over the threshold but not\s+significant; --significance only\)/,
+      /4 \(inconclusive: repeated runs not decided yet, or --significance\)/,
     );
+    assert.match(help, /ruled out \(95%\)/);
     for (const flag of ["--significance", "--calibrate", "--phase before\\|after"]) {
       assert.match(help, new RegExp(`^  ${flag} `, "m"));
     }
