@@ -222,11 +222,10 @@ function nextStepLines(
         `  ${confirm}`,
       ];
     }
-    const pairs = s.design.kind === "paired" ? s.design.pairs : 0;
     return [
-      "Not decided yet: measure more interleaved pairs (a new session; the rule stops as soon " +
-      "as it decides)",
-      `  ${confirm} --pairs ${Math.max(SUGGESTED_PAIRS, 2 * pairs)}`,
+      "Not decided yet: measure more interleaved pairs (confirm continues the newest session and " +
+      "stops as soon as the rule decides)",
+      `  ${confirm} --pairs ${SUGGESTED_PAIRS}`,
     ];
   }
   const steps = [

@@ -160,14 +160,6 @@ export function compareCommand(task: string, mode: Mode, via: ToolCommands): str
   return `${via.compare} ${task}${mode === "competitive" ? " --competitive" : ""}`;
 }
 
-/**
- * The command that re-measures a task's kept before and after builds interleaved until the
- * decision rule decides (`check <task> confirm`).
- */
-export function confirmCommand(task: string, mode: Mode, via: ToolCommands): string {
-  return `${via.check} ${task} confirm${mode === "competitive" ? " --competitive" : ""}`;
-}
-
 /** Where `compare --html` writes by default: `<dir>/[competitive_]<task>_compare.html`. */
 export function compareHtmlPath(dir: string, task: string, mode: Mode): string {
   return join(dir, `${modePrefix(mode)}${task}_compare.html`);
