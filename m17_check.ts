@@ -21,6 +21,7 @@ import { installCommand, uninstallCommand } from "./lib/cli/install_args.ts";
 import { runChecks } from "./lib/cli/run_checks.ts";
 import { snapshotsCommand } from "./lib/cli/snapshots_args.ts";
 import { checkoutToMeasure } from "./lib/run/steps.ts";
+import { checkCpuLists } from "./lib/run/pin_step.ts";
 import { failure } from "./lib/cli/exit.ts";
 import { dryRunText } from "./lib/workload/dry_run.ts";
 import { prepareScenario } from "./lib/workload/prepare.ts";
@@ -60,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       return EXIT.ok;
     case "dry-run": {
       const engramDir = await checkoutToMeasure(cmd.options);
+      await checkCpuLists(cmd.options); // a CPU list the host lacks is bad input here too
       const { scenario, path, sha256 } = await prepareScenario({
         ...cmd.options,
         scenarioDir: engramDir ?? undefined,

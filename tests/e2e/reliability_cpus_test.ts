@@ -28,6 +28,11 @@ Deno.test("a CPU list the host does not have: one line, exit 3, nothing written"
         new RegExp(`^m17_check: --server-cpus 0-${beyond}: this host has no CPU \\d+`),
       ],
       [
+        "dry-run",
+        ["--dry-run", "--client-cpus", String(beyond)],
+        new RegExp(`^m17_check: --client-cpus ${beyond}: this host has no CPU ${beyond} `),
+      ],
+      [
         "url",
         ["--url", "http://127.0.0.1:9", "--client-cpus", `0,${beyond}`],
         new RegExp(`^m17_check: --client-cpus 0,${beyond}: this host has no CPU ${beyond} `),
