@@ -35,7 +35,12 @@ import {
   metricValue,
   RUN_METRICS,
 } from "./metrics.ts";
-import { bootstrapIntervals, noiseFloors, repeatedRunTests } from "./significance.ts";
+import {
+  bootstrapIntervals,
+  noiseFloors,
+  pairedRuns,
+  repeatedRunTests,
+} from "./significance.ts";
 import { median } from "./stats.ts";
 import type {
   ChangeBound,
@@ -427,8 +432,8 @@ export function compareRuns(options: {
 
 /**
  * Fills in the statistics (and the `ci` / `pValue` of the metrics they cover): the sequential
- * rule's evidence when a side has several runs, else bootstrap intervals from the per-second
- * histograms.
+ * rule's evidence when a side has several runs or the runs are pairs of an interleaved session,
+ * else bootstrap intervals from the per-second histograms.
  */
 function statisticsOf(
   metrics: Record<MetricId, MetricChange>,
@@ -442,7 +447,10 @@ function statisticsOf(
     runs: { before: series(runs.before), after: series(runs.after) },
     noise: { before: noiseFloors(runs.before), after: noiseFloors(runs.after) },
   };
-  if (runs.before.length > 1 || runs.after.length > 1) {
+  // An interleaved session is judged by the sequential rule from its first pair on: a single
+  // pair of it is one look, never a point-estimate verdict that would end the session.
+  const session = pairedRuns(runs.before, runs.after) !== null;
+  if (runs.before.length > 1 || runs.after.length > 1 || session) {
     const { design, perRun } = repeatedRunTests(runs.before, runs.after);
     for (const id of RUN_METRICS) {
       const e = perRun[id].evidence;

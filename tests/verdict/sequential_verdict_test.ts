@@ -62,6 +62,19 @@ Deno.test("decideVerdict(): repeated runs use the sequential rule and carry its 
   assert.ok(v.evidence!.p99!.pValue <= 0.05);
   // A change of +15% in every pair: the bound sits just above it.
   assert.ok(v.evidence!.p99!.boundPct! > 15 && v.evidence!.p99!.boundPct! < 25);
+  // The first pair of a session is one look of the sequential rule, never a point verdict
+  // (which would pass -34% or fail +15% on one pair and end the session there).
+  const one = compareRuns({
+    task: "001",
+    mode: "internal",
+    before: before[0],
+    after: after[0],
+    runs: { before: before.slice(0, 1), after: after.slice(0, 1) },
+  });
+  assert.equal(one.statistics.method, "runs");
+  const first = decideVerdict(one, defaultThresholds("internal"));
+  assert.equal(first.rule, "sequential");
+  assert.equal(first.kind, "inconclusive");
   // Two pairs of the same data decide nothing yet.
   const two = compareRuns({
     task: "001",
