@@ -16,6 +16,11 @@ export type HealthFailure =
   | { kind: "refused" }
   /** The host name has no address (a DNS lookup failed): nothing was connected to. */
   | { kind: "unresolved" }
+  /**
+   * Connected, but the answer is not HTTP/1.1 (a bad status line, garbage, a body cut short, the
+   * connection closed mid-answer): `detail` is the HTTP client's own words.
+   */
+  | { kind: "malformed"; detail: string }
   /** 200, but not Engram's health JSON (an object with a string `status` or `version`). */
   | { kind: "not_engram"; answer: string };
 
@@ -46,6 +51,8 @@ export function describeFailure(f: HealthFailure): string {
       return "connection refused";
     case "unresolved":
       return "the host name does not resolve (DNS lookup failed)";
+    case "malformed":
+      return `a malformed answer (${f.detail})`;
     case "not_engram":
       return `something other than Engram's health JSON: ${f.answer}`;
   }
@@ -114,7 +121,13 @@ export async function probeHealth(url: string, timeoutMs: number): Promise<Healt
     if (ac.signal.aborted) return { healthy: false, failure: { kind: "timeout" } };
     const why = String((e as Error)?.cause ?? e);
     const unresolved = /dns error|failed to lookup address|nodename nor servname/i.test(why);
-    return { healthy: false, failure: { kind: unresolved ? "unresolved" : "refused" } };
+    if (unresolved) return { healthy: false, failure: { kind: "unresolved" } };
+    // Connected, then the answer was wrong: named for what it is, never "connection refused".
+    if (!/\(Connect\)|connect error|connection refused/i.test(why)) {
+      const detail = oneLine(why.replace(/^.*\): /s, "").replace(/^(Type)?Error: /, ""), 120);
+      return { healthy: false, failure: { kind: "malformed", detail } };
+    }
+    return { healthy: false, failure: { kind: "refused" } };
   } finally {
     clearTimeout(timer);
   }
@@ -221,6 +234,7 @@ export async function healthLost(url: string, timeoutMs = 2000): Promise<string 
   const f = probe.failure;
   if (f.kind === "http") return `server at ${url} answers /health with ${describeFailure(f)}`;
   if (f.kind === "not_engram") return notEngramMessage(url, f.answer);
+  if (f.kind === "malformed") return `server at ${url} answers /health with ${describeFailure(f)}`;
   return `server at ${url} no longer answers /health (${
     f.kind === "timeout" ? `no answer in ${timeoutMs} ms` : describeFailure(f)
   })`;

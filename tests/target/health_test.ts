@@ -152,3 +152,36 @@ Deno.test("the health probes never follow a redirect: a /health answering 301 to
     await other.server.shutdown();
   }
 });
+
+Deno.test("a /health answering garbage, a bad status line or a body cut short is a malformed answer, never 'connection refused' (issue 25)", async () => {
+  const replies: Record<string, RegExp> = {
+    "\x00\x01garbage\r\n\r\n": /invalid HTTP version/,
+    "HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\n{}": /invalid HTTP status-code/,
+    'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"status":': /body/,
+  };
+  for (const [reply, detail] of Object.entries(replies)) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const serving = (async () => {
+      for await (const conn of listener) {
+        await conn.read(new Uint8Array(4096)).catch(() => null);
+        await conn.write(new TextEncoder().encode(reply)).catch(() => 0);
+        conn.close();
+      }
+    })();
+    const url = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    try {
+      const wait = await waitHealthy(url, { timeoutMs: 300 });
+      assert.equal(wait.kind, "timed_out");
+      if (wait.kind === "timed_out") {
+        assert.match(wait.last, /^a malformed answer \(/, JSON.stringify(reply));
+        assert.match(wait.last, detail);
+      }
+      const lost = await healthLost(url);
+      assert.match(lost ?? "", /answers \/health with a malformed answer/);
+      assert.doesNotMatch(lost ?? "", /refused/);
+    } finally {
+      listener.close();
+      await serving.catch(() => {});
+    }
+  }
+});
