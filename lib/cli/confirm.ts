@@ -66,6 +66,12 @@ export async function confirmCommand(argv: string[]): Promise<number> {
   return await withSignals((watch) => runSession(session, watch));
 }
 
+/**
+ * Invalid runs a session leaves out (their pairs) before it stops: the instrument may fail once
+ * on a shared host; failing again says the host is not fit to measure on.
+ */
+const MAX_INVALID_RUNS = 2;
+
 /** The newest finished report of each arm, for discovery's "newest report + its group". */
 type Newest = Record<Phase, LoadedReport | null>;
 
@@ -92,6 +98,8 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
   const runMs: number[] = [];
   const newest: Newest = { before: null, after: null };
   let judged: Judgement | null = null;
+  let invalidRuns = 0;
+  let skipped = false;
   let stopped = `${o.maxPairs} pair${o.maxPairs === 1 ? "" : "s"} run (--pairs ${o.maxPairs})`;
 
   say(
@@ -130,6 +138,18 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
       runMs.push(performance.now() - t0);
       const r = outcome.report;
       if (watch.received()) break;
+      if (r !== null && !r.valid && invalidRuns < MAX_INVALID_RUNS) {
+        // The instrument failed this once (e.g. the generator starved by other work on the
+        // host): the pair is left out, never compared, and the session goes on.
+        invalidRuns++;
+        say(
+          `confirm: the ${arm.phase} run of pair ${slot.pair} is invalid (${
+            r.invalid_reasons.join("; ")
+          }); pair ${slot.pair} is left out (${invalidRuns} of at most ${MAX_INVALID_RUNS} such runs)`,
+        );
+        skipped = true;
+        break;
+      }
       if (r === null || outcome.exitCode !== EXIT.ok || outcome.files === null) {
         say(
           `confirm: the ${arm.phase} run of pair ${slot.pair} failed${
@@ -150,6 +170,10 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
       }
     }
     if (watch.received()) break;
+    if (skipped) {
+      skipped = false;
+      continue;
+    }
     judged = await judge(o, newest, mode, session.baseline);
     say(progressLine(slot, lastPair, judged, performance.now() - started, runMs, budgetMs));
     if (judged.verdict.kind !== "inconclusive") {
@@ -162,7 +186,7 @@ async function runSession(session: Session, watch: SignalWatch): Promise<number>
   if (watch.received()) {
     say(
       `confirm: interrupted; the finished runs stay as reports of group ${group.slice(0, 8)} ` +
-        `(an interrupted run's report is marked invalid: compare refuses the group until it is removed)`,
+        `(an interrupted run's report is marked invalid and left out of the group's comparison)`,
     );
     return EXIT.sigint; // withSignals replaces it with the signal's own code
   }

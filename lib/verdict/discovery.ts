@@ -111,23 +111,38 @@ export async function gatherRunGroup(
     return { runs: [newest], warning: null };
   }
   const { group, count } = newest.report.run;
+  const interleaved = newest.report.run.design === "interleaved";
   const runs: LoadedReport[] = [newest];
+  // A confirm session leaves out a pair whose run the instrument spoiled (marked invalid) and
+  // goes on; such a run is left out here too, and said, never compared.
+  const leftOut: number[] = [];
   for (const path of await listReports(dir, task, phase, mode)) {
     if (path === newest.path) continue;
     const other = await readIfInGroup(path, group);
-    if (other && !runs.some((r) => runIndex(r) === runIndex(other))) runs.push(other);
+    if (other === null) continue;
+    if (interleaved && other.kind === "current" && other.report.valid === false) {
+      leftOut.push(runIndex(other));
+      continue;
+    }
+    if (!runs.some((r) => runIndex(r) === runIndex(other))) runs.push(other);
   }
   runs.sort((a, b) => runIndex(a) - runIndex(b));
-  // A confirm session stops when the verdict is clear: its runs are those up to the last pair.
-  const expected = newest.report.run.design === "interleaved"
-    ? Math.max(...runs.map(runIndex))
-    : count;
-  if (runs.length >= expected) return { runs, warning: null };
+  const invalidNote = leftOut.length === 0
+    ? null
+    : `${leftOut.length} invalid ${phase} run${leftOut.length === 1 ? "" : "s"} of confirm group ${
+      group.slice(0, 8)
+    } left out (pair ${
+      leftOut.sort((a, b) => a - b).join(", ")
+    }: the instrument failed; its pair is not compared)`;
+  // A confirm session stops when the verdict is clear and skips a pair whose run was invalid
+  // (the other arm may then never have run): only the pairs with both arms are compared.
+  if (interleaved) return { runs, warning: invalidNote };
   const found = new Set(runs.map(runIndex));
-  const missing = Array.from({ length: expected }, (_, i) => i + 1).filter((i) => !found.has(i));
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !found.has(i));
+  if (missing.length === 0) return { runs, warning: null };
   return {
     runs,
-    warning: `only ${runs.length} of the ${expected} ${phase} runs of check group ${
+    warning: `only ${runs.length} of the ${count} ${phase} runs of check group ${
       group.slice(0, 8)
     } are in ${dir} (missing run ${missing.join(", ")}); comparing the ${runs.length} found`,
   };

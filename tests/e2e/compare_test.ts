@@ -1251,6 +1251,27 @@ Deno.test("interleaved session: paired by run.pair; A/A passes with what is rule
   });
 });
 
+Deno.test("interleaved session: a run the instrument spoiled (invalid) is left out with its pair, and said", async () => {
+  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
+  await inTempDir(async (dir) => {
+    const pairs = noise.map((x, i): [FixtureOptions, FixtureOptions] => [
+      steadyRun(x),
+      i === 2
+        ? { ...steadyRun(5), valid: false, invalidReasons: ["the load generator fell behind"] }
+        : steadyRun(1.1 * noise[(i + 3) % 8]),
+    ]);
+    await writeSession(dir, pairs);
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.equal(j.statistics.sequential.pairs, 7, "pair 3 is not compared");
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^m17_compare: warning: 1 invalid after run of confirm group c0ffee00 left out \(pair 3: the instrument failed; its pair is not compared\)$/m,
+    );
+  });
+});
+
 Deno.test("repeated runs: a missing run of a group and a noisy host are warned about", async () => {
   await inTempDir(async (dir) => {
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.1), steadyRun(0.92)], { count: 4 });
