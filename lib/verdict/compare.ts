@@ -35,12 +35,7 @@ import {
   metricValue,
   RUN_METRICS,
 } from "./metrics.ts";
-import {
-  bootstrapIntervals,
-  noiseFloors,
-  pairedRuns,
-  repeatedRunTests,
-} from "./significance.ts";
+import { bootstrapIntervals, noiseFloors, pairedRuns, repeatedRunTests } from "./significance.ts";
 import { median } from "./stats.ts";
 import type {
   ChangeBound,
