@@ -10,13 +10,15 @@
  * ```ts
  * import { ok } from "node:assert/strict";
  * const p = new PreloadProgress(1000, 0, 0);
- * // 1 ms per memory plus 0.01 ms per memory held: the rate falls as the count grows.
+ * // 10 ms per memory plus 0.1 ms per memory held (a minute in all, 5-s windows): the rate
+ * // falls as the count grows.
  * let t = 0;
- * for (let n = 0; n <= 400; n += 20) {
+ * for (let n = 0; n <= 1000; n += 20) {
  *   p.sample(n, t);
- *   t += 20 * (1 + 0.01 * n);
+ *   t += 20 * (10 + 0.1 * n);
  * }
  * ok(p.falling());
+ * ok(!new PreloadProgress(1000, 0, 0).falling()); // nothing measured yet
  * ```
  * @module
  */
