@@ -4,6 +4,7 @@
  *
  *   m17_check <task> [before|after] [--competitive] [options]
  *   m17_check <task> confirm [options]     (lib/cli/confirm.ts)
+ *   m17_check milestone confirm [options]  (lib/cli/milestone_confirm.ts)
  *   m17_check builds [list|prune]          (lib/cli/builds.ts)
  *
  * Drop-in for the old `scripts/m17_performance_check.sh`. Each run (lib/run/check.ts `runCheck`):
@@ -16,6 +17,8 @@ import { restoreCallerCwd } from "./lib/cli/cwd.ts";
 import { CHECK_USAGE, checkVerb, parseCheckArgs } from "./lib/cli/check_args.ts";
 import { buildsCommand } from "./lib/cli/builds.ts";
 import { confirmCommand } from "./lib/cli/confirm.ts";
+import { milestoneConfirmCommand } from "./lib/cli/milestone_confirm.ts";
+import { MILESTONE_TASK } from "./lib/report/files.ts";
 import { diagCommand } from "./lib/cli/diag_args.ts";
 import { installCommand, uninstallCommand } from "./lib/cli/install_args.ts";
 import { runChecks } from "./lib/cli/run_checks.ts";
@@ -43,7 +46,9 @@ async function main(argv: string[]): Promise<number> {
     case "builds":
       return await buildsCommand(verb.argv);
     case "confirm":
-      return await confirmCommand(verb.argv);
+      return verb.argv[0] === MILESTONE_TASK
+        ? await milestoneConfirmCommand(verb.argv)
+        : await confirmCommand(verb.argv);
     case "serve": {
       const { main: serve } = await import("./lib/reference/main.ts");
       return await serve(verb.argv);

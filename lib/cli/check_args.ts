@@ -8,7 +8,7 @@
 import type { CheckOptions } from "../run/check.ts";
 import type { FindRateOptions } from "../run/options.ts";
 import { LIMITS } from "../workload/scenario.ts";
-import { validateTaskId } from "../report/files.ts";
+import { MILESTONE_TASK, validateTaskId } from "../report/files.ts";
 import { REFERENCE_KNOB_FLAGS } from "../report/schema.ts";
 import { DEFAULT_ENGRAM_PORT } from "../target/engram.ts";
 import type { ReferenceKnobs } from "../target/target.ts";
@@ -44,6 +44,9 @@ export const CHECK_USAGE = `Usage: m17_check <task> [before|after] [--competitiv
        m17_check <task> confirm [--budget MIN] [--pairs N] [--seed-order N]  (re-measure the
                  task's kept before and after builds interleaved until the verdict is clear;
                  m17_check <task> confirm --help)
+       m17_check milestone confirm [--budget MIN] [--pairs N]  (the same for the milestone's first
+                 before build and latest after build: the cumulative change of compare --history;
+                 m17_check milestone confirm --help)
        m17_check builds [list|prune] [--out-dir D]  (the kept builds and the disk they hold)
 
 Runs a deterministic, seeded, open-loop load test and writes
@@ -214,6 +217,12 @@ export function parseCheckArgs(argv: string[]): CheckCommand {
   const phase = pos[1] ?? "before";
   if (phase !== "before" && phase !== "after") {
     throw new UsageError(`Phase must be 'before' or 'after' (got ${JSON.stringify(phase)})`);
+  }
+  if (task === MILESTONE_TASK) {
+    throw new UsageError(
+      `task id '${MILESTONE_TASK}' is reserved: its runs are written by 'm17_check ${MILESTONE_TASK} confirm' ` +
+        `(the milestone's first before build against its latest after build); name the task by its own id`,
+    );
   }
   refuseTargetConflicts(v);
   const seed = parseSeedFlag("seed", v.seed);

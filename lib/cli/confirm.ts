@@ -47,7 +47,18 @@ export async function confirmCommand(argv: string[]): Promise<number> {
   }
   const o = cmd.options;
   const commands = toolCommands(startedFromEnv());
-  const arms = await confirmArms(o, commands);
+  return await confirmSession(o, await confirmArms(o, commands), commands);
+}
+
+/**
+ * Runs a confirm session of `arms` (a task's, or the milestone's: lib/cli/milestone_confirm.ts);
+ * returns the exit code.
+ */
+export async function confirmSession(
+  o: ConfirmOptions,
+  arms: Arms,
+  commands: ToolCommands,
+): Promise<number> {
   // Competitive mode positions the after side against compare's default competitor baseline.
   const baseline = o.competitive
     ? await loadBaseline(defaultBaselinesPath(), DEFAULT_BASELINE)

@@ -98,14 +98,7 @@ export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Pr
   }
   await checkScenarioFile(before.report);
   const previous = o.newSession ? null : previousSession(before.report, after.report);
-  if (previous && o.orderSeed !== undefined && o.orderSeed !== previous.orderSeed) {
-    throw new UsageError(
-      `confirm: the newest runs are confirm session ${
-        previous.group.slice(0, 8)
-      } (order seed ${previous.orderSeed}), ` +
-        `which continues in its own order; --new-session starts another with --seed-order ${o.orderSeed}`,
-    );
-  }
+  refuseOtherOrder(previous, o);
   const common = commonOptions(before.report, o);
   return {
     before: await armOf(before, "before", common, o, commands),
@@ -114,8 +107,20 @@ export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Pr
   };
 }
 
+/** A continued session keeps its own block order: another `--seed-order` is refused. */
+export function refuseOtherOrder(previous: PreviousSession | null, o: ConfirmOptions): void {
+  if (previous && o.orderSeed !== undefined && o.orderSeed !== previous.orderSeed) {
+    throw new UsageError(
+      `confirm: the newest runs are confirm session ${
+        previous.group.slice(0, 8)
+      } (order seed ${previous.orderSeed}), ` +
+        `which continues in its own order; --new-session starts another with --seed-order ${o.orderSeed}`,
+    );
+  }
+}
+
 /** Settings a confirm session repeats that `comparability` does not check. */
-function sharedSettingProblems(b: RunReport, a: RunReport): string[] {
+export function sharedSettingProblems(b: RunReport, a: RunReport): string[] {
   const problems: string[] = [];
   const differ = (what: string, x: unknown, y: unknown) => {
     if (x !== y) problems.push(`before and after ${what} (${x} vs ${y})`);
@@ -145,7 +150,7 @@ function sharedSettingProblems(b: RunReport, a: RunReport): string[] {
 }
 
 /** The scenario file must still be the one the reports ran (same path, same bytes). */
-async function checkScenarioFile(r: RunReport): Promise<void> {
+export async function checkScenarioFile(r: RunReport): Promise<void> {
   const path = r.scenario.path;
   const text = await readInputText(path, { label: "scenario", maxBytes: INPUT_LIMITS.tomlBytes })
     .catch(() => null);
@@ -165,7 +170,7 @@ async function checkScenarioFile(r: RunReport): Promise<void> {
 }
 
 /** The options both arms share, from the before report (the after one is checked equal). */
-function commonOptions(r: RunReport, o: ConfirmOptions): CheckOptions {
+export function commonOptions(r: RunReport, o: ConfirmOptions): CheckOptions {
   // The seed is passed only where the reports got it from --seed, so seed_source stays the same.
   const seedFromFlag = r.scenario.seed_source === undefined ||
     r.scenario.seed_source.from === "flag";
@@ -201,7 +206,7 @@ function commonOptions(r: RunReport, o: ConfirmOptions): CheckOptions {
 }
 
 /** One arm's options: the kept build, or the reference server's recorded knobs. */
-async function armOf(
+export async function armOf(
   source: LoadedReport & { kind: "current" },
   phase: Phase,
   common: CheckOptions,
@@ -209,7 +214,7 @@ async function armOf(
   commands: ToolCommands,
 ): Promise<Arm> {
   const r = source.report;
-  const rerun = `re-run '${checkCommand(o.task, phase, r.mode, commands)}' from that build`;
+  const rerun = `re-run '${checkCommand(r.task, phase, r.mode, commands)}' from that build`;
   const name = basename(source.path);
   const d = r.target.details;
   if (r.target.kind === "url") {

@@ -5,14 +5,16 @@
  * render (terminal, JSON, Markdown, HTML) → exit code: 0 within budget, 1 internal series past
  * it, 2 only the competitive series past it, 3 bad input (nothing to show).
  *
- * The steps are separate exports so a milestone-wide confirm can reuse the same history.
+ * The steps are separate exports so the milestone confirm (lib/cli/milestone_confirm.ts) reuses
+ * the same history; under each cumulative change the output shows that confirm (its command,
+ * and the verdict of its newest session: lib/cli/milestone_status.ts).
  * @module
  */
 import { basename, join } from "node:path";
 import type { HistoryOptions } from "./compare_args.ts";
 import { writeOut } from "./compare_steps.ts";
 import type { Mode } from "../report/schema.ts";
-import { parseAnyReportName, timestampMs } from "../report/files.ts";
+import { MILESTONE_TASK, parseAnyReportName, timestampMs } from "../report/files.ts";
 import {
   buildHistory,
   type HistoryRun,
@@ -33,6 +35,8 @@ import { ANSI, asciiGlyphs, PLAIN, useAscii, useColor } from "../render/format.t
 import { checkOutputs, type PlannedOutput, writeOutputs } from "../render/outputs.ts";
 import { EXIT, UsageError } from "../shared/errors.ts";
 import { INPUT_LIMITS, readInputTextOrNull } from "../shared/input_file.ts";
+import { startedFromEnv, toolCommands } from "./invocation.ts";
+import { milestoneConfirmView } from "./milestone_status.ts";
 
 /** Where the milestone's log is when `--log` does not say (README, "The workflow"). */
 export const DEFAULT_LOG = "roadmap/milestone-17/PERFORMANCE_LOG.md";
@@ -40,9 +44,14 @@ export const DEFAULT_LOG = "roadmap/milestone-17/PERFORMANCE_LOG.md";
 /** The runs of every task, per mode: reports, then log figures for tasks without reports. */
 export async function milestoneRuns(
   options: Pick<HistoryOptions, "dir" | "log">,
-): Promise<
-  { tasks: Record<Mode, TaskRuns[]>; log: string | null; invalidCount: number; warnings: string[] }
-> {
+): Promise<{
+  tasks: Record<Mode, TaskRuns[]>;
+  log: string | null;
+  invalidCount: number;
+  /** Reports of the milestone confirm (task `milestone`), per mode: not steps. */
+  milestoneReports: Record<Mode, number>;
+  warnings: string[];
+}> {
   const found = await findHistoryRuns(options.dir);
   const warnings = [...found.warnings];
   const logPath = options.log ?? DEFAULT_LOG;
@@ -54,6 +63,7 @@ export async function milestoneRuns(
     throw new UsageError(`--log ${options.log}: no such file`);
   }
   for (const r of text === null ? [] : logResults(text)) {
+    if (r.task === MILESTONE_TASK) continue; // the milestone confirm's section: not a step
     const known = found.tasks[r.mode].find((t) => t.task === r.task);
     if (known) {
       known.name = r.name;
@@ -78,6 +88,7 @@ export async function milestoneRuns(
     tasks: found.tasks,
     log: text === null ? null : logPath,
     invalidCount: found.invalidCount,
+    milestoneReports: found.milestoneConfirmReports,
     warnings,
   };
 }
@@ -133,7 +144,7 @@ export function historyExitCode(histories: MilestoneHistory[]): number {
 /** Runs `m17_compare --history`; returns the exit code. */
 export async function runHistory(options: HistoryOptions): Promise<number> {
   const write = (stream: "stdout" | "stderr", text: string) => writeOut(Deno[stream], text);
-  const { tasks, log, invalidCount, warnings } = await milestoneRuns(options);
+  const { tasks, log, invalidCount, milestoneReports, warnings } = await milestoneRuns(options);
   if (tasks.internal.length === 0 && tasks.competitive.length === 0) {
     const invalid = invalidCount === 0
       ? ""
@@ -148,7 +159,13 @@ export async function runHistory(options: HistoryOptions): Promise<number> {
   }
   const histories = milestoneHistories(tasks, options.budget);
   const code = historyExitCode(histories);
-  const view: HistoryView = { dir: options.dir, log, histories, warnings };
+  const commands = toolCommands(startedFromEnv());
+  const confirms = await Promise.all(
+    histories.map((h) =>
+      milestoneConfirmView(options.dir, h, tasks[h.mode], milestoneReports[h.mode], commands)
+    ),
+  );
+  const view: HistoryView = { dir: options.dir, log, histories, warnings, confirms };
   const outputs: PlannedOutput[] = options.html === null ? [] : [{
     path: options.html === true ? join(options.dir, "history.html") : options.html,
     what: "HTML history",

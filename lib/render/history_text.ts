@@ -11,6 +11,7 @@ import type { Breach, HistoryTask, MilestoneHistory } from "../verdict/history.t
 import { METRIC } from "../verdict/metrics.ts";
 import type { MetricChange } from "../verdict/types.ts";
 import { CHANGE_POINT_DEFAULTS } from "../verdict/changepoint.ts";
+import { type MilestoneConfirmView, verdictWord } from "./history_confirm.ts";
 import {
   formatChange,
   formatInterval,
@@ -30,6 +31,8 @@ export interface HistoryView {
   log: string | null;
   histories: MilestoneHistory[];
   warnings: string[];
+  /** Each series' milestone confirm (`m17_check milestone confirm`), when known. */
+  confirms?: MilestoneConfirmView[];
 }
 
 const SERIES = { internal: "internal series", competitive: "competitive series" } as const;
@@ -97,7 +100,11 @@ export function breachText(h: MilestoneHistory, b: Breach): string {
 }
 
 /** The lines of one mode's history (plain text; `style` colours the verdict). */
-function historyLines(h: MilestoneHistory, style: Style): string[] {
+function historyLines(
+  h: MilestoneHistory,
+  style: Style,
+  confirm: MilestoneConfirmView | undefined,
+): string[] {
   const out: string[] = [
     style.bold(`${SERIES[h.mode]}: ${h.tasks.length} task(s), budget ${thresholdWords(h.budget)}`),
     "",
@@ -135,6 +142,7 @@ function historyLines(h: MilestoneHistory, style: Style): string[] {
       }`,
     );
   }
+  out.push(...milestoneConfirmLines(confirm).map((line) => `  ${line}`));
   out.push(
     h.breaches.length === 0
       ? style.green(`WITHIN BUDGET (${thresholdWords(h.budget)})`)
@@ -156,10 +164,16 @@ function historyLines(h: MilestoneHistory, style: Style): string[] {
   return out;
 }
 
+/** The milestone confirm of `h`'s series, when the view has it. */
+function confirmOf(v: HistoryView, h: MilestoneHistory): MilestoneConfirmView | undefined {
+  return v.confirms?.find((c) => c.mode === h.mode);
+}
+
 /** The terminal output. */
 export function renderHistoryTerminal(v: HistoryView, style: Style): string {
   const head = `m17_compare --history: ${v.dir}${v.log ? ` and ${v.log}` : ""}`;
-  return [head, "", ...v.histories.flatMap((h) => [...historyLines(h, style), ""])].join("\n");
+  return [head, "", ...v.histories.flatMap((h) => [...historyLines(h, style, confirmOf(v, h)), ""])]
+    .join("\n");
 }
 
 /** The Markdown output: one table per series, the cumulative line, change points. */
@@ -192,6 +206,8 @@ export function renderHistoryMarkdown(v: HistoryView): string {
         "",
       );
     }
+    const confirm = milestoneConfirmLines(confirmOf(v, h));
+    if (confirm.length > 0) out.push(...confirm.map((line) => `${line}  `), "");
     out.push(
       h.breaches.length === 0
         ? `**Within budget** (${thresholdWords(h.budget)})`
@@ -230,9 +246,40 @@ export function renderHistoryJson(v: HistoryView, exitCode: number): string {
         seed: String(CHANGE_POINT_DEFAULTS.seed),
       },
       histories: v.histories,
+      milestone_confirms: v.confirms ?? [],
       warnings: v.warnings,
     },
     null,
     2,
   ) + "\n";
+}
+
+/** The milestone confirm lines (unindented) for one series; none when there is nothing to say. */
+export function milestoneConfirmLines(c: MilestoneConfirmView | undefined): string[] {
+  if (c === undefined) return [];
+  const out: string[] = [];
+  const s = c.session;
+  if (s !== null) {
+    const what = `milestone confirm session ${s.group.slice(0, 8)}, ${s.pairs} pair${
+      s.pairs === 1 ? "" : "s"
+    } interleaved, ended ${whenText(s.endedMs)}`;
+    out.push(
+      `Confirmed on one host${s.current ? "" : " (OTHER BUILDS: the milestone moved on since)"}: ${
+        verdictWord(s.verdict)
+      }, P99 ${stepText("p99", s.metrics.p99)}, throughput ${
+        stepText("throughput", s.metrics.throughput)
+      }, errors ${stepText("errors", s.metrics.errors)} (${what})`,
+    );
+  }
+  if (c.command !== null) {
+    out.push(`${s?.current ? "Continue the confirm" : "Confirm it"}: ${c.command}`);
+  }
+  if (c.reports > 0) {
+    out.push(
+      `(task milestone, ${c.reports} report${
+        c.reports === 1 ? "" : "s"
+      }: the milestone confirm's runs, not a step; left out of the tasks)`,
+    );
+  }
+  return out;
 }

@@ -36,6 +36,13 @@ export function timestamp(d = new Date()): string {
 const REPORT_EXT = ".json";
 const TASK_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * The task id of the milestone confirm's runs (`m17_check milestone confirm`): its before runs
+ * are the milestone's first before build, its after runs the latest after build. Not a step of
+ * the milestone (`--history` leaves it out), and `check` does not take it as a task.
+ */
+export const MILESTONE_TASK = "milestone";
+
 /** Returns `id` when it is a valid task id (1–64 of `[A-Za-z0-9._-]`, never a path). */
 export function validateTaskId(id: string): string {
   if (!TASK_ID.test(id) || id.includes("..") || id === ".") {

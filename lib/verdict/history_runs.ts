@@ -3,11 +3,17 @@
  * per mode, with each task's newest before and after run groups (what `compare <task>`
  * compares; lib/verdict/discovery.ts) and all its other runs. A report that cannot be read or
  * that its own check marked invalid is left out with a warning: one broken file of an old task
- * does not hide the milestone.
+ * does not hide the milestone. The milestone confirm's runs (task `milestone`) re-measure the
+ * milestone's two ends: they are counted, never a step.
  * @module
  */
 import type { Mode, Phase } from "../report/schema.ts";
-import { parseAnyReportName, type ReportName, timestampMs } from "../report/files.ts";
+import {
+  MILESTONE_TASK,
+  parseAnyReportName,
+  type ReportName,
+  timestampMs,
+} from "../report/files.ts";
 import { type LoadedReport, readReport } from "../report/read.ts";
 import { UsageError } from "../shared/errors.ts";
 import { gatherRunGroup, listReports } from "./discovery.ts";
@@ -20,25 +26,41 @@ export interface FoundRuns {
   incomplete: { task: string; mode: Mode; missing: Phase }[];
   /** Reports left out because their check marked them invalid. */
   invalidCount: number;
+  /** Reports of the milestone confirm (task `milestone`): not a step, left out of the tasks. */
+  milestoneConfirmReports: Record<Mode, number>;
   warnings: string[];
 }
 
 /** Every task's runs in `dir` (a missing directory has none). */
 export async function findHistoryRuns(dir: string): Promise<FoundRuns> {
   const names = new Map<string, ReportName>();
+  const milestoneConfirmReports = { internal: 0, competitive: 0 };
   try {
     for await (const entry of Deno.readDir(dir)) {
       const parsed = parseAnyReportName(entry.name);
-      if (parsed) names.set(`${parsed.mode} ${parsed.task}`, parsed);
+      if (parsed?.task === MILESTONE_TASK) milestoneConfirmReports[parsed.mode]++;
+      else if (parsed) names.set(`${parsed.mode} ${parsed.task}`, parsed);
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      return { tasks: emptyTasks(), incomplete: [], invalidCount: 0, warnings: [] };
+      return {
+        tasks: emptyTasks(),
+        incomplete: [],
+        invalidCount: 0,
+        milestoneConfirmReports: { internal: 0, competitive: 0 },
+        warnings: [],
+      };
     }
     if (e instanceof Deno.errors.NotADirectory) throw new UsageError(`${dir} is not a directory`);
     throw new UsageError(`cannot list ${dir}: ${(e as Error).message.split("\n")[0]}`);
   }
-  const found: FoundRuns = { tasks: emptyTasks(), incomplete: [], invalidCount: 0, warnings: [] };
+  const found: FoundRuns = {
+    tasks: emptyTasks(),
+    incomplete: [],
+    invalidCount: 0,
+    milestoneConfirmReports,
+    warnings: [],
+  };
   const invalid: string[] = [];
   for (const { mode, task } of names.values()) {
     const before = await sideRuns(dir, task, "before", mode, found.warnings, invalid);
