@@ -124,14 +124,27 @@ export function milestoneEnds(
   commands: ToolCommands,
 ): { before: Current; after: Current; from: string; to: string } {
   const mode: Mode = o.competitive ? "competitive" : "internal";
-  const c = history?.cumulative ?? null;
-  if (c === null) {
+  if (history === undefined || history.cumulative === null) {
     throw new UsageError(
       history === undefined
         ? `milestone confirm: no task with both a valid before and a valid after ${mode} run in ${o.outDir}; ` +
           `run: ${checkCommand("<task>", "before", mode, commands)} (and after) first`
         : `milestone confirm: no task in ${o.outDir} is comparable with the milestone's first run ` +
           `(${commands.compare} --history names why)`,
+    );
+  }
+  // The ends are the first and the latest task: one that --history leaves out is refused, never
+  // silently replaced by its neighbour.
+  const c = history.cumulative;
+  const [first, latest] = [history.tasks[0], history.tasks[history.tasks.length - 1]];
+  for (const t of first === latest ? [first] : [first, latest]) {
+    if (t.comparability.kind !== "excluded") continue;
+    throw new UsageError(
+      `milestone confirm: the milestone's ${t === first ? "first" : "latest"} task ${t.task} is ` +
+        `not comparable (${
+          t.comparability.problems.join("; ")
+        }), so --history leaves it out of the ` +
+        `cumulative change; refusing to confirm`,
     );
   }
   const runsOf = (task: string) => tasks.find((t) => t.task === task);

@@ -266,9 +266,10 @@ export function milestoneConfirmLines(c: MilestoneConfirmView | undefined): stri
     out.push(
       `Confirmed on one host${s.current ? "" : " (OTHER BUILDS: the milestone moved on since)"}: ${
         verdictWord(s.verdict)
-      }, P99 ${stepText("p99", s.metrics.p99)}, throughput ${
+      } (${what})`,
+      `  P99 ${stepText("p99", s.metrics.p99)}, throughput ${
         stepText("throughput", s.metrics.throughput)
-      }, errors ${stepText("errors", s.metrics.errors)} (${what})`,
+      }, errors ${stepText("errors", s.metrics.errors)}`,
     );
   }
   if (c.command !== null) {
