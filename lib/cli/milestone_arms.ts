@@ -183,8 +183,9 @@ export async function milestoneArms(
     measuresEnds(newest, { before: ends.before.report, after: ends.after.report });
   const previous = same ? newest.session : null;
   refuseOtherOrder(previous, o);
-  const common = commonOptions(ends.before.report, { ...o, task: MILESTONE_TASK });
+  // The runs are task `milestone`'s, whatever task the caller's options name.
   const milestone = { ...o, task: MILESTONE_TASK };
+  const common = commonOptions(ends.before.report, milestone);
   return {
     before: await armOf(ends.before, "before", common, milestone, commands),
     after: await armOf(ends.after, "after", common, milestone, commands),
