@@ -10,6 +10,7 @@ import { match } from "ts-pattern";
 import type { Mode } from "../report/schema.ts";
 import type { GatedMetricId } from "../verdict/metrics.ts";
 import type { MetricChange, Verdict } from "../verdict/types.ts";
+import { onlyUnconfirmed } from "./evidence_words.ts";
 
 /** The newest milestone confirm session, judged as `compare milestone` judges it. */
 export interface MilestoneConfirmSession {
@@ -34,12 +35,16 @@ export interface MilestoneConfirmView {
   reports: number;
 }
 
-/** `REGRESSION`, `PASS`, … as compare's verdict line names it. */
+/**
+ * `REGRESSION`, `PASS`, … as compare's verdict line names it (`UNCONFIRMED REGRESSION`: failed on
+ * point estimates only, not by the sequential rule of repeated pairs).
+ */
 export function verdictWord(v: Verdict): string {
+  const unconfirmed = onlyUnconfirmed(v) ? "UNCONFIRMED " : "";
   return match(v)
     .with({ kind: "pass" }, () => "PASS")
-    .with({ kind: "regression" }, () => "REGRESSION")
-    .with({ kind: "competitive_regression" }, () => "COMPETITIVE REGRESSION")
+    .with({ kind: "regression" }, () => `${unconfirmed}REGRESSION`)
+    .with({ kind: "competitive_regression" }, () => `${unconfirmed}COMPETITIVE REGRESSION`)
     .with({ kind: "inconclusive" }, () => "INCONCLUSIVE")
     .exhaustive();
 }

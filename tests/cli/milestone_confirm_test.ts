@@ -133,14 +133,18 @@ Deno.test("--history: the milestone confirm's runs are not a step; its session's
       order: "AB" as const,
       order_seed: "5",
     });
-    for (const [phase, scale, minute] of [["before", 1, 30], ["after", 1.33, 31]] as const) {
-      const report = makeReport({
-        ...scaled(scale, { task: "milestone", phase }),
-        run: session(1),
-      });
-      report.started_at = `2026-01-01T10:${minute}:00.000Z`;
-      report.ended_at = `2026-01-01T10:${minute}:30.000Z`;
-      await writeReport(dir, `milestone_${phase}_20260101_10${minute}00.json`, report);
+    // Three pairs (each pair's scale ±1%), the after arm +33%: decided by the sequential rule.
+    for (const pair of [1, 2, 3]) {
+      for (const [phase, scale] of [["before", 1], ["after", 1.33]] as const) {
+        const minute = 28 + 2 * pair + (phase === "after" ? 1 : 0);
+        const report = makeReport({
+          ...scaled(scale * (1 + (pair - 2) / 100), { task: "milestone", phase }),
+          run: session(pair),
+        });
+        report.started_at = `2026-01-01T10:${minute}:00.000Z`;
+        report.ended_at = `2026-01-01T10:${minute}:30.000Z`;
+        await writeReport(dir, `milestone_${phase}_20260101_10${minute}00.json`, report);
+      }
     }
     const ran = await compareCli(cwd, ["--history"]);
     assert.equal(ran.code, 1, ran.stdout + ran.stderr);
@@ -149,11 +153,11 @@ Deno.test("--history: the milestone confirm's runs are not a step; its session's
     assert.match(ran.stdout, /Cumulative, task 001 before → task 003 after:/);
     assert.match(
       ran.stdout,
-      /^ {2}Confirmed on one host: REGRESSION \(milestone confirm session 5e55104e, 1 pair interleaved, ended 2026-01-01 10:31Z\)\n {4}P99 [\d.]+ → [\d.]+ ms \(\+33\.\d% \[.*\]\), throughput /m,
+      /^ {2}Confirmed on one host: REGRESSION \(milestone confirm session 5e55104e, 3 pairs interleaved, ended 2026-01-01 10:35Z\)\n {4}P99 [\d.]+ → [\d.]+ ms \(\+33\.\d% p=[\d.]+\), throughput /m,
     );
     assert.match(
       ran.stdout,
-      /\(task milestone, 2 reports: the milestone confirm's runs, not a step; left out of the tasks\)/,
+      /\(task milestone, 6 reports: the milestone confirm's runs, not a step; left out of the tasks\)/,
     );
     const json = JSON.parse((await compareCli(cwd, ["--history", "--json"])).stdout);
     assert.equal(json.histories[0].tasks.length, 3);

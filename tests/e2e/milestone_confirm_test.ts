@@ -91,7 +91,7 @@ Deno.test("milestone confirm on the reference server: first before (no knob) →
       history.stdout,
       new RegExp(`Confirm it: deno task check milestone confirm --out-dir ${dir}`),
     );
-    const r = await milestoneConfirm(["--pairs", "6", "--seed-order", "5", "--out-dir", dir]);
+    const r = await milestoneConfirm(["--pairs", "10", "--seed-order", "5", "--out-dir", dir]);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(
       r.stdout,
@@ -99,7 +99,8 @@ Deno.test("milestone confirm on the reference server: first before (no knob) →
     );
     assert.match(r.stdout, /A = before: +reference server \(no knobs\), from t1_before_/);
     assert.match(r.stdout, /B = after: +reference server \(latencyMs=5\), from t3_after_/);
-    assert.match(r.stdout, /REGRESSION: P99 latency increased/); // compare's own output
+    // compare's own output (a session that stops after one pair is a point verdict: unconfirmed)
+    assert.match(r.stdout, /⚠ (REGRESSION|UNCONFIRMED): P99 latency increased/);
     const runs = confirmRuns(dir);
     assert.ok(runs.length >= 2 && runs.every((x) => x.valid && x.run.design === "interleaved"));
     assert.equal(new Set(runs.map((x) => x.run.group)).size, 1);
@@ -113,7 +114,10 @@ Deno.test("milestone confirm on the reference server: first before (no knob) →
     const after = await run(["--history", "--dir", dir], { tool: "m17_compare" });
     assert.match(after.stdout, /internal series: 3 task\(s\)/);
     assert.doesNotMatch(after.stdout, /^Task milestone/m);
-    assert.match(after.stdout, /Confirmed on one host: REGRESSION \(milestone confirm session/);
+    assert.match(
+      after.stdout,
+      /Confirmed on one host: (UNCONFIRMED )?REGRESSION \(milestone confirm session/,
+    );
     assert.match(after.stdout, /Continue the confirm: deno task check milestone confirm/);
     assert.match(
       after.stdout,
@@ -121,7 +125,7 @@ Deno.test("milestone confirm on the reference server: first before (no knob) →
     );
     // The same two ends: the session continues (same group, the next pair).
     const again = await milestoneConfirm(["--pairs", "1", "--out-dir", dir]);
-    assert.equal(again.code, 1, `${again.stdout}\n${again.stderr}`);
+    assert.ok([1, 4].includes(again.code), `exit ${again.code}: ${again.stdout}\n${again.stderr}`);
     assert.match(again.stdout, /continued after pair \d+/);
     assert.equal(confirmRuns(dir).length, runs.length + 2);
     assert.equal(new Set(confirmRuns(dir).map((x) => x.run.group)).size, 1);
