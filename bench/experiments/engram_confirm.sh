@@ -50,5 +50,7 @@ sessions() { # task, budget
   done
 }
 
-measure_pair ab "$SLOW" && sessions ab "$AB_BUDGET"
+# A/A first, then A/B: in this order the out dir is also a two-task milestone (aa: no change,
+# ab: the slowdown) for `compare --history` and `m17_check milestone confirm`.
 measure_pair aa "$ORIG" && sessions aa "$AA_BUDGET"
+measure_pair ab "$SLOW" && sessions ab "$AB_BUDGET"

@@ -18,6 +18,9 @@ TOOL=$(cd "$(dirname "$0")/../.." && pwd)
 PORT=7432
 mkdir -p "$OUT"
 SCEN="$ENGRAM/scenarios/m17_baseline.toml"
+# M17_SCENARIO: m17's scenario file (default the same); e.g. a copy with `preload = 0` under
+# [data], to give m17 the old generator's workload (it stores nothing before its clock starts).
+M17_SCEN=${M17_SCENARIO:-$SCEN}
 ticks() { awk '{print $14+$15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 hz=$(getconf CLK_TCK)
 memories() { curl -s "http://127.0.0.1:$PORT/api/v1/system/health" |
@@ -60,7 +63,7 @@ m17_run() {
   local i=$1
   monitor "$OUT/m17_$i.engram" & local mon=$!
   /usr/bin/time -f '%U %S' -o "$OUT/m17_$i.time" deno run --no-prompt -A "$TOOL/m17_check.ts" "spread$i" before \
-    --engram-dir "$ENGRAM" --no-build --scenario "$SCEN" --duration "$SECS" --out-dir "$OUT/m17" --quiet \
+    --engram-dir "$ENGRAM" --no-build --scenario "$M17_SCEN" --duration "$SECS" --out-dir "$OUT/m17" --quiet \
     "${EXTRA[@]}" >"$OUT/m17_$i.log" 2>&1
   wait $mon
   local rep; rep=$(ls -t "$OUT"/m17/spread${i}_before_2*.json | head -1)

@@ -15,6 +15,7 @@ import {
   compareCommand,
   confirmCommand,
   DENO_TASK_COMMANDS,
+  MILESTONE_TASK,
   type ToolCommands,
 } from "../report/files.ts";
 import { CONFIDENCE } from "../verdict/significance.ts";
@@ -228,12 +229,18 @@ function nextStepLines(
       `  ${confirm} --pairs ${SUGGESTED_PAIRS}`,
     ];
   }
-  const steps = [
-    ...profileStepLines(c, profile, via),
-    `  2. Check diagnostics: cat ${c.after.files.diag}`,
-    `  3. Review system stats: cat ${c.after.files.sys}`,
-    `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
-  ];
+  // The milestone's own runs are made by its confirm only: the regression is found in a task.
+  const steps = c.task === MILESTONE_TASK
+    ? [
+      `  1. Find the task that added it (steps and change points): ${via.compare} --history`,
+      "  2. Profile, fix and re-check that task as its own compare says",
+    ]
+    : [
+      ...profileStepLines(c, profile, via),
+      `  2. Check diagnostics: cat ${c.after.files.diag}`,
+      `  3. Review system stats: cat ${c.after.files.sys}`,
+      `  4. Fix, then re-run: ${checkCommand(c.task, "after", c.mode, via)} && ${compare}`,
+    ];
   if (onlyUnconfirmed(v)) {
     return [
       "Unconfirmed: one pair of runs cannot tell a change this size from run-to-run noise.",
