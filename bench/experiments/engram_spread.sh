@@ -26,16 +26,23 @@ hz=$(getconf CLK_TCK)
 memories() { curl -s "http://127.0.0.1:$PORT/api/v1/system/health" |
   python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(s.get("memories",0) for s in d.get("spaces",[])))' 2>/dev/null || echo "?"; }
 wait_health() { for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && return 0; sleep 0.25; done; return 1; }
-# Engram's CPU ticks and peak RSS, polled until it exits (at most 10 minutes): "ticks rss_mb".
+# Engram's CPU ticks and peak RSS until it exits (at most 10 minutes): "ticks rss_mb". It looks
+# for the pid with pgrep only until it has one (pgrep reads every process's cmdline, which takes
+# each process's mmap lock: polling it beside a measured Engram is not free), then only reads
+# /proc/<pid>/stat and status, once a second.
 monitor() {
-  local out=$1 last="0 0" pid="" seen=""
-  for _ in $(seq 1 2400); do
+  local out=$1 pid="" stat
+  for _ in $(seq 1 1200); do
     pid=$(pgrep -f "engram start --port $PORT" | head -1)
-    if [ -n "$pid" ]; then
-      last="$(ticks "$pid") $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status 2>/dev/null || echo 0)"
-      echo "$last" >"$out"; seen=1
-    elif [ -n "${seen:-}" ]; then break; fi
-    sleep 0.25
+    [ -n "$pid" ] && break
+    sleep 0.5
+  done
+  [ -n "$pid" ] || { echo "0 0" >"$out"; return; }
+  for _ in $(seq 1 600); do
+    stat=$(ticks "$pid")
+    [ -e "/proc/$pid" ] || break
+    echo "$stat $(awk '/VmHWM/ {print int($2/1024)}' /proc/$pid/status 2>/dev/null || echo 0)" >"$out"
+    sleep 1
   done
 }
 printf 'run\ttool\tp99_ms\tlast15_p99_ms\tfirst45_p99_ms\ttool_cpu_s\tengram_cpu_s\tengram_rss_mb\tmemories\tload1\n' >"$OUT/summary.tsv"
