@@ -127,13 +127,16 @@ export function regressionLines(c: Comparison, v: Verdict): string[] {
   return ids.map((id) =>
     `${unconfirmed(id) ? unconfirmedPrefix : prefix}: ` + match(id)
       .with("p99", () =>
-        `P99 latency increased by ${boundWords(changeBound(p99))}${
-          formatChange(p99.changePct).slice(1)
+        // An open (inconclusive) change may be either way: its sign is printed, not a verb.
+        `P99 latency ${failing ? "increased by" : "changed by"} ${boundWords(changeBound(p99))}${
+          failing ? formatChange(p99.changePct).slice(1) : formatChange(p99.changePct)
         }${onOnePair(id)} (${markLowerBound(p99, "before", formatMs(p99.before!))}ms → ${
           markLowerBound(p99, "after", formatMs(p99.after!))
         }ms; threshold: +${formatThreshold(t.p99Pct)}%)`)
       .with("throughput", () =>
-        `Throughput decreased by ${formatChange(throughput.changePct).slice(1)}${onOnePair(id)} ` +
+        `Throughput ${failing ? "decreased by" : "changed by"} ${
+          failing ? formatChange(throughput.changePct).slice(1) : formatChange(throughput.changePct)
+        }${onOnePair(id)} ` +
         `(${formatOps(throughput.before!)} → ${formatOps(throughput.after!)} ops/s; ` +
         `threshold: -${formatThreshold(t.throughputPct)}%)`)
       .with("errors", () =>

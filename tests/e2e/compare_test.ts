@@ -1033,7 +1033,7 @@ Deno.test("--significance: exit 4 (INCONCLUSIVE) when over the threshold but wit
     assert.equal(r.code, 4, r.stderr);
     assert.match(
       r.stdout,
-      /^\? INCONCLUSIVE: P99 latency increased by 12\.9% \(.*; threshold: \+5%\); not significant: 95% interval \[-\d+\.\d%, \+\d+\.\d%\]$/m,
+      /^\? INCONCLUSIVE: P99 latency changed by \+12\.9% \(.*; threshold: \+5%\); not significant: 95% interval \[-\d+\.\d%, \+\d+\.\d%\]$/m,
     );
     assert.match(r.stdout, /^- Status: \? Inconclusive \(P99 \+12\.9%, not significant\)$/m);
     assert.match(r.stdout, /\(exceeds 5% target, not significant\)$/m);
@@ -1078,7 +1078,7 @@ Deno.test("--significance: old-tool reports have no interval, so a change over t
   const text = renderTerminal(c, v);
   assert.match(
     text,
-    /^\? INCONCLUSIVE: P99 latency increased by 7\.4% .*not significant: no interval \(old-tool reports have no per-second histograms\)$/m,
+    /^\? INCONCLUSIVE: P99 latency changed by \+7\.4% .*not significant: no interval \(old-tool reports have no per-second histograms\)$/m,
   );
   assert.doesNotMatch(text, /Note: no 95% intervals/);
   const log = sectionContent(c, v, "Dual Memory Types");
@@ -1155,7 +1155,7 @@ Deno.test("repeated runs: over the threshold but overlapping runs is INCONCLUSIV
     assert.equal(r.code, 4, r.stderr);
     assert.match(
       r.stdout,
-      /^\? INCONCLUSIVE: P99 latency increased by 6\.9% \(.*; threshold: \+5%\); not decided yet: always-valid p = [\d.]+ over 3 before and 3 after runs/m,
+      /^\? INCONCLUSIVE: P99 latency changed by \+6\.9% \(.*; threshold: \+5%\); not decided yet: always-valid p = [\d.]+ over 3 before and 3 after runs/m,
     );
     assert.match(
       r.stdout,
