@@ -14,6 +14,7 @@ import {
   run,
   Watched,
 } from "../fixtures/reliability.ts";
+import { inFreshDir, OVERLOAD, Overloaded } from "../fixtures/overload.ts";
 
 /** Short runs: ~1.5 s each, the smallest measurable window. */
 const SHORT = ["--duration", "1", "--warmup", "0.5", "--rate", "200", "--quiet"];
@@ -40,28 +41,6 @@ function reports(dir: string): { name: string; report: ReportJson }[] {
     name,
     report: JSON.parse(Deno.readTextFileSync(join(dir, name))),
   }));
-}
-
-/**
- * A run this shared 2-core host overloaded (the generator fell behind while the CPU was
- * saturated: the run is invalid, by design). Not what these tests test: the test is tried again.
- */
-class Overloaded extends Error {}
-const OVERLOAD = /the load generator fell behind|the load generator did not send on schedule/;
-
-/** `body` in a fresh directory, tried up to 3 times while the host overloads a run. */
-async function inFreshDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    const dir = await Deno.makeTempDir({ prefix });
-    try {
-      return await body(dir);
-    } catch (e) {
-      if (!(e instanceof Overloaded) || attempt === 3) throw e;
-      await new Promise((r) => setTimeout(r, 3000)); // let the host settle
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  }
 }
 
 /**

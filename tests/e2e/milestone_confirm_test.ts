@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listing, run } from "../fixtures/reliability.ts";
+import { inFreshDir, OVERLOAD, Overloaded } from "../fixtures/overload.ts";
 
 /** Short runs: 2 s each (225 measured requests at 150 ops/s). */
 const SHORT = ["--duration", "1.5", "--warmup", "0.5", "--rate", "150", "--quiet", "--reference"];
@@ -24,25 +25,6 @@ function reports(dir: string): { name: string; report: ReportJson }[] {
     name,
     report: JSON.parse(Deno.readTextFileSync(join(dir, name))),
   }));
-}
-
-/** A run this shared host overloaded (invalid by design): the test is tried again. */
-class Overloaded extends Error {}
-const OVERLOAD =
-  /fell behind while the host's CPU was saturated|the load generator did not send on schedule/;
-
-async function inFreshDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    const dir = await Deno.makeTempDir({ prefix });
-    try {
-      return await body(dir);
-    } catch (e) {
-      if (!(e instanceof Overloaded) || attempt === 3) throw e;
-      await new Promise((r) => setTimeout(r, 3000)); // let the host settle
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  }
 }
 
 /**
