@@ -4,6 +4,7 @@
  * @module
  */
 import { join } from "node:path";
+import { parseAnyReportName } from "../lib/report/files.ts";
 import { ROOT } from "./procs.ts";
 
 /** The permissions of the `check` task in deno.json. */
@@ -69,20 +70,28 @@ export async function runCheckChild(
   clearTimeout(timer);
   return {
     code: r.code,
-    report: await latestReport(outDir, startedMs),
+    report: await latestReport(outDir, startedMs, args[0]),
     stderr: new TextDecoder().decode(r.stderr),
   };
 }
 
 /**
  * The newest report (`*.json`, by modification time) in `dir` written at or after `sinceMs`
- * (epoch ms; default any time), or null: a failed run never passes off an older report.
+ * (epoch ms; default any time) and, given `task`, named for that task (`[competitive_]<task>_
+ * <phase>_<stamp>.json`), or null: a failed run never passes off an older report, nor the
+ * report of the run before it (file times may be rounded to the second, so the time alone
+ * cannot tell them apart).
  */
-export async function latestReport(dir: string, sinceMs = 0): Promise<ReportView | null> {
+export async function latestReport(
+  dir: string,
+  sinceMs = 0,
+  task?: string,
+): Promise<ReportView | null> {
   try {
     let newest: { path: string; mtime: number } | null = null;
     for await (const e of Deno.readDir(dir)) {
       if (!e.isFile || !e.name.endsWith(".json")) continue;
+      if (task !== undefined && parseAnyReportName(e.name)?.task !== task) continue;
       const path = join(dir, e.name);
       const mtime = (await Deno.stat(path)).mtime?.getTime() ?? 0;
       if (mtime < sinceMs - 1000) continue; // file times may be rounded to the second

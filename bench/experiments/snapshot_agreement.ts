@@ -71,6 +71,7 @@ interface Report {
   per_operation_stats: Record<string, { p99_latency_us: number }>;
   intervals: { p99_ms: number }[];
   preload: { seconds: number; snapshot?: { action: string; memories: number } };
+  target_state?: { memories_after_preload: number | null; memories_at_end: number | null };
 }
 
 async function run(task: string, arm: "F" | "R" | "make"): Promise<Report> {
@@ -93,9 +94,14 @@ async function run(task: string, arm: "F" | "R" | "make"): Promise<Report> {
     v.port!,
     ...(arm === "F" ? ["--no-preload-cache"] : []),
   ];
-  const { code, report, stderr } = await runCheckChild(args, outDir, 30 * 60_000);
-  if (!report) throw new Error(`${task}: no report written (exit ${code}):\n${stderr}`);
-  return report as unknown as Report;
+  // A run that wrote no report (e.g. Engram not healthy in time) is started once more.
+  for (let attempt = 1;; attempt++) {
+    const { code, report, stderr } = await runCheckChild(args, outDir, 30 * 60_000);
+    if (report) return report as unknown as Report;
+    const last = stderr.trim().split("\n").at(-1) ?? "";
+    if (attempt === 2) throw new Error(`${task}: no report written twice (exit ${code}): ${last}`);
+    console.log(`${task}: no report written (exit ${code}: ${last}); once more`);
+  }
 }
 
 const metrics: [string, (r: Report) => number][] = [
@@ -111,6 +117,7 @@ const metrics: [string, (r: Report) => number][] = [
   ["P99 of the first 5 s", (r) => Math.max(...r.intervals.slice(0, 5).map((i) => i.p99_ms))],
   ["P99 after 5 s (max)", (r) => Math.max(...r.intervals.slice(5).map((i) => i.p99_ms))],
   ["errors", (r) => r.total_errors],
+  ["Engram's memories after the preload", (r) => r.target_state?.memories_after_preload ?? NaN],
 ];
 
 console.log(`making the snapshot (${preload} memories) once: not counted`);
@@ -122,7 +129,9 @@ for (let p = 1; p <= pairs; p++) {
   for (const arm of order) {
     const report = await run(`agree_${arm}${p}`, arm);
     console.log(
-      `pair ${p} ${arm}: valid ${report.valid}, P99 ${report.p99_latency_ms} ms, errors ${report.total_errors}, preload ${report.preload.seconds} s`,
+      `pair ${p} ${arm}: valid ${report.valid}, P99 ${report.p99_latency_ms} ms, errors ${report.total_errors}, preload ${report.preload.seconds} s, memories ${
+        report.target_state?.memories_after_preload ?? "?"
+      }${report.valid ? "" : ` (${report.invalid_reasons.join("; ")})`}`,
     );
     runs.push({ arm, pair: p, report });
   }
