@@ -106,9 +106,17 @@ function runOperationsSection(r: RunReport, view: RunView): string {
     `</section>`;
 }
 
+/** In place of the numbers of a run that stopped before its measured window (`why`). */
+function noWindowSection(why: string): string {
+  return `<section id="no-window"><h2>No measured window</h2>${
+    note(`${why}: the run stopped before its measured window started; nothing was measured.`)
+  }</section>`;
+}
+
 /** The page for one run (`m17_check --html`): the comparison page without the comparison. */
 export function renderRunHtml(report: RunReport, reportPath: string): string {
   const view = runView("Run", "run", COLORS.before, reportPath, report);
+  const noWindow = report.no_measured_window;
   const status = report.valid
     ? `<section id="status" class="verdict verdict-pass" data-valid="true"><p class="badge">VALID RUN</p>` +
       `<p class="headline">${
@@ -127,12 +135,13 @@ export function renderRunHtml(report: RunReport, reportPath: string): string {
       esc(`${report.mode} mode · scenario ${report.scenario.name} · ${report.target.kind} target`)
     }</p></header>`,
     status,
-    runHeadlineSection(report),
+    // A run without a measured window has zeros, not numbers: no headline, no plots.
+    noWindow === undefined ? runHeadlineSection(report) : noWindowSection(noWindow),
     capacitySection(report.capacity),
     runTargetSection(report),
-    spectrumSection([view]),
-    perSecondSection([view]),
-    runOperationsSection(report, view),
+    ...(noWindow === undefined
+      ? [spectrumSection([view]), perSecondSection([view]), runOperationsSection(report, view)]
+      : []),
     `<section id="runs"><h2>The run</h2>${table(["", "Run"], identityRows([view]), 99)}</section>`,
     definitionsSection([view], []),
     filesSection([view]),

@@ -102,7 +102,9 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   const s = c.scenario;
   const resp = r.response.summaryMs();
   const achievedRate = r.sendSpanSeconds > 0 ? r.sent / r.sendSpanSeconds : 0;
-  const window = windowValidity({
+  // A run that stopped before its window has no window to judge: no window rules, no validation.
+  const noWindow = c.extraInvalidReasons.find((x) => x.kind === "no_measured_window");
+  const window = noWindow ? { reasons: [], notes: [] } : windowValidity({
     interrupted: r.interrupted,
     due: r.due,
     sent: r.sent,
@@ -134,7 +136,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();
 
   const { throughput, errorRate } = windowRates(r, s.durationSeconds);
-  const validation = evaluateValidation(s, resp.p99_ms, throughput, errorRate);
+  const validation = noWindow ? null : evaluateValidation(s, resp.p99_ms, throughput, errorRate);
 
   return {
     config_name: s.name,
@@ -219,6 +221,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
     validation,
     valid: reasons.length === 0,
     invalid_reasons: reasons,
+    ...(noWindow ? { no_measured_window: describeReason(noWindow.cause) } : {}),
     notes,
     ...(targetState ? { target_state: targetState } : {}),
     methods: METHODS,

@@ -379,6 +379,13 @@ export interface RunReport extends Omit<LegacyReport, "per_operation_stats"> {
   } | null;
   valid: boolean;
   invalid_reasons: string[];
+  /**
+   * Why the run stopped before its measured window started (`interrupted by SIGINT during
+   * preload`, `engram exited (code 1) during preload`); absent when the window ran. Such a run is
+   * invalid, its latency and throughput fields are zeros (nothing was measured), its `validation`
+   * is null and it has no `target_state`.
+   */
+  no_measured_window?: string;
   /** Facts a reader should know that do not invalidate the run (e.g. sends held by the cap). */
   notes?: string[];
   /** How the load was generated (absent in reports before the HTTP/1.1 engine). */

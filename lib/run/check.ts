@@ -137,8 +137,11 @@ export async function runCheck(
 
     // ---- warm-up and measured window ----
     const measured = await measure(ctx, target, w, skipped);
-    if (!skipped) await checkAfterRun(ctx, target, measured.result);
-    ctx.memories = { afterPreload, atEnd: skipped ? null : await memoryCount(ctx, target) };
+    // Without a measured window there is nothing to check and no target state to report.
+    if (measured.noWindow === null) {
+      await checkAfterRun(ctx, target, measured.result);
+      ctx.memories = { afterPreload, atEnd: await memoryCount(ctx, target) };
+    }
 
     // ---- artifacts: a file that cannot be written is said in one line, never thrown ----
     const out = new ArtifactWriter();

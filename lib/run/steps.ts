@@ -226,11 +226,14 @@ export interface Measured {
   profile: ProfileRecord | null;
   /** Worker threads the load ran on. */
   workers: number;
+  /** Why the measured window never started (skipped, or interrupted in the warm-up); null: it ran. */
+  noWindow: Skipped | null;
 }
 
 /**
  * The warm-up and the measured window, with system metrics sampled meanwhile. When `skipped`,
- * the driver returns at once with an empty, interrupted window.
+ * the driver returns at once with an empty, interrupted window. A window that never started
+ * (interrupted during the warm-up) is recorded in `ctx.invalid` as no measured window.
  */
 export async function measure(
   ctx: RunContext,
@@ -256,11 +259,15 @@ export async function measure(
   );
   let profile: ProfileRecord | null = null;
   const engine = chooseWorkers(o, scenario.rate);
+  let windowStarted = false;
   sampler.start();
   try {
-    log.line(
-      `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
-    );
+    // Said only of a window that is going to run (a skipped one was said by its step).
+    if (!skipped) {
+      log.line(
+        `measuring: ${scenario.warmupSeconds} s warm-up, then ${scenario.durationSeconds} s measured`,
+      );
+    }
     const result = await runEngine({
       scenario,
       workload: w,
@@ -272,15 +279,20 @@ export async function measure(
       maxInFlight: o.maxInFlight,
       signal: skipped ? AbortSignal.abort() : ctx.signal,
       // What the workers chose (each chooses its own sockets), before the warm-up.
-      onIo: (io) =>
+      onIo: (io) => {
+        if (skipped) return;
         log.line(
           `load engine: ${engine.workers} worker thread${
             engine.workers === 1 ? "" : "s"
           } (${engine.why}), HTTP/1.1 keep-alive connections, ${ioText(io)}`,
-        ),
+        );
+      },
       onPhaseStart: (phase) => {
         ctx.stage = phase === "warmup" ? "warm-up" : "the measured window";
-        if (phase === "measured") profileWindowStarted(profiling);
+        if (phase === "measured") {
+          windowStarted = true;
+          profileWindowStarted(profiling);
+        }
         log.line(
           phase === "warmup"
             ? `warm-up started: ${scenario.warmupSeconds} s, not recorded`
@@ -308,7 +320,10 @@ export async function measure(
       `m17 ${o.task} ${o.phase} response time (µs as recorded; MaxValueDivisor 1000 gives ms)`,
       result.intervals,
     );
-    return { result, intervalLog, sampler, profile, workers: engine.workers };
+    // The driver starts the window unless interrupted first.
+    const noWindow = skipped ?? (windowStarted ? null : interruption(ctx.signal, ctx.stage));
+    if (noWindow && !skipped) ctx.invalid.push({ kind: "no_measured_window", cause: noWindow });
+    return { result, intervalLog, sampler, profile, workers: engine.workers, noWindow };
   } finally {
     if (profile === null && profiling !== null && "abandon" in profiling) await profiling.abandon();
     await sampler.stop();

@@ -20,12 +20,27 @@ export interface WrittenFiles {
  * were written, their paths on one line each (a newline in `--out-dir` cannot split them).
  */
 export function printSummary(r: RunReport, files: WrittenFiles, log: RunLog): void {
+  log.line("");
+  log.line(`=== Quick Summary (${r.config_name}, ${r.target.kind} target) ===`);
+  // Without a measured window the report's numbers are zeros, not measurements: none is shown.
+  if (r.no_measured_window !== undefined) {
+    log.line(`no measured window: ${r.no_measured_window}; nothing was measured`);
+  } else printMeasured(r, log);
+  if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
+  if (r.target_state) log.line(`target state:  ${describeTargetState(r.target_state)}`);
+  for (const note of r.notes ?? []) log.line(`note:          ${note}`);
+  if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
+  log.line(`report:        ${files.report === null ? "not written" : oneLine(files.report)}`);
+  const others = files.others.map((f) => oneLine(f)).join(", ");
+  log.line(`files:         ${others === "" ? "none written" : others}`);
+}
+
+/** The measured window's numbers: operations, errors, the three times, validation, censoring. */
+function printMeasured(r: RunReport, log: RunLog): void {
   const ms = (x: number) => `${x.toFixed(3)} ms`;
   // Response-time percentiles whose rank falls among the timed-out requests are lower bounds.
   const censoring = runCensoring(r);
   const rt = (x: number, p: number) => `${lowerBoundMark(isLowerBound(censoring, p))}${ms(x)}`;
-  log.line("");
-  log.line(`=== Quick Summary (${r.config_name}, ${r.target.kind} target) ===`);
   log.line(
     `operations:    ${r.total_operations} in ${r.elapsed_seconds.toFixed(1)} s  (${
       r.overall_throughput.toFixed(2)
@@ -65,11 +80,4 @@ export function printSummary(r: RunReport, files: WrittenFiles, log: RunLog): vo
         `lower bound (its rank falls among them)`,
     );
   }
-  if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
-  if (r.target_state) log.line(`target state:  ${describeTargetState(r.target_state)}`);
-  for (const note of r.notes ?? []) log.line(`note:          ${note}`);
-  if (!r.valid) log.warn(`RUN INVALID: ${r.invalid_reasons.join("; ")}`);
-  log.line(`report:        ${files.report === null ? "not written" : oneLine(files.report)}`);
-  const others = files.others.map((f) => oneLine(f)).join(", ");
-  log.line(`files:         ${others === "" ? "none written" : others}`);
 }

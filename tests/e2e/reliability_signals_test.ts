@@ -40,7 +40,7 @@ async function assertInterrupted(
   child: Watched,
   serverPid: number,
   expected: { code: number; reason: RegExp; measured: (ops: number) => boolean },
-): Promise<string> {
+): Promise<{ path: string; stdout: string }> {
   const r = await child.done();
   assert.equal(r.code, expected.code, r.stderr);
   const { path, report } = await onlyReport(dir);
@@ -52,7 +52,7 @@ async function assertInterrupted(
   assert.ok(expected.measured(report.total_operations), `${report.total_operations} operations`);
   assertNoLeftovers(dir);
   await assertGone(serverPid);
-  return path;
+  return { path, stdout: r.stdout };
 }
 
 Deno.test("SIGINT while waiting for the target to become healthy: exit 130 at once, no report, no claim", async () => {
@@ -75,7 +75,7 @@ Deno.test("SIGINT while waiting for the target to become healthy: exit 130 at on
   }
 });
 
-Deno.test("SIGTERM during preload: exit 143, an invalid report without a measured window, compare refuses it", async () => {
+Deno.test("SIGTERM during preload: exit 143, an invalid report without a measured window and a summary without zeros, compare refuses it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_preload_" });
   try {
     const scenario = await lightScenario(dir, 20_000);
@@ -90,11 +90,18 @@ Deno.test("SIGTERM during preload: exit 143, an invalid report without a measure
     await child.waitFor(/preload: storing 20000 memories/);
     await sleep(300);
     child.kill("SIGTERM");
-    const path = await assertInterrupted(out, child, serverPid, {
+    const { path, stdout } = await assertInterrupted(out, child, serverPid, {
       code: 143,
       reason: /^interrupted by SIGTERM during preload: no measured window$/,
       measured: (ops) => ops === 0,
     });
+    // No window is announced or summed up: one line says why, then where the files are.
+    assert.match(stdout, /^no measured window: interrupted by SIGTERM during preload; nothing/m);
+    assert.doesNotMatch(stdout, /^(measuring|load engine|operations|response time):/m);
+    assert.match(stdout, /^report: +\S+\.json$/m);
+    const report = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(report.no_measured_window, "interrupted by SIGTERM during preload");
+    assert.equal(report.validation, null);
     const cmp = await run(["t1", "--before", path, "--after", path], { tool: COMPARE });
     assert.equal(cmp.code, 3);
     assert.match(cmp.stderr, /is marked invalid \(interrupted by SIGTERM during preload/);
@@ -119,11 +126,14 @@ Deno.test("SIGINT during warm-up: exit 130, an invalid report with nothing measu
     await child.waitFor(/warm-up started/);
     await sleep(300);
     child.kill("SIGINT");
-    await assertInterrupted(dir, child, serverPid, {
+    const { stdout } = await assertInterrupted(dir, child, serverPid, {
       code: 130,
-      reason: /^interrupted by SIGINT during warm-up$/,
+      reason: /^interrupted by SIGINT during warm-up: no measured window$/,
       measured: (ops) => ops === 0,
     });
+    assert.match(stdout, /^measuring: 5 s warm-up, then 5 s measured$/m);
+    assert.match(stdout, /^no measured window: interrupted by SIGINT during warm-up; nothing/m);
+    assert.doesNotMatch(stdout, /^response time:/m);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -275,6 +275,25 @@ Deno.test("run page: one series per plot, validity instead of a verdict", () => 
   assert.match(invalid, /<li>server died &lt;now&gt;<\/li>/);
 });
 
+Deno.test("run page: a run without a measured window shows why, no headline numbers and no plots", () => {
+  const report = makeReport({ ...run(1), phase: "after", stem: `${OUT}/001_after_x` });
+  const html = renderRunHtml({
+    ...report,
+    valid: false,
+    invalid_reasons: ["interrupted by SIGINT during preload: no measured window"],
+    no_measured_window: "interrupted by SIGINT during preload",
+  }, `${OUT}/001_after_x.json`);
+  assertSelfContained(html);
+  assert.match(html, /INVALID RUN/);
+  assert.match(html, /<section id="no-window"><h2>No measured window<\/h2>/);
+  assert.match(html, /interrupted by SIGINT during preload: the run stopped before its measured/);
+  assert.doesNotMatch(html, /id="headline"|id="operations"/);
+  assert.deepEqual([...plotsOf(html).keys()], []);
+  // What identifies the run and its files is still there.
+  assert.match(html, /<section id="runs">/);
+  assert.ok(html.includes(`<code>${OUT}/001_after_x_loadtest.log</code>`));
+});
+
 Deno.test("spectrum axis: P50 to P99.99 evenly in log10(1/(1−p)); ticks are round", () => {
   const ps = spectrumPercentiles();
   assert.equal(ps.length, SPECTRUM_POINTS);

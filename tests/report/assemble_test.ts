@@ -266,3 +266,47 @@ Deno.test("assembleReport(): target_state records the memory counts read; dedupl
   assert.equal(silent.target_state?.memories_at_end, null);
   assert.deepEqual(silent.notes, []);
 });
+
+Deno.test("assembleReport(): a run stopped before its measured window says so; no window rules, no validation verdict on zeros", () => {
+  const validated = parseScenario(
+    'name = "v"\n[arrival]\nrate = 100\n[operations]\nstore_weight = 1\n' +
+      "[validation]\nexpected_throughput_ops_sec = 90",
+    "v.toml",
+  );
+  // What the driver returns for a skipped window: interrupted at once, nothing recorded.
+  const empty = measurement({
+    elapsedSeconds: 0,
+    due: 0,
+    sent: 0,
+    completed: 0,
+    storesAccepted: 0,
+    sendSpanSeconds: 0,
+    response: histogram(),
+    service: histogram(),
+    lag: histogram(),
+    generatorLag: histogram(),
+    intervals: [],
+    interrupted: true,
+  });
+  const r = assembleReport(
+    empty,
+    context({
+      scenario: validated,
+      extraInvalidReasons: [{
+        kind: "no_measured_window",
+        cause: { kind: "interrupted", signal: "SIGINT", stage: "preload" },
+      }],
+    }),
+  );
+  assert.equal(r.valid, false);
+  assert.equal(r.no_measured_window, "interrupted by SIGINT during preload");
+  // Not "run interrupted before the measured window ended": there was no window to end.
+  assert.deepEqual(r.invalid_reasons, ["interrupted by SIGINT during preload: no measured window"]);
+  assert.equal(r.validation, null);
+  assert.equal(r.total_operations, 0);
+  // A window that ran keeps its validation and has no such field.
+  const ran = assembleReport(measurement(), context({ scenario: validated }));
+  assert.equal(ran.no_measured_window, undefined);
+  assert.equal(ran.validation?.passed, true);
+  assert.ok(!("no_measured_window" in JSON.parse(JSON.stringify(ran))));
+});
