@@ -46,7 +46,7 @@ Deno.test("printSummary(): a run without a measured window prints one line for i
   const text = await summaryOf(r);
   const lines = text.trimEnd().split("\n");
   assert.deepEqual(lines.slice(1), [
-    "=== Quick Summary (fixture, reference target) ===",
+    "=== Quick Summary (m17_baseline, reference target) ===",
     "no measured window: interrupted by SIGINT during preload; nothing was measured",
     "RUN INVALID: interrupted by SIGINT during preload: no measured window",
     "report:        r.json",
