@@ -90,7 +90,10 @@ async function loadRuns(cli: CompareOptions, commands: Commands): Promise<Loaded
     );
   }
   warnings.push(...problems.map((p) => `${p} (compared anyway because of --force)`));
-  const runs = await gatherRuns(cli, { before, after });
+  // Invalid confirm runs passed over to find the newest: named first, and only once.
+  warnings.unshift(...paths.leftOut.map((l) => l.warning));
+  const leftOut = paths.leftOut.map((l) => l.path);
+  const runs = await gatherRuns({ ...cli, leftOut }, { before, after });
   for (const [phase, list] of [["before", runs.before], ["after", runs.after]] as const) {
     for (const run of list) refuseInvalid(run, cli.task, phase, cli.mode, commands);
   }

@@ -47,7 +47,9 @@ export async function confirmCommand(argv: string[]): Promise<number> {
   }
   const o = cmd.options;
   const commands = toolCommands(startedFromEnv());
-  return await confirmSession(o, await confirmArms(o, commands), commands);
+  const arms = await confirmArms(o, commands);
+  for (const w of arms.warnings) console.error(`m17_check: warning: ${w}`);
+  return await confirmSession(o, arms, commands);
 }
 
 /**

@@ -10,7 +10,7 @@ import { basename } from "node:path";
 import type { CheckOptions } from "../run/check.ts";
 import { checkCommand, type ToolCommands } from "../report/files.ts";
 import { type LoadedReport, readReport } from "../report/read.ts";
-import type { Phase, RunReport } from "../report/schema.ts";
+import type { Phase, RunGrouping, RunReport } from "../report/schema.ts";
 import { INPUT_LIMITS, readInputText } from "../shared/input_file.ts";
 import { UsageError } from "../shared/errors.ts";
 import { verifyKeptBuild } from "../target/builds.ts";
@@ -39,6 +39,11 @@ export interface Arms {
   previous: PreviousSession | null;
 }
 
+/** A task's arms, and a warning for each invalid confirm run passed over to find the reports. */
+export interface TaskArms extends Arms {
+  warnings: string[];
+}
+
 /** The confirm session the newest before and after runs belong to. */
 export interface PreviousSession {
   group: string;
@@ -47,18 +52,23 @@ export interface PreviousSession {
   lastPair: number;
 }
 
-/** The session both reports are runs of, when they are (same group, interleaved, seed known). */
-export function previousSession(b: RunReport, a: RunReport): PreviousSession | null {
+/**
+ * The session both reports are runs of, when they are (same group, interleaved, seed known).
+ * `spoiled`: newer invalid runs passed over to find them; a pair one of them ran is not run again.
+ */
+export function previousSession(
+  b: RunReport,
+  a: RunReport,
+  spoiled: readonly { run: RunGrouping }[] = [],
+): PreviousSession | null {
   const seed = parseSeed(b.run.order_seed ?? "");
   if (
     b.run.design !== "interleaved" || a.run.design !== "interleaved" ||
     b.run.group !== a.run.group || seed === undefined
   ) return null;
-  return {
-    group: b.run.group,
-    orderSeed: seed,
-    lastPair: Math.max(b.run.pair ?? 0, a.run.pair ?? 0),
-  };
+  const pairs = [b.run, a.run, ...spoiled.map((s) => s.run).filter((r) => r.group === b.run.group)]
+    .map((r) => r.pair ?? 0);
+  return { group: b.run.group, orderSeed: seed, lastPair: Math.max(...pairs) };
 }
 
 /**
@@ -66,7 +76,7 @@ export function previousSession(b: RunReport, a: RunReport): PreviousSession | n
  * a report is invalid, the two differ in scenario or settings, the scenario file changed since,
  * or a side has no kept build to run.
  */
-export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Promise<Arms> {
+export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Promise<TaskArms> {
   const mode = o.competitive ? "competitive" : "internal";
   const paths = await locateRuns({ commands, dir: o.outDir, task: o.task, mode });
   const before = await readReport(paths.before);
@@ -97,13 +107,16 @@ export async function confirmArms(o: ConfirmOptions, commands: ToolCommands): Pr
     throw new UsageError(`confirm: ${problems.join("; ")}; refusing to confirm`);
   }
   await checkScenarioFile(before.report);
-  const previous = o.newSession ? null : previousSession(before.report, after.report);
+  const previous = o.newSession
+    ? null
+    : previousSession(before.report, after.report, paths.leftOut);
   refuseOtherOrder(previous, o);
   const common = commonOptions(before.report, o);
   return {
     before: await armOf(before, "before", common, o, commands),
     after: await armOf(after, "after", common, o, commands),
     previous,
+    warnings: paths.leftOut.map((l) => l.warning),
   };
 }
 

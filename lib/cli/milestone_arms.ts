@@ -14,7 +14,7 @@ import { type LoadedReport, readReport } from "../report/read.ts";
 import type { Mode, Phase, RunReport } from "../report/schema.ts";
 import { UsageError } from "../shared/errors.ts";
 import { measurementProblems } from "../verdict/compare.ts";
-import { findNewestReport } from "../verdict/discovery.ts";
+import { findNewestToCompare, type NewestRun } from "../verdict/discovery.ts";
 import type { HistoryRun, MilestoneHistory, TaskRuns } from "../verdict/history.ts";
 import {
   armOf,
@@ -37,6 +37,8 @@ export interface MilestoneArms extends Arms {
   to: string;
   /** Why the newest milestone confirm session is not continued, when it is not; else null. */
   note: string | null;
+  /** The continued session's invalid runs passed over to find its newest reports, one line each. */
+  warnings: string[];
 }
 
 /** What the build of a run is: the kept binary's sha256, or the reference server's knobs. */
@@ -83,21 +85,29 @@ export interface NewestSession {
   before: RunReport;
   after: RunReport;
   loaded: { before: Current; after: Current };
+  /** Its invalid runs passed over to find the newest reports (`findNewestToCompare`). */
+  leftOut: NewestRun["leftOut"];
 }
 
-/** The newest milestone confirm session of `mode` in `dir`, or null when its newest runs are not one. */
+/**
+ * The newest milestone confirm session of `mode` in `dir` (its newest runs to compare: an invalid
+ * run of it is passed over), or null when its newest runs are not one.
+ */
 export async function newestSession(dir: string, mode: Mode): Promise<NewestSession | null> {
+  const leftOut: NewestRun["leftOut"] = [];
   const read = async (phase: Phase): Promise<Current | null> => {
-    const path = await findNewestReport(dir, MILESTONE_TASK, phase, mode);
-    const loaded = path === null ? null : await readReport(path).catch(() => null);
-    return loaded?.kind === "current" ? loaded : null;
+    const found = await findNewestToCompare(dir, MILESTONE_TASK, phase, mode);
+    const loaded = found === null ? null : await readReport(found.path).catch(() => null);
+    if (loaded?.kind !== "current") return null;
+    leftOut.push(...found!.leftOut);
+    return loaded;
   };
   const before = await read("before"), after = await read("after");
   if (before === null || after === null) return null;
-  const session = previousSession(before.report, after.report);
+  const session = previousSession(before.report, after.report, leftOut);
   return session === null
     ? null
-    : { session, before: before.report, after: after.report, loaded: { before, after } };
+    : { session, before: before.report, after: after.report, loaded: { before, after }, leftOut };
 }
 
 /**
@@ -192,6 +202,7 @@ export async function milestoneArms(
     previous,
     from: ends.from,
     to: ends.to,
+    warnings: same ? newest.leftOut.map((l) => l.warning) : [],
     note: newest === null || same
       ? null
       : `the newest milestone confirm session (group ${

@@ -64,7 +64,7 @@ export async function milestoneConfirmCommand(argv: string[]): Promise<number> {
   const { tasks, warnings } = await milestoneRuns({ dir: o.outDir, log: undefined });
   const history = milestoneHistories(tasks, {}).find((h) => h.mode === mode);
   const arms = await milestoneArms(history, tasks[mode], o, commands);
-  for (const w of warnings) console.error(`m17_check: warning: ${w}`);
+  for (const w of [...warnings, ...arms.warnings]) console.error(`m17_check: warning: ${w}`);
   console.log(
     `milestone confirm: the cumulative change of '${commands.compare} --history', ` +
       `task ${arms.from} before → task ${arms.to} after, measured again as task ${MILESTONE_TASK}`,

@@ -8,7 +8,8 @@
 import { join } from "node:path";
 import { UsageError } from "../shared/errors.ts";
 import { INPUT_LIMITS, readInputText, regularOrMissing } from "../shared/input_file.ts";
-import type { Mode, Phase } from "../report/schema.ts";
+import type { Mode, Phase, RunGrouping, RunReport } from "../report/schema.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import {
   checkCommand,
   parseReportName,
@@ -29,6 +30,63 @@ export async function findNewestReport(
   mode: Mode,
 ): Promise<string | null> {
   return (await listReports(dir, task, phase, mode)).at(-1) ?? null;
+}
+
+/** The newest report of a side to compare, and the newer invalid confirm runs passed over. */
+export interface NewestRun {
+  path: string;
+  /** The reports left out (invalid runs of a confirm session), newest first, each with one line naming it. */
+  leftOut: { path: string; run: RunGrouping; warning: string }[];
+}
+
+/**
+ * The newest report of `task`/`phase` to compare (null: none). A confirm session leaves out a
+ * run the instrument spoiled and goes on, so an invalid run of a confirm session
+ * (`run.design: "interleaved"`) is passed over here too, with a warning naming it, when an older
+ * report is there. Any other invalid newest report stays the newest, for the caller to refuse:
+ * a plain run is re-run, never silently replaced by an older one.
+ */
+export async function findNewestToCompare(
+  dir: string,
+  task: string,
+  phase: Phase,
+  mode: Mode,
+): Promise<NewestRun | null> {
+  const paths = await listReports(dir, task, phase, mode);
+  const leftOut: NewestRun["leftOut"] = [];
+  for (const path of paths.toReversed()) {
+    const spoiled = await spoiledConfirmRun(path);
+    if (spoiled === null) return { path, leftOut };
+    leftOut.push({
+      path,
+      run: spoiled.run,
+      warning: oneLine(
+        `${phase} run ${path} left out: an invalid run of confirm group ${
+          spoiled.run.group.slice(0, 8)
+        }, pair ${spoiled.run.pair ?? "?"} (${
+          spoiled.invalid_reasons.join("; ")
+        }), newer than the ${phase} run used as the newest`,
+        Infinity,
+      ),
+    });
+  }
+  // Only spoiled confirm runs: the newest is refused as invalid, as before.
+  return paths.length === 0 ? null : { path: paths.at(-1)!, leftOut: [] };
+}
+
+/** The report at `path` when it is an invalid run of a confirm session; else (unreadable too) null. */
+async function spoiledConfirmRun(path: string): Promise<RunReport | null> {
+  const text = await readInputText(path, { label: "report", maxBytes: INPUT_LIMITS.reportBytes })
+    .catch(() => null);
+  if (text === null) return null;
+  try {
+    const r = parseReport(text, path);
+    return r.kind === "current" && !r.report.valid && r.report.run?.design === "interleaved"
+      ? r.report
+      : null;
+  } catch {
+    return null; // reading it again says what is wrong with it
+  }
 }
 
 /**
@@ -98,7 +156,8 @@ export async function listReports(
 /**
  * The runs of the `check --runs N` invocation that wrote `newest`: the reports of `dir` with its
  * prefix and `run.group`, in run order, and a warning when fewer than `run.count` are there.
- * Old-tool reports and single runs are their own group.
+ * Old-tool reports and single runs are their own group. `said`: invalid runs already named in a
+ * warning (`findNewestToCompare`), left out without being counted again.
  */
 export async function gatherRunGroup(
   dir: string,
@@ -106,6 +165,7 @@ export async function gatherRunGroup(
   phase: Phase,
   mode: Mode,
   newest: LoadedReport,
+  said: readonly string[] = [],
 ): Promise<{ runs: LoadedReport[]; warning: string | null }> {
   if (newest.kind === "legacy" || !(newest.report.run?.count > 1)) {
     return { runs: [newest], warning: null };
@@ -121,7 +181,7 @@ export async function gatherRunGroup(
     const other = await readIfInGroup(path, group);
     if (other === null) continue;
     if (interleaved && other.kind === "current" && other.report.valid === false) {
-      leftOut.push(runIndex(other));
+      if (!said.includes(path)) leftOut.push(runIndex(other));
       continue;
     }
     if (!runs.some((r) => runIndex(r) === runIndex(other))) runs.push(other);
@@ -150,16 +210,29 @@ export async function gatherRunGroup(
 
 /**
  * Every run of each side: the run group of each newest report, or just the given file for
- * `--before FILE` / `--after FILE`; with warnings for incomplete groups.
+ * `--before FILE` / `--after FILE`; with warnings for incomplete groups. `leftOut`: reports
+ * `locateRuns` passed over and already named.
  */
 export async function gatherRuns(
-  options: { dir: string; task: string; mode: Mode; before?: string; after?: string },
+  options: {
+    dir: string;
+    task: string;
+    mode: Mode;
+    before?: string;
+    after?: string;
+    leftOut?: readonly string[];
+  },
   newest: { before: LoadedReport; after: LoadedReport },
 ): Promise<{ before: LoadedReport[]; after: LoadedReport[]; warnings: string[] }> {
   const side = (phase: Phase) =>
-    options[phase] !== undefined
-      ? { runs: [newest[phase]], warning: null }
-      : gatherRunGroup(options.dir, options.task, phase, options.mode, newest[phase]);
+    options[phase] !== undefined ? { runs: [newest[phase]], warning: null } : gatherRunGroup(
+      options.dir,
+      options.task,
+      phase,
+      options.mode,
+      newest[phase],
+      options.leftOut,
+    );
   const before = await side("before");
   const after = await side("after");
   return {
@@ -225,7 +298,18 @@ export async function calibrationRuns(
   return { runs: all, source: "phase" };
 }
 
-/** Where the before and after reports are: given explicitly, else the newest in `dir`. */
+/** Where the before and after reports are, and the newer reports passed over to find them. */
+export interface LocatedRuns {
+  before: string;
+  after: string;
+  /** Invalid confirm runs passed over (`findNewestToCompare`), each named in one warning. */
+  leftOut: NewestRun["leftOut"];
+}
+
+/**
+ * Where the before and after reports are: given explicitly, else the newest in `dir` to compare
+ * (`findNewestToCompare`: an invalid run of a confirm session is passed over).
+ */
 export async function locateRuns(options: {
   /** How the user runs the tools, for the command a missing run's message suggests. */
   commands: ToolCommands;
@@ -234,11 +318,15 @@ export async function locateRuns(options: {
   mode: Mode;
   before?: string;
   after?: string;
-}): Promise<{ before: string; after: string }> {
+}): Promise<LocatedRuns> {
+  const leftOut: LocatedRuns["leftOut"] = [];
   const locate = async (phase: Phase, given: string | undefined): Promise<string> => {
     if (given !== undefined) return given;
-    const found = await findNewestReport(options.dir, options.task, phase, options.mode);
-    if (found) return found;
+    const found = await findNewestToCompare(options.dir, options.task, phase, options.mode);
+    if (found) {
+      leftOut.push(...found.leftOut);
+      return found.path;
+    }
     const pattern = reportPattern(options.task, phase, options.mode);
     throw new UsageError(
       `no '${phase}' run for task ${options.task} in ${options.dir} (looked for ${pattern}); ` +
@@ -248,5 +336,6 @@ export async function locateRuns(options: {
   return {
     before: await locate("before", options.before),
     after: await locate("after", options.after),
+    leftOut,
   };
 }

@@ -25,3 +25,10 @@ Deno.test("previousSession: both newest runs of one confirm session continue it 
   assert.equal(previousSession(report(independent), report(independent)), null); // --runs 5
   assert.equal(previousSession(report({ ...arm(1), order_seed: undefined }), report(arm(1))), null);
 });
+
+Deno.test("previousSession: a pair an invalid newer run of the session ran is not run again", () => {
+  // Pair 5's first run (after) was interrupted and passed over: the newest runs are pair 4's.
+  const spoiled = [{ run: arm(5) }, { run: arm(9, "g0") }]; // another session's run counts not
+  assert.equal(previousSession(report(arm(4)), report(arm(4)), spoiled)?.lastPair, 5);
+  assert.equal(previousSession(report(arm(4)), report(arm(4)))?.lastPair, 4);
+});

@@ -1272,6 +1272,34 @@ Deno.test("interleaved session: a run the instrument spoiled (invalid) is left o
   });
 });
 
+Deno.test("interleaved session: an invalid newest run (the last one spoiled or interrupted) is passed over, named once", async () => {
+  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
+  await inTempDir(async (dir) => {
+    const pairs = noise.map((x, i): [FixtureOptions, FixtureOptions] => [
+      steadyRun(x),
+      i === 7
+        ? {
+          ...steadyRun(5),
+          valid: false,
+          invalidReasons: ["interrupted by SIGINT during warm-up"],
+        }
+        : steadyRun(1.1 * noise[(i + 3) % 8]),
+    ]);
+    await writeSession(dir, pairs);
+    const r = await cli(dir, "001");
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /REGRESSION/);
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("left out"));
+    assert.deepEqual(warnings, [
+      `m17_compare: warning: after run ${OUT}/001_after_20250101_130007.json left out: an ` +
+      "invalid run of confirm group c0ffee00, pair 8 (interrupted by SIGINT during warm-up), " +
+      "newer than the after run used as the newest",
+    ]);
+    const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
+    assert.equal(j.statistics.sequential.pairs, 7, "pair 8 is not compared");
+  });
+});
+
 Deno.test("repeated runs: a missing run of a group and a noisy host are warned about", async () => {
   await inTempDir(async (dir) => {
     await writeGroup(dir, "before", [steadyRun(1), steadyRun(1.1), steadyRun(0.92)], { count: 4 });
