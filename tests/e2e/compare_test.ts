@@ -1207,10 +1207,12 @@ async function writeSession(
   }
 }
 
+/** Eight levels of a steady run, a little noisy (within ±1.2%). */
+const NOISE = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
+
 Deno.test("interleaved session: paired by run.pair; A/A passes with what is ruled out, +10% is a REGRESSION", async () => {
-  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
   await inTempDir(async (dir) => {
-    await writeSession(dir, noise.map((x, i) => [steadyRun(x), steadyRun(noise[(i + 3) % 8])]));
+    await writeSession(dir, NOISE.map((x, i) => [steadyRun(x), steadyRun(NOISE[(i + 3) % 8])]));
     const r = await cli(dir, "001", "--log", "PERFORMANCE_LOG.md");
     assert.equal(r.code, 0, r.stderr);
     assert.match(
@@ -1236,7 +1238,7 @@ Deno.test("interleaved session: paired by run.pair; A/A passes with what is rule
   await inTempDir(async (dir) => {
     await writeSession(
       dir,
-      noise.map((x, i) => [steadyRun(x), steadyRun(1.1 * noise[(i + 3) % 8])]),
+      NOISE.map((x, i) => [steadyRun(x), steadyRun(1.1 * NOISE[(i + 3) % 8])]),
     );
     const r = await cli(dir, "001", "--markdown");
     assert.equal(r.code, 1, r.stderr);
@@ -1251,16 +1253,22 @@ Deno.test("interleaved session: paired by run.pair; A/A passes with what is rule
   });
 });
 
+/**
+ * Eight pairs whose after runs are 10% slower, but for pair `spoiled` (1-based): its after run is
+ * marked invalid for `reason` (and far off, so that comparing it would show).
+ */
+function sessionSpoiledAt(spoiled: number, reason: string): [FixtureOptions, FixtureOptions][] {
+  return NOISE.map((x, i) => [
+    steadyRun(x),
+    i === spoiled - 1
+      ? { ...steadyRun(5), valid: false, invalidReasons: [reason] }
+      : steadyRun(1.1 * NOISE[(i + 3) % 8]),
+  ]);
+}
+
 Deno.test("interleaved session: a run the instrument spoiled (invalid) is left out with its pair, and said", async () => {
-  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
   await inTempDir(async (dir) => {
-    const pairs = noise.map((x, i): [FixtureOptions, FixtureOptions] => [
-      steadyRun(x),
-      i === 2
-        ? { ...steadyRun(5), valid: false, invalidReasons: ["the load generator fell behind"] }
-        : steadyRun(1.1 * noise[(i + 3) % 8]),
-    ]);
-    await writeSession(dir, pairs);
+    await writeSession(dir, sessionSpoiledAt(3, "the load generator fell behind"));
     const j = JSON.parse((await cli(dir, "001", "--json")).stdout);
     assert.equal(j.statistics.sequential.pairs, 7, "pair 3 is not compared");
     const r = await cli(dir, "001");
@@ -1273,19 +1281,8 @@ Deno.test("interleaved session: a run the instrument spoiled (invalid) is left o
 });
 
 Deno.test("interleaved session: an invalid newest run (the last one spoiled or interrupted) is passed over, named once", async () => {
-  const noise = [1, 1.012, 0.991, 1.004, 0.996, 1.009, 0.988, 1.003];
   await inTempDir(async (dir) => {
-    const pairs = noise.map((x, i): [FixtureOptions, FixtureOptions] => [
-      steadyRun(x),
-      i === 7
-        ? {
-          ...steadyRun(5),
-          valid: false,
-          invalidReasons: ["interrupted by SIGINT during warm-up"],
-        }
-        : steadyRun(1.1 * noise[(i + 3) % 8]),
-    ]);
-    await writeSession(dir, pairs);
+    await writeSession(dir, sessionSpoiledAt(8, "interrupted by SIGINT during warm-up"));
     const r = await cli(dir, "001");
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /REGRESSION/);
