@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunReport } from "../../lib/report/schema.ts";
 import { fakeCheckout, lightScenario, listing, run } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /**
  * The run measured what it should: exit 0, or exit 1 only because a loaded host held the
@@ -33,8 +34,7 @@ async function onlyRun(out: string): Promise<{ report: RunReport; html: string |
 }
 
 Deno.test("a reference server answering in 250 ms: throughput is the offered rate; its memory count is every store", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_target_ref_" });
-  try {
+  await inTempDir("m17_target_ref_", async (dir) => {
     const out = join(dir, "out");
     const r = await run([
       "t250",
@@ -74,9 +74,7 @@ Deno.test("a reference server answering in 250 ms: throughput is the offered rat
         `target state: +memories 0 after the preload, ${stores.toLocaleString("en-US")} at the end`,
       ),
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("an Engram that deduplicates stores: the terminal, the report and the HTML page say so", async () => {

@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { COMPARE, run } from "../fixtures/reliability.ts";
 import { runCli } from "./cli.ts";
 import { run as fixture, withPairOnDisk } from "../fixtures/pair.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 Deno.test("check: knobs the reference server refuses exit 3, one line, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_cli_defects_" });
-  try {
+  await inTempDir("m17_cli_defects_", async (dir) => {
     const cases: [string[], RegExp][] = [
       [
         ["--ref-stall-every-s", "1", "--ref-stall-ms", "5000"],
@@ -44,9 +44,7 @@ Deno.test("check: knobs the reference server refuses exit 3, one line, nothing w
     ]);
     assert.equal(dry.code, 0, dry.stderr);
     assert.deepEqual([...Deno.readDirSync(dir)], []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /**

@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { dirname, join, resolve } from "node:path";
 import { compareCli, OUT } from "../fixtures/pair.ts";
 import { HOSTILE_SHOWN, writeProfiledPair } from "../fixtures/profiled_pair.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const SVG = join(OUT, "001_profile_diff.svg");
 // deno-lint-ignore no-control-regex
@@ -17,17 +18,8 @@ const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/;
 // deno-lint-ignore no-control-regex
 const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
 
-async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "m17_compare_profile_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 Deno.test("compare with both runs profiled: hostile frame names shown clean, the graph written after the verdict", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     await writeProfiledPair(dir);
     const r = await compareCli(dir, ["001"]);
     assert.equal(r.code, 1, r.stderr);
@@ -62,7 +54,7 @@ Deno.test("compare with both runs profiled: hostile frame names shown clean, the
 });
 
 Deno.test("compare: a frame name with markup is escaped in the SVG and the HTML page", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     const after = "srv;main;<T as x::Y>::f&g\"' 400\nsrv;main 100\n";
     await writeProfiledPair(dir, undefined, { before: "srv;main 500\n", after });
     const r = await compareCli(dir, ["001", "--html"]);
@@ -78,7 +70,7 @@ Deno.test("compare: a frame name with markup is escaped in the SVG and the HTML 
 });
 
 Deno.test("compare: the diff graph's target is checked with the other outputs (exit 3, nothing written)", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     const results = await writeProfiledPair(dir);
     const log = join(dir, "LOG.md");
     await Deno.writeTextFile(log, "# Log\n");
@@ -116,7 +108,7 @@ Deno.test("compare: the diff graph's target is checked with the other outputs (e
 });
 
 Deno.test("compare --html FILE in another directory: the link to the diff graph resolves to it", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     await writeProfiledPair(dir);
     for (const page of [join(dir, "pages", "deep er", "c.html"), join(dir, OUT, "c.html")]) {
       await Deno.mkdir(dirname(page), { recursive: true });
@@ -133,7 +125,7 @@ Deno.test("compare --html FILE in another directory: the link to the diff graph 
 });
 
 Deno.test("compare: one run not profiled — step 1 gives the runnable --profile command for it", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     await writeProfiledPair(dir, { before: true, after: false });
     let r = await compareCli(dir, ["001"]);
     assert.equal(r.code, 1, r.stderr);
@@ -164,7 +156,7 @@ Deno.test("compare: one run not profiled — step 1 gives the runnable --profile
 });
 
 Deno.test("compare: profiles with too few samples — step 1 asks to profile both again", async () => {
-  await inTempDir(async (dir) => {
+  await inTempDir("m17_compare_profile_", async (dir) => {
     await writeProfiledPair(dir, undefined, { before: "srv;main 20\n", after: "srv;main 30\n" });
     const r = await compareCli(dir, ["001"]);
     assert.equal(r.code, 1, r.stderr);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunReport } from "../../lib/report/schema.ts";
 import { COMPARE, type Ran, run, Watched } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /** Stores only, 8-dimension embeddings, SLO P99 ≤ 100 ms; 2 s measured after 1 s warm-up. */
 const KNEE_SCENARIO = `name = "knee"
@@ -30,15 +31,6 @@ max_error_rate = 0.01
 const BURN_MS = 20;
 const KNEE = 1000 / BURN_MS; // one thread: at most 50 requests/s
 
-async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "m17_find_rate_test_" });
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
 async function reportsIn(out: string): Promise<RunReport[]> {
   const reports: RunReport[] = [];
   for await (const e of Deno.readDir(out)) {
@@ -50,7 +42,7 @@ async function reportsIn(out: string): Promise<RunReport[]> {
 }
 
 Deno.test("check --find-rate finds the reference server's known knee, records every step and plots them", async () => {
-  await withDir(async (dir) => {
+  await inTempDir("m17_find_rate_test_", async (dir) => {
     const scenario = join(dir, "knee.toml");
     await Deno.writeTextFile(scenario, KNEE_SCENARIO);
     const out = join(dir, "out");
@@ -146,7 +138,7 @@ function assertRefused(r: Ran, pattern: RegExp, what: string): void {
 }
 
 Deno.test("check --find-rate: bad input is one line, exit 3, nothing written", async () => {
-  await withDir(async (dir) => {
+  await inTempDir("m17_find_rate_test_", async (dir) => {
     const noSlo = join(dir, "no_slo.toml");
     await Deno.writeTextFile(noSlo, KNEE_SCENARIO.replace(/\[validation\][^]*$/, ""));
     const out = join(dir, "out");
@@ -176,7 +168,7 @@ Deno.test("check --find-rate: bad input is one line, exit 3, nothing written", a
 });
 
 Deno.test("check --find-rate: Ctrl-C during the search keeps the steps measured so far in an invalid report, exit 130", async () => {
-  await withDir(async (dir) => {
+  await inTempDir("m17_find_rate_test_", async (dir) => {
     const scenario = join(dir, "knee.toml");
     await Deno.writeTextFile(scenario, KNEE_SCENARIO);
     const out = join(dir, "out");

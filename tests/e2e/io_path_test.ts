@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { reactorFor } from "../../lib/run/epoll.ts";
 import { onlyReport, run } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /** What this host and environment should use: `deno-sockets` or `epoll`. */
 function expectedIo(): "epoll" | "deno-sockets" {
@@ -18,8 +19,7 @@ function expectedIo(): "epoll" | "deno-sockets" {
 }
 
 Deno.test(`a run against the reference server uses the expected I/O path (M17_IO=${Deno.env.get("M17_IO") ?? "unset"}) and says so`, async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_io_path_" });
-  try {
+  await inTempDir("m17_io_path_", async (dir) => {
     const out = join(dir, "out");
     const r = await run([
       "io",
@@ -46,7 +46,5 @@ Deno.test(`a run against the reference server uses the expected I/O path (M17_IO
         : /^load engine: .*Deno's sockets and a sleeping ticker thread/m,
     );
     assert.ok(report.total_operations > 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -13,6 +13,7 @@ import { RunLog } from "../../lib/run/run_log.ts";
 import { UsageError } from "../../lib/shared/errors.ts";
 import {
   assertNoLeftovers,
+  assertNoReport,
   fillDisk,
   lightScenario,
   listing,
@@ -21,6 +22,7 @@ import {
   unmountTmpfs,
   Watched,
 } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const NO_STACK = /\n\s+at /;
 
@@ -73,7 +75,7 @@ Deno.test("a full out dir (tmpfs ENOSPC): each unwritable file one line, the rep
       await Deno.remove(join(rescued, ".."), { recursive: true });
     }
     assertNoLeftovers(mount);
-    assert.ok(!(listing(mount) ?? []).some((n) => n.endsWith(".json")), "no partial report");
+    assertNoReport(mount, "no partial report");
   } finally {
     await unmountTmpfs(mount);
     await Deno.remove(scratch, { recursive: true });
@@ -81,8 +83,7 @@ Deno.test("a full out dir (tmpfs ENOSPC): each unwritable file one line, the rep
 });
 
 Deno.test("a sibling path that fails during the run: the other files and the report are written, one line names it, exit 1", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_disk_sibling_" });
-  try {
+  await inTempDir("m17_rel_disk_sibling_", async (dir) => {
     const scenario = await lightScenario(dir);
     const out = join(dir, "out");
     const child = new Watched([
@@ -120,9 +121,7 @@ Deno.test("a sibling path that fails during the run: the other files and the rep
     }
     assert.ok((await Deno.stat(`${stem}_sys.txt`)).isDirectory, "never overwritten");
     assertNoLeftovers(out);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a file of the run's name that exists before the run (.html, _sys.txt, .hlog): exit 3 before measuring, untouched", async () => {
@@ -191,8 +190,7 @@ Deno.test("claimRunFiles(): any sibling of the stem is refused (UsageError namin
 });
 
 Deno.test("ArtifactWriter: never overwrites; the report goes to the temp dir when its directory is gone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_writer_" });
-  try {
+  await inTempDir("m17_rel_writer_", async (dir) => {
     const out = new ArtifactWriter();
     await Deno.writeTextFile(join(dir, "a.txt"), "old");
     assert.equal(await out.write(join(dir, "a.txt"), "new"), false);
@@ -205,9 +203,7 @@ Deno.test("ArtifactWriter: never overwrites; the report goes to the temp dir whe
     assert.equal(out.failures.length, 2);
     assert.match(out.failures[0], /a\.txt could not be written \(it already exists\)/);
     assert.match(out.failures[1], /gone\/r\.json could not be written \(.*\); the report is in /);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("RunLog on a full disk (/dev/full): lines keep going to the terminal, the failure is one line", () => {

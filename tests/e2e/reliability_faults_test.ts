@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   assertGone,
   assertNoLeftovers,
+  assertNoReport,
   closedPort,
   COMPARE,
   lightScenario,
@@ -20,6 +21,7 @@ import {
   startFaulty,
   Watched,
 } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const SHORT = ["--duration", "2", "--warmup", "0", "--rate", "100"];
 
@@ -80,7 +82,7 @@ Deno.test("a --url server answering HTML on every path, /health included: exit 1
         `({"status": …, "version": …}): is it an Engram server?`,
     );
     assert.ok(r.ms < 4000, `not waited out to the health deadline: ${r.ms} ms`);
-    assert.ok(!(listing(out) ?? []).some((f) => f.endsWith(".json")), "no report");
+    assertNoReport(out, "the target was never healthy");
     assertNoLeftovers(out);
   } finally {
     await server.shutdown();
@@ -89,8 +91,7 @@ Deno.test("a --url server answering HTML on every path, /health included: exit 1
 });
 
 Deno.test("the reference server killed mid-run: the run ends on schedule, report invalid naming the death, exit 1", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_killed_" });
-  try {
+  await inTempDir("m17_rel_killed_", async (dir) => {
     const scenario = await lightScenario(dir);
     const child = new Watched([
       "t1",
@@ -131,9 +132,7 @@ Deno.test("the reference server killed mid-run: the run ends on schedule, report
     assert.match(r.stderr, /RUN INVALID: .*killed by SIGKILL/);
     assertNoLeftovers(dir);
     await assertGone(pid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a --url server that dies after N requests: on schedule, report invalid (no /health, no answers), exit 1", async () => {
@@ -251,8 +250,7 @@ Deno.test("a storm of 500s is measured (valid, errors by kind http_500, exit 0) 
 });
 
 Deno.test("the reference server killed during preload: no measured window, report invalid naming the death, exit 1", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_killed_preload_" });
-  try {
+  await inTempDir("m17_rel_killed_preload_", async (dir) => {
     const scenario = await lightScenario(dir, 20_000);
     const out = join(dir, "out");
     const child = new Watched(["t1", "--scenario", scenario, "--duration", "3", "--out-dir", out]);
@@ -276,7 +274,5 @@ Deno.test("the reference server killed during preload: no measured window, repor
     );
     assertNoLeftovers(out);
     await assertGone(pid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

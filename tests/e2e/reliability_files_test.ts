@@ -13,12 +13,12 @@ import {
 } from "../../lib/report/files.ts";
 import { makeReport, shapedSamples, writeReport } from "../fixtures/make_report.ts";
 import { COMPARE, lightScenario, listing, ROOT, run, Watched } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("claimRunFiles(): twenty claims in the same second get twenty distinct stems; leftovers are skipped", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_claim_" });
-  try {
+  await inTempDir("m17_rel_claim_", async (dir) => {
     const now = new Date(2025, 0, 2, 3, 4, 5);
     const base = join(dir, "t_before_20250102_030405");
     // An interrupted run left its log (and no report): its stem is not reused.
@@ -38,14 +38,11 @@ Deno.test("claimRunFiles(): twenty claims in the same second get twenty distinct
     assert.equal(listing(dir)!.filter((n) => n.endsWith(".claim")).length, 19);
     releaseOpenClaimsSync(); // what the second-signal exit does
     assert.deepEqual(listing(dir), ["t_before_20250102_030405_loadtest.log"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("two checks started in the same second with their names taken: distinct complete reports, nothing overwritten", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_same_second_" });
-  try {
+  await inTempDir("m17_rel_same_second_", async (dir) => {
     const scenario = await lightScenario(dir);
     const out = join(dir, "out");
     await Deno.mkdir(out);
@@ -87,9 +84,7 @@ Deno.test("two checks started in the same second with their names taken: distinc
       assert.ok(r.files.report.endsWith(n), "the report names itself");
     }
     assert.ok(!listing(out)!.some((n) => n.endsWith(".claim") || n.endsWith(".tmp")));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Bytes and mtime of every file in `dir`. */
@@ -105,8 +100,7 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
 }
 
 Deno.test("compare never modifies a report: bytes and mtimes are the same after every kind of compare", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_readonly_" });
-  try {
+  await inTempDir("m17_rel_readonly_", async (dir) => {
     const results = join(dir, "results");
     await Deno.mkdir(results);
     const samples = { Store: shapedSamples({ p50: 0.4, p95: 0.5, p99: 0.6, p999: 0.9 }) };
@@ -152,14 +146,11 @@ Deno.test("compare never modifies a report: bytes and mtimes are the same after 
       assert.equal(r.code, code, `${args.join(" ")}: ${r.stderr}`);
     }
     assert.deepEqual(await snapshot(results), before);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("compare --log killed at any moment leaves the old or the new complete log", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_killlog_" });
-  try {
+  await inTempDir("m17_rel_killlog_", async (dir) => {
     const results = join(dir, "results");
     await Deno.mkdir(results);
     const samples = { Store: shapedSamples({ p50: 0.4, p95: 0.5, p99: 0.6, p999: 0.9 }) };
@@ -206,14 +197,11 @@ Deno.test("compare --log killed at any moment leaves the old or the new complete
     assert.ok(sawOld > 0, "some kills came before the write");
     assert.ok(sawNew > 0, "some runs finished before the kill");
     console.log(`killed compare --log: ${sawOld} × old log, ${sawNew} × new log`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("writeFileAtomic() killed mid-write (SIGKILL) always leaves one complete version", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_atomic_" });
-  try {
+  await inTempDir("m17_rel_atomic_", async (dir) => {
     const path = join(dir, "target.txt");
     const A = "a".repeat(3_000_000) + "\nA\n", B = "b".repeat(4_000_000) + "\nB\n";
     await Deno.writeTextFile(path, A);
@@ -246,7 +234,5 @@ Deno.test("writeFileAtomic() killed mid-write (SIGKILL) always leaves one comple
     const others = listing(dir)!.filter((n) => n !== "target.txt");
     assert.ok(others.every((n) => /^\.target\.txt\.\d+\.[0-9a-f]{8}\.tmp$/.test(n)), `${others}`);
     console.log(`versions seen: ${[...versions]}; temporary files left by kills: ${others.length}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

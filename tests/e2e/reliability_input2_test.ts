@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { makeReport, shapedSamples, toLegacy, writeReport } from "../fixtures/make_report.ts";
 import { COMPARE, lightScenario, listing, type Ran, run } from "../fixtures/reliability.ts";
 import { runCli } from "./cli.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /** A refusal: exit 3, one line matching `pattern`, and (when `ms` is given) in time. */
 function assertRefused(r: Ran, pattern: RegExp, what: string): void {
@@ -53,8 +54,7 @@ async function hostilePaths(dir: string, stem: string): Promise<[string, RegExp]
 }
 
 Deno.test("class 1, check: a scenario or --ref-record that is a FIFO, directory, device or broken symlink is one line, exit 3, out dir never created", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_check_in_" });
-  try {
+  await inTempDir("m17_rel2_check_in_", async (dir) => {
     const out = join(dir, "out");
     const huge = join(dir, "huge.toml");
     await Deno.writeTextFile(huge, "# " + "x".repeat(2 * 1024 * 1024) + "\n");
@@ -85,14 +85,11 @@ Deno.test("class 1, check: a scenario or --ref-record that is a FIFO, directory,
       const r = await bounded("m17_check", ["t1", "--out-dir", outDir], dir);
       assertRefused(r, /out dir .*: cannot create/, outDir);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("class 1, check: a checkout whose Cargo.toml is a FIFO, directory or broken symlink is refused, not waited on", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_cargo_" });
-  try {
+  await inTempDir("m17_rel2_cargo_", async (dir) => {
     const kinds: [string, (p: string) => Promise<void>, RegExp][] = [
       ["fifo", mkfifo, /is a FIFO \(named pipe\)/],
       ["dir", (p) => Deno.mkdir(p), /is a directory/],
@@ -110,14 +107,11 @@ Deno.test("class 1, check: a checkout whose Cargo.toml is a FIFO, directory or b
         assert.equal(listing(out), null, `${name}: out dir created`);
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("class 1, compare: --before/--after/--baselines/--log and reports in --dir that are not regular files are one line, exit 3, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_compare_in_" });
-  try {
+  await inTempDir("m17_rel2_compare_in_", async (dir) => {
     const results = join(dir, "results");
     await Deno.mkdir(results);
     const good = await writeReport(dir, "good.json", makeReport({ phase: "before" }));
@@ -171,14 +165,11 @@ Deno.test("class 1, compare: --before/--after/--baselines/--log and reports in -
       await Deno.remove(join(results, name));
     }
     assert.deepEqual(listing(results), ["001_after_20250101_130000.json"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("class 4, check: a window under 1 s or under 200 planned requests is refused naming the smallest sensible value", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_numbers_" });
-  try {
+  await inTempDir("m17_rel2_numbers_", async (dir) => {
     const text = await Deno.readTextFile(await lightScenario(dir)); // 1000 ops/s for 60 s
     const scenario = async (name: string, edit: (t: string) => string) => {
       const path = join(dir, name);
@@ -229,9 +220,7 @@ Deno.test("class 4, check: a window under 1 s or under 200 planned requests is r
       assert.equal(r.code, 0, `${JSON.stringify(args)}: ${r.stderr}`);
     }
     assert.equal(listing(out), null, "a dry run writes nothing");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** Report edits no measurement can produce, with the field the refusal must name. */
@@ -276,8 +265,7 @@ const IMPOSSIBLE: [string, (r: Record<string, unknown>) => void, RegExp][] = [
 ];
 
 Deno.test("class 4, compare: reports with negative or impossible values are refused naming the field, exit 3", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_impossible_" });
-  try {
+  await inTempDir("m17_rel2_impossible_", async (dir) => {
     const samplesMs = { Store: shapedSamples({ p50: 2, p95: 4, p99: 8, p999: 16, max: 20 }) };
     const good = {
       before: makeReport({ phase: "before", samplesMs }),
@@ -345,9 +333,7 @@ Deno.test("class 4, compare: reports with negative or impossible values are refu
       /'p99_latency_ms' is too large to be a measurement \(beyond 1\.8e308, read as infinity\)/,
       "1e999",
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 const ESC = "\x1b";
@@ -368,8 +354,7 @@ function assertClean(text: string, where: string): void {
 }
 
 Deno.test("class 5, compare: strings inside reports reach the terminal and --log without control characters", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_strings_" });
-  try {
+  await inTempDir("m17_rel2_strings_", async (dir) => {
     const base = makeReport({ phase: "before", scenarioName: HOSTILE });
     const hostile = structuredClone(base) as unknown as Record<string, unknown>;
     hostile.config_name = HOSTILE;
@@ -398,9 +383,7 @@ Deno.test("class 5, compare: strings inside reports reach the terminal and --log
     assert.equal(r.stderr.trimEnd().split("\n").length, 1, r.stderr);
     assertClean(r.stdout + r.stderr, "invalid reasons");
     assert.match(r.stderr, /xRED.*FORGED: verdict OK y/, "the text is kept, only the controls go");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("class 5, check: a server's /health version with escapes and line breaks reaches neither the terminal nor the log raw", async () => {
@@ -444,8 +427,7 @@ Deno.test("class 5, check: a server's /health version with escapes and line brea
 });
 
 Deno.test("class 6: --url with user info, a path, a query, a fragment, port 0 or an unspecified address is one line, exit 3, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel2_url_" });
-  try {
+  await inTempDir("m17_rel2_url_", async (dir) => {
     const cases: [string, RegExp][] = [
       ["http://user:secret@127.0.0.1:7432", /user info \(user:password@\) is not supported/],
       ["http://user@127.0.0.1:7432", /user info/],
@@ -469,7 +451,5 @@ Deno.test("class 6: --url with user info, a path, a query, a fragment, port 0 or
       assert.match(r.stderr, /give the server's origin, e\.g\. http:\/\/127\.0\.0\.1:7432/, url);
       assert.equal(listing(out), null, `${url}: out dir created`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

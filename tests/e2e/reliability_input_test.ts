@@ -15,6 +15,7 @@ import {
   type Ran,
   run,
 } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 function assertRefused(r: Ran, pattern: RegExp, what: string): void {
   assert.equal(r.code, 3, `${what}: exit ${r.code}; stderr: ${r.stderr}`);
@@ -74,8 +75,7 @@ const BAD_SCENARIOS: [string, (t: string) => string, RegExp][] = [
 ];
 
 Deno.test("check: bad scenarios, flags, task ids and targets are refused in one line, exit 3, out dir never created", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_input_" });
-  try {
+  await inTempDir("m17_rel_input_", async (dir) => {
     const good = await lightScenario(dir);
     const text = await Deno.readTextFile(good);
     const cases: [string[], RegExp][] = [];
@@ -143,14 +143,11 @@ Deno.test("check: bad scenarios, flags, task ids and targets are refused in one 
       assertRefused(r, pattern, JSON.stringify(args));
       assert.equal(listing(out), null, `${JSON.stringify(args)} created the out dir`);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("check: an out dir that cannot be created (a regular file in the way) is exit 3, nothing written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_outdir_" });
-  try {
+  await inTempDir("m17_rel_outdir_", async (dir) => {
     const file = join(dir, "a_file");
     await Deno.writeTextFile(file, "keep me\n");
     for (const out of [file, join(file, "results"), join(file, "deeper", "results")]) {
@@ -160,9 +157,7 @@ Deno.test("check: an out dir that cannot be created (a regular file in the way) 
     }
     assert.deepEqual(listing(dir), ["a_file"]);
     assert.equal(await Deno.readTextFile(file), "keep me\n");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("check: a taken Engram port is refused with exit 1 in one line, nothing measured", async () => {
@@ -201,8 +196,7 @@ Deno.test("check: a taken Engram port is refused with exit 1 in one line, nothin
 });
 
 Deno.test("compare: an empty or unusable results folder is exit 3 in one line; nothing is written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_compare_in_" });
-  try {
+  await inTempDir("m17_rel_compare_in_", async (dir) => {
     const results = join(dir, "results");
     await Deno.mkdir(results);
     const cases: [string[], RegExp][] = [
@@ -230,7 +224,5 @@ Deno.test("compare: an empty or unusable results folder is exit 3 in one line; n
       "001_before_20250101_120000_loadtest.log",
     ]);
     assert.deepEqual(listing(dir), ["a_file", "results"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

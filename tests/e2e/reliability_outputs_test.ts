@@ -18,6 +18,7 @@ import {
   unmountTmpfs,
 } from "../fixtures/reliability.ts";
 import { checkOutputs, writeOutputs } from "../../lib/render/outputs.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const OLD_LOG = "# Performance log\n\nan earlier entry\n";
 
@@ -204,8 +205,7 @@ Deno.test({
 });
 
 Deno.test("checkOutputs() and writeOutputs(): a refused target writes nothing; a failed write is a line, not a throw", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_outputs_unit_" });
-  try {
+  await inTempDir("m17_rel_outputs_unit_", async (dir) => {
     const good = { path: join(dir, "a.json"), what: "export", text: "{}" };
     const underFile = { path: join(dir, "a.json", "b.json"), what: "export", text: "{}" };
     await checkOutputs([good]);
@@ -217,7 +217,5 @@ Deno.test("checkOutputs() and writeOutputs(): a refused target writes nothing; a
     assert.equal(done.failures.length, 1);
     assert.match(done.failures[0], /a\.json\/b\.json could not be written \(/);
     assert.equal(await Deno.readTextFile(good.path), "{}");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import {
   assertGone,
   assertNoLeftovers,
+  assertNoReport,
   closedPort,
   fakeCheckout,
   lightScenario,
@@ -21,6 +22,7 @@ import {
   Watched,
 } from "../fixtures/reliability.ts";
 import { spawnCli } from "./cli.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const REFERENCE_PID = /target: reference server .* \(pid (\d+)\)/;
 const ENGRAM_PID = /\(pid (\d+)/;
@@ -59,8 +61,7 @@ async function measuring(
 }
 
 Deno.test("SIGHUP during the measured window: exit 129, a partial report marked interrupted by SIGHUP, server gone, port free", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sighup_" });
-  try {
+  await inTempDir("m17_rel_sighup_", async (dir) => {
     const scenario = await lightScenario(dir);
     const out = join(dir, "out");
     const { child, serverPid, port } = await measuring(out, scenario, 200, 600);
@@ -79,14 +80,11 @@ Deno.test("SIGHUP during the measured window: exit 129, a partial report marked 
     assertNoLeftovers(out);
     await assertGone(serverPid);
     assertPortFree(port);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("an interrupt ends a day-long planned window within about a second (SIGINT 130, SIGHUP 129)", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_long_" });
-  try {
+  await inTempDir("m17_rel_sig_long_", async (dir) => {
     const scenario = await lightScenario(dir);
     for (const [sig, code] of [["SIGINT", 130], ["SIGHUP", 129]] as const) {
       const out = join(dir, sig);
@@ -105,9 +103,7 @@ Deno.test("an interrupt ends a day-long planned window within about a second (SI
       assertNoLeftovers(out);
       await assertGone(serverPid);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SIGHUP while waiting for an unhealthy target: exit 129 at once, no report, no claim", async () => {
@@ -122,7 +118,7 @@ Deno.test("SIGHUP while waiting for an unhealthy target: exit 129 at once, no re
     const r = await child.done();
     assert.equal(r.code, 129, r.stderr);
     assert.ok(performance.now() - signalled < 1500, "did not wait out the health deadline");
-    assert.ok(!(listing(dir) ?? []).some((n) => n.endsWith(".json")), "nothing was measured");
+    assertNoReport(dir, "nothing was measured");
     assertNoLeftovers(dir);
   } finally {
     await server.stop();
@@ -161,8 +157,7 @@ async function engramMeasuring(
 }
 
 Deno.test("SIGHUP against an Engram checkout: exit 129, the engram's group gone, its data dir removed, port free", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sighup_engram_" });
-  try {
+  await inTempDir("m17_rel_sighup_engram_", async (dir) => {
     const { child, enginePid, port, out } = await engramMeasuring(dir, "ok");
     await sleep(1000);
     child.kill("SIGHUP");
@@ -172,14 +167,11 @@ Deno.test("SIGHUP against an Engram checkout: exit 129, the engram's group gone,
     assertPortFree(port);
     assertNoLeftovers(out);
     assert.ok(!(listing(out) ?? []).some((n) => n.endsWith("_data")), `${listing(out)}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("two SIGINTs in a long window against an engram that ignores SIGTERM: out within 2 s, nothing left", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_twice_long_" });
-  try {
+  await inTempDir("m17_rel_sig_twice_long_", async (dir) => {
     const { child, enginePid, port, out } = await engramMeasuring(dir, "ignore_sigterm");
     await sleep(1000);
     child.kill("SIGINT");
@@ -194,14 +186,11 @@ Deno.test("two SIGINTs in a long window against an engram that ignores SIGTERM: 
     assertPortFree(port);
     assertNoLeftovers(out);
     assert.ok(!(listing(out) ?? []).some((n) => n.endsWith("_data")), `${listing(out)}`);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SIGHUP after the terminal went away (stdout and stderr closed): exit 129, the report and log still written", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sighup_noterm_" });
-  try {
+  await inTempDir("m17_rel_sighup_noterm_", async (dir) => {
     const scenario = await lightScenario(dir);
     const out = join(dir, "out");
     const proc = spawnCli("m17_check", [
@@ -245,7 +234,5 @@ Deno.test("SIGHUP after the terminal went away (stdout and stderr closed): exit 
     assert.match(await Deno.readTextFile(join(out, log)), /target: reference server stopped/);
     assertNoLeftovers(out);
     await assertGone(serverPid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import {
   assertGone,
   assertNoLeftovers,
+  assertNoReport,
   COMPARE,
   fakeCheckout,
   lightScenario,
@@ -21,6 +22,7 @@ import {
   startFaulty,
   Watched,
 } from "../fixtures/reliability.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 const REFERENCE_PID = /target: reference server .* \(pid (\d+)\)/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,7 +69,7 @@ Deno.test("SIGINT while waiting for the target to become healthy: exit 130 at on
     const r = await child.done();
     assert.equal(r.code, 130, r.stderr);
     assert.ok(performance.now() - signalled < 1500, "did not wait out the 5 s health deadline");
-    assert.ok(!(listing(dir) ?? []).some((n) => n.endsWith(".json")), "nothing was measured");
+    assertNoReport(dir, "nothing was measured");
     assertNoLeftovers(dir);
   } finally {
     await server.stop();
@@ -76,8 +78,7 @@ Deno.test("SIGINT while waiting for the target to become healthy: exit 130 at on
 });
 
 Deno.test("SIGTERM during preload: exit 143, an invalid report without a measured window and a summary without zeros, compare refuses it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_preload_" });
-  try {
+  await inTempDir("m17_rel_sig_preload_", async (dir) => {
     const scenario = await lightScenario(dir, 20_000);
     const out = join(dir, "out");
     const { child, serverPid } = await startCheck(out, [
@@ -105,14 +106,11 @@ Deno.test("SIGTERM during preload: exit 143, an invalid report without a measure
     const cmp = await run(["t1", "--before", path, "--after", path], { tool: COMPARE });
     assert.equal(cmp.code, 3);
     assert.match(cmp.stderr, /is marked invalid \(interrupted by SIGTERM during preload/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SIGINT during warm-up: exit 130, an invalid report with nothing measured, server gone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_warmup_" });
-  try {
+  await inTempDir("m17_rel_sig_warmup_", async (dir) => {
     const scenario = await lightScenario(dir);
     const { child, serverPid } = await startCheck(dir, [
       "t1",
@@ -134,14 +132,11 @@ Deno.test("SIGINT during warm-up: exit 130, an invalid report with nothing measu
     assert.match(stdout, /^measuring: 5 s warm-up, then 5 s measured$/m);
     assert.match(stdout, /^no measured window: interrupted by SIGINT during warm-up; nothing/m);
     assert.doesNotMatch(stdout, /^response time:/m);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("SIGINT and SIGTERM during the measured window: 130 / 143, a partial report marked interrupted", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_measured_" });
-  try {
+  await inTempDir("m17_rel_sig_measured_", async (dir) => {
     const scenario = await lightScenario(dir);
     await Promise.all(([["SIGINT", 130], ["SIGTERM", 143]] as const).map(async ([sig, code]) => {
       const out = join(dir, sig);
@@ -168,9 +163,7 @@ Deno.test("SIGINT and SIGTERM during the measured window: 130 / 143, a partial r
       const { report } = await onlyReport(out);
       assert.ok(report.elapsed_seconds < 3, `elapsed ${report.elapsed_seconds} s is the real span`);
     }));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 /** A short check against a fake engram that ignores SIGTERM, stopped at `target: stopping`. */
@@ -207,8 +200,7 @@ async function checkUntilTeardown(dir: string): Promise<{ child: Watched; engine
 }
 
 Deno.test("a signal during teardown: the complete report stays as written, the server is still killed, exit 130", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_teardown_" });
-  try {
+  await inTempDir("m17_rel_sig_teardown_", async (dir) => {
     const { child, enginePid } = await checkUntilTeardown(dir);
     child.kill("SIGINT");
     const r = await child.done();
@@ -225,14 +217,11 @@ Deno.test("a signal during teardown: the complete report stays as written, the s
     assertNoLeftovers(out);
     assert.ok(!(listing(out) ?? []).some((n) => n.endsWith("_data")), "data dir removed");
     await assertGone(enginePid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a second signal during teardown kills the server that ignores SIGTERM at once: exit 130 within 2 s", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_sig_twice_" });
-  try {
+  await inTempDir("m17_rel_sig_twice_", async (dir) => {
     const { child, enginePid } = await checkUntilTeardown(dir);
     child.kill("SIGINT");
     await sleep(100);
@@ -248,7 +237,5 @@ Deno.test("a second signal during teardown kills the server that ignores SIGTERM
     const out = join(dir, "out");
     assertNoLeftovers(out);
     await assertGone(enginePid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { ROOT } from "../fixtures/reliability.ts";
 import { runCli } from "./cli.ts";
 import { makeReport, shapedSamples, writeReport } from "../fixtures/make_report.ts";
+import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /** `m17_check` refusing `args` at once: exit 3, one line matching `what`. */
 async function refused(args: string[], what: RegExp, not?: RegExp): Promise<string> {
@@ -22,8 +23,7 @@ async function refused(args: string[], what: RegExp, not?: RegExp): Promise<stri
 }
 
 Deno.test("serve --record FIFO: refused at once (exit 3, one line), never blocks", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_serve_fifo_" });
-  try {
+  await inTempDir("m17_rel_serve_fifo_", async (dir) => {
     const fifo = join(dir, "rec.fifo");
     await new Deno.Command("mkfifo", { args: [fifo] }).output();
     const child = new Deno.Command(Deno.execPath(), {
@@ -50,9 +50,7 @@ Deno.test("serve --record FIFO: refused at once (exit 3, one line), never blocks
     assert.equal(out.code, 3, stderr);
     assert.match(stderr, /--record .*rec\.fifo: is a FIFO \(named pipe\), not a regular file/);
     assert.equal(new TextDecoder().decode(out.stdout), "", "never listened");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("check --ref-record /dev/full: a device, not a request for --allow-all", async () => {
@@ -64,8 +62,7 @@ Deno.test("check --ref-record /dev/full: a device, not a request for --allow-all
 });
 
 Deno.test("check --out-dir a dangling symlink, a symlink loop or /dev/null: named, not 'File exists'", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_outdir_kind_" });
-  try {
+  await inTempDir("m17_rel_outdir_kind_", async (dir) => {
     await Deno.symlink(join(dir, "nowhere"), join(dir, "dangling"));
     await Deno.symlink(join(dir, "loop"), join(dir, "loop"));
     const cases: [string, string][] = [
@@ -80,9 +77,7 @@ Deno.test("check --out-dir a dangling symlink, a symlink loop or /dev/null: name
         /File exists|os error/,
       );
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("check --rate 0.0001: the advice never names a duration above the 86,400-s cap", async () => {
@@ -91,8 +86,7 @@ Deno.test("check --rate 0.0001: the advice never names a duration above the 86,4
 });
 
 Deno.test("check --url with a host name that does not resolve: said so, not 'connection refused'", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_dns_" });
-  try {
+  await inTempDir("m17_rel_dns_", async (dir) => {
     const r = await runCli(
       "m17_check",
       ["t1", "--url", "http://no-such-host.invalid:7432", "--out-dir", dir],
@@ -103,14 +97,11 @@ Deno.test("check --url with a host name that does not resolve: said so, not 'con
     if (/\(last: timeout\)/.test(r.stderr)) {
       console.warn("the resolver answered after every probe's timeout (a loaded host)");
     } else assert.match(r.stderr, /the host name does not resolve/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("check without a terminal: no progress line at 0 s of the window", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_progress_" });
-  try {
+  await inTempDir("m17_rel_progress_", async (dir) => {
     const r = await runCli(
       "m17_check",
       ["t1", "--rate", "200", "--warmup", "0", "--duration", "3", "--out-dir", dir],
@@ -119,14 +110,11 @@ Deno.test("check without a terminal: no progress line at 0 s of the window", asy
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
     assert.match(r.stdout, /measured window started/);
     assert.doesNotMatch(r.stdout, /^measured 0\//m, "a line that carries no information");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("compare with a report that records no host: a warning, never 'undefined', --html works", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "m17_rel_nohost_" });
-  try {
+  await inTempDir("m17_rel_nohost_", async (dir) => {
     const samples = { Store: shapedSamples({ p50: 0.4, p95: 0.5, p99: 0.6, p999: 0.9 }) };
     const after = makeReport({ phase: "after", samplesMs: samples, throughput: 999 });
     delete (after as Partial<typeof after>).host;
@@ -141,7 +129,5 @@ Deno.test("compare with a report that records no host: a warning, never 'undefin
     );
     assert.doesNotMatch(r.stdout + r.stderr, /undefined/);
     assert.match(await Deno.readTextFile(html), /not recorded/);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
