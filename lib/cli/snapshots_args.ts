@@ -6,6 +6,7 @@
 import { EXIT, messageOf, UsageError } from "../shared/errors.ts";
 import {
   listSnapshots,
+  pickShared,
   removeSnapshotEntry,
   type SnapshotEntry,
   snapshotsRoot,
@@ -17,10 +18,12 @@ export const SNAPSHOTS_USAGE = `Usage: m17_check snapshots [list] [--out-dir D]
        m17_check snapshots prune (KEY... | --partial | --all) [--out-dir D]
 
 Preload snapshots: copies of Engram's data dir after a preload, kept in <out-dir>/snapshots/ and
-keyed by the preload stream, its count and the Engram binary (README "Preload snapshots").
+keyed by the preload stream, its count and the Engram binary that wrote it (README "Preload
+snapshots"). A build without a snapshot of its own starts on the one marked "shared".
   list        (default) each snapshot: key, complete or partial, memories, Engram's count after
-              restore, binary sha256, preload time, disk used; and the total
-  prune KEY   remove these snapshots (a later run preloads again)
+              restore, the binary that wrote it, preload time, disk used; and the total
+  prune KEY   remove these snapshots (a later run preloads again; a build that started on a
+              removed shared snapshot starts on the next one made, or preloads afresh)
   --partial   with prune: remove every partial snapshot (interrupted preloads)
   --all       with prune: remove every snapshot
   --out-dir D results directory (default tmp/m17_performance)
@@ -69,8 +72,11 @@ function mb(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-/** One line of `snapshots list`. */
-export function describeEntry(e: SnapshotEntry): string {
+/**
+ * One line of `snapshots list`; `shared`: the snapshot the builds without one of their own start
+ * on (`pickShared`).
+ */
+export function describeEntry(e: SnapshotEntry, shared = false): string {
   const m = e.meta;
   if (m === null) {
     return `${e.name}  not a snapshot (an interrupted copy or a damaged meta.json)  ${mb(e.bytes)}`;
@@ -79,8 +85,8 @@ export function describeEntry(e: SnapshotEntry): string {
   const held = m.restored_count === null
     ? "not restored yet"
     : `${m.restored_count} held after restore`;
-  return `${e.name}  ${state}, ${held}, engram sha256 ${
-    m.binary_sha256.slice(0, 12)
+  return `${e.name}  ${state}, ${held}, written by engram sha256 ${m.binary_sha256.slice(0, 12)}${
+    shared ? " (shared: builds without their own start on it)" : ""
   }, preload fingerprint ${m.preload_fingerprint.slice(0, 12)}, preloaded in ${
     m.preload_seconds.toFixed(0)
   } s, ${mb(e.bytes)}`;
@@ -102,7 +108,11 @@ export async function snapshotsCommand(argv: string[]): Promise<number> {
   }
   const entries = await listSnapshots(cmd.outDir);
   if (cmd.kind === "list") {
-    for (const e of entries) console.log(describeEntry(e));
+    for (const e of entries) {
+      const m = e.meta;
+      const shared = m !== null && pickShared(entries, m.preload_fingerprint, m.count, null) === e;
+      console.log(describeEntry(e, shared));
+    }
     const total = entries.reduce((a, e) => a + e.bytes, 0);
     console.log(
       `${entries.length} entr${entries.length === 1 ? "y" : "ies"} in ${

@@ -19,6 +19,7 @@ import { basename } from "node:path";
 import type { LoadedReport } from "../report/read.ts";
 import type { MethodNotes, RunReport } from "../report/schema.ts";
 import { filesOfReport } from "../report/files.ts";
+import { describePreload } from "../report/preload_words.ts";
 import { LatencyHistogram } from "../report/histogram.ts";
 import { VERSION } from "../shared/version.ts";
 import { escapeHtml } from "./plot.ts";
@@ -207,6 +208,7 @@ export function identityRows(views: RunView[]): string[][] {
     ),
     field("Workload fingerprint", (r) => r.workload_fingerprint.slice(0, 16)),
     field("Target", (r) => `${r.target.kind} ${r.target.url} (version ${r.target.version ?? "?"})`),
+    field("Preload", (r) => describePreload(r.preload) ?? "none"),
     field(
       "Host",
       // Older or hand-made reports may lack it: said, never "undefined" or a crash.

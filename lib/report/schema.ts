@@ -456,7 +456,7 @@ export const METHODS: MethodNotes = {
 
 /** `methods.preload_snapshot` of a report whose preload was a snapshot (made or restored). */
 export const PRELOAD_SNAPSHOT_METHOD =
-  "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the engram binary's sha256); made = preloaded by this run, restored = made before; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count recorded at the snapshot's first restore; restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts";
+  "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the sha256 of the engram binary that wrote it, binary_sha256); made = preloaded by this run, restored = made before, by this build or (written_by_another_build) by another: a build without a snapshot of its own starts on the complete snapshot of the same preload stream and count made first; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count its writer recorded at the snapshot's first restore, else the run preloads afresh under its own build's key (remade_because says why); restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts";
 
 /** `methods.capacity` of a `check --find-rate` report. */
 export const CAPACITY_METHOD =
@@ -473,8 +473,16 @@ export interface PreloadSnapshotRecord {
   key: string;
   /** The snapshot's directory. */
   path: string;
-  /** sha256 of the Engram binary that wrote it (and ran now). */
+  /**
+   * sha256 of the Engram binary that wrote the snapshot (preloaded it); the build this run measured
+   * is `target.details.binary_sha256`.
+   */
   binary_sha256: string;
+  /**
+   * Present when the snapshot was written by another Engram build than the one this run measured
+   * (a restored snapshot of the same preload stream and count: README "Preload snapshots").
+   */
+  written_by_another_build?: true;
   /** Memories of the stream stored by earlier, interrupted runs (a resumed partial snapshot). */
   resumed_from: number;
   /** Engram's memory count after starting on the copy: equal to the snapshot's recorded count. */
@@ -483,7 +491,10 @@ export interface PreloadSnapshotRecord {
   preload_seconds: number;
   /** Seconds from the graceful stop (made) or from the run's start (restored) to Engram healthy on the copy, copying included. */
   restore_seconds: number;
-  /** Why an existing snapshot of this key was preloaded afresh, when it was. */
+  /**
+   * Why the run preloaded afresh although a snapshot was there, when it did: Engram's count on a
+   * copy of its own snapshot, or of another build's, was not the recorded one.
+   */
   remade_because?: string;
 }
 

@@ -106,7 +106,7 @@ export async function runCheck(
         say: (line) => log.line(line),
         serverCpus: ctx.cpus?.server,
       });
-    target = await start(cache ? cache.firstSpec() : spec);
+    target = await (cache ? cache.start(start) : start(spec));
     // Nothing ran yet: no report.
     if (signal.aborted) throw new RunError(describeReason(interruption(signal, ctx.stage)));
 

@@ -5,17 +5,22 @@
  * exists starts Engram on a fresh copy of it and checks Engram's memory count; a run without one
  * preloads, stops Engram gracefully, keeps its data dir and restarts Engram on a fresh copy, so
  * every run measures the same restored state; an interrupted preload keeps what it stored as a
- * partial snapshot that the next run resumes.
+ * partial snapshot that the next run resumes. A build without a snapshot of its own starts on the
+ * one another build wrote for the same preload (`sharedSnapshot`), so the builds of a before/after
+ * pair start on one state; when its memory count on the copy is not the writer's, it does not
+ * read that snapshot the same way and preloads afresh under its own key.
  * @module
  */
 import type { PreloadSnapshotRecord } from "../report/schema.ts";
 import { describeReason, preloadReason } from "../report/validity.ts";
 import { messageOf, RunError } from "../shared/errors.ts";
+import { oneLine } from "../shared/sanitize.ts";
 import { engramMemoryCount } from "../target/health.ts";
 import {
   newSnapshotMeta,
   readSnapshot,
   saveSnapshot,
+  sharedSnapshot,
   type Snapshot,
   snapshotKey,
   updateSnapshotMeta,
@@ -119,38 +124,65 @@ function skip(ctx: RunContext, skipped: Skipped): void {
 }
 
 /**
- * Preload snapshots of one run: `seedData` goes into the Engram target spec (it picks the
+ * Preload snapshots of one run: `start` starts Engram with `seedData` in its spec (it picks the
  * snapshot once the binary is built), `preloadStep` runs after the start.
  */
 export class PreloadCache {
   readonly fingerprint: string;
   readonly count: number;
-  /** Set by `seedData`: the key of this run's snapshot and what was found under it. */
+  /**
+   * Set by `seedData`: the key of this run's own snapshot (its build's), the build, and the
+   * snapshot Engram started on: the own one, another build's (`foreign`), or none.
+   */
   key: string | null = null;
   binarySha256: string | null = null;
   found: Snapshot | null = null;
   /** When the start on the snapshot's copy began (copying included). */
   seededMs = 0;
+  /** Why another build's snapshot was given up before the preload step, when it was. */
+  remadeBecause: string | undefined;
 
   #restarts = 0;
+  /** The sha256 of the build's kept copy (undefined: not kept; a restart runs the checkout's). */
+  #kept: string | undefined;
 
   constructor(readonly ctx: RunContext, readonly spec: EngramSpec) {
     this.fingerprint = preloadStreamFingerprint(ctx.prepared.scenario);
     this.count = ctx.prepared.scenario.preload;
   }
 
-  /** The run's Engram spec, choosing the snapshot to start on once the binary is kept. */
-  firstSpec(): EngramSpec {
-    return { ...this.spec, seedData: this.seedData };
+  /**
+   * Starts the run's Engram on the snapshot `seedData` picks. When it does not start on a copy of
+   * another build's snapshot (it exits or stays unhealthy: this build may not read that storage),
+   * says so and starts it again on an empty data dir, to preload afresh under its own key.
+   */
+  async start(start: StartTarget): Promise<Target> {
+    try {
+      return await start({ ...this.spec, seedData: this.seedData });
+    } catch (e) {
+      if (!this.foreign || this.ctx.signal.aborted || !(e instanceof RunError)) throw e;
+      const s = this.found!;
+      // The first line says why; the server's last output follows it in the log.
+      const [why, ...tail] = messageOf(e).split("\n");
+      this.remadeBecause = `engram did not start on a copy of snapshot ${s.key} written by engram ${
+        s.meta.binary_sha256.slice(0, 12)
+      } (${oneLine(why, 300)})`;
+      this.ctx.log.warn(
+        `preload snapshot ${s.key}: ${this.remadeBecause}; starting it on an empty data dir and preloading afresh as this build's snapshot ${this.key}`,
+      );
+      if (tail.length > 0) this.ctx.log.line(tail.join("\n"));
+      this.found = null;
+      return await start(this.restartSpec(null));
+    }
   }
 
   /**
    * The spec that starts Engram again on a fresh copy of `seedFrom` (null: empty): the build that
    * ran (its kept copy, never rebuilt), and with `--keep-data` a data dir of its own.
    */
-  restartSpec(running: EngramTarget, seedFrom: string | null): EngramSpec {
+  restartSpec(seedFrom: string | null): EngramSpec {
     const s = this.spec;
-    const kept = running.details.kept_binary ? running.details.binary_sha256 : undefined;
+    const kept = this.#kept;
     return {
       ...s,
       build: false,
@@ -160,19 +192,37 @@ export class PreloadCache {
     };
   }
 
-  /** The directory whose copy Engram starts on (a complete or partial snapshot), or null. */
+  /** The snapshot found was written by another build (its key is not the run's). */
+  get foreign(): boolean {
+    return this.found !== null && this.found.key !== this.key;
+  }
+
+  /**
+   * The directory whose copy Engram starts on, or null: the run's own snapshot (complete or
+   * partial), else another build's complete one of the same preload (`sharedSnapshot`).
+   */
   seedData = async (binary: EngramBinary): Promise<string | null> => {
     const { log, o } = this.ctx;
     this.seededMs = performance.now();
     this.binarySha256 = binary.sha256;
+    this.#kept = binary.kept !== null ? binary.sha256 : undefined;
     this.key = snapshotKey(this.fingerprint, this.count, this.binarySha256);
-    this.found = await readSnapshot(o.outDir, this.key);
+    this.found = await readSnapshot(o.outDir, this.key) ??
+      await sharedSnapshot(o.outDir, this.fingerprint, this.count, this.binarySha256);
     const m = this.found?.meta;
     log.line(
       m === undefined
         ? `preload snapshot ${this.key}: none yet (preload stream ${this.fingerprint}, ${this.count} memories, engram sha256 ${
           this.binarySha256.slice(0, 12)
         }): preloading, then keeping it`
+        : this.foreign
+        ? `preload snapshot ${this.found!.key}: written by engram ${
+          m.binary_sha256.slice(0, 12)
+        }, this run's build ${this.binarySha256.slice(0, 12)} (${m.count} memories, ${
+          m.restored_count ?? "no"
+        } held after its writer's restore, made in ${
+          formatDuration(m.preload_seconds)
+        }): Engram starts on a fresh copy`
         : m.complete
         ? `preload snapshot ${this.key}: found (${m.count} memories, ${
           m.restored_count ?? "no"
@@ -228,9 +278,9 @@ async function snapshotPreload(
   const total = cache.count;
   let target = first;
   let found = cache.found;
-  let remadeBecause: string | undefined;
+  let remadeBecause = cache.remadeBecause;
   const restartOn = async (seedFrom: string | null) => {
-    const spec = cache.restartSpec(target, seedFrom);
+    const spec = cache.restartSpec(seedFrom);
     await target.stop();
     const t = await start(spec);
     setTarget(t);
@@ -242,10 +292,16 @@ async function snapshotPreload(
   if (found?.meta.complete) {
     const held = await memoriesHeld(target);
     const expected = found.meta.restored_count;
+    const writer = `engram ${found.meta.binary_sha256.slice(0, 12)}`;
     if (expected === null || held === expected) {
-      if (expected === null) found = await updateSnapshotMeta(found, { restored_count: held });
+      // Only the writer records the count (another build's snapshot is chosen with one).
+      if (expected === null && !cache.foreign) {
+        found = await updateSnapshotMeta(found, { restored_count: held });
+      }
       log.line(
-        `preload snapshot ${key}: restored, Engram holds ${held} memories as recorded (${total} preloaded)`,
+        `preload snapshot ${found.key}: restored, Engram holds ${held} memories as recorded${
+          cache.foreign ? ` by its writer, ${writer}` : ""
+        } (${total} preloaded)`,
       );
       const seconds = (performance.now() - cache.seededMs) / 1000;
       return {
@@ -258,9 +314,17 @@ async function snapshotPreload(
         skipped: null,
       };
     }
-    remadeBecause =
-      `Engram held ${held} memories after starting on the snapshot, which recorded ${expected}`;
-    log.warn(`preload snapshot ${key}: ${remadeBecause}: preloading afresh`);
+    if (cache.foreign) {
+      remadeBecause =
+        `this build holds ${held} memories on snapshot ${found.key} written by ${writer}, which recorded ${expected}: it does not read that snapshot the same way (storage format or replay)`;
+      log.warn(
+        `preload snapshot ${found.key}: ${remadeBecause}; restarting Engram on an empty data dir and preloading afresh as this build's snapshot ${key}`,
+      );
+    } else {
+      remadeBecause =
+        `Engram held ${held} memories after starting on the snapshot, which recorded ${expected}`;
+      log.warn(`preload snapshot ${key}: ${remadeBecause}: preloading afresh`);
+    }
     found = null;
     await restartOn(null);
   }
@@ -350,6 +414,7 @@ async function keepPartial(
   }
 }
 
+/** The report's `preload.snapshot`; `binarySha256` is the build the run measured. */
 function record(
   action: "made" | "restored",
   s: Snapshot,
@@ -363,7 +428,8 @@ function record(
     action,
     key: s.key,
     path: s.dir,
-    binary_sha256: binarySha256,
+    binary_sha256: s.meta.binary_sha256,
+    ...(s.meta.binary_sha256 !== binarySha256 ? { written_by_another_build: true as const } : {}),
     resumed_from: resumedFrom,
     memories,
     preload_seconds: Math.round(s.meta.preload_seconds * 1000) / 1000,

@@ -8,6 +8,7 @@ import { describeCapacity } from "../report/capacity.ts";
 import { oneLine } from "../shared/sanitize.ts";
 import { isLowerBound, lowerBoundMark, runCensoring } from "../report/censoring.ts";
 import { describeTargetState } from "../report/target_state.ts";
+import { describePreload } from "../report/preload_words.ts";
 
 /** Where the run's files went: the report (null: nowhere) and the other files written. */
 export interface WrittenFiles {
@@ -26,6 +27,8 @@ export function printSummary(r: RunReport, files: WrittenFiles, log: RunLog): vo
   if (r.no_measured_window !== undefined) {
     log.line(`no measured window: ${r.no_measured_window}; nothing was measured`);
   } else printMeasured(r, log);
+  const preload = describePreload(r.preload);
+  if (preload !== null) log.line(`preload:       ${preload}`);
   if (r.capacity) log.line(`capacity:      ${describeCapacity(r.capacity)}`);
   if (r.target_state) log.line(`target state:  ${describeTargetState(r.target_state)}`);
   for (const note of r.notes ?? []) log.line(`note:          ${note}`);

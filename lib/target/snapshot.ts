@@ -3,7 +3,8 @@
  * kept as `<out-dir>/snapshots/<key>/` (`data/` and `meta.json`) and keyed by what determines
  * the preloaded state: the preload stream's fingerprint, the count, and the sha256 of the Engram
  * binary that wrote it. A partial snapshot (an interrupted preload) holds the first `stored`
- * memories of the stream. Every write copies into a temporary directory first, renamed into place.
+ * memories of the stream. A run of another build with the same stream and count may start on a
+ * complete snapshot too (`sharedSnapshot`). Every write copies into a temporary directory first, renamed into place.
  *
  * @example
  * ```ts
@@ -126,6 +127,52 @@ export async function readSnapshot(outDir: string, key: string): Promise<Snapsho
   const dataDir = join(dir, "data");
   if (!(await Deno.stat(dataDir).catch(() => null))?.isDirectory) return null;
   return { key, dir, dataDir, meta };
+}
+
+/**
+ * Of `snapshots`, the one a run of build `binarySha256` starts on when its build has none of its
+ * own: a complete one another build wrote for the same preload stream and count, whose count after
+ * restore is recorded (its writer restored it once), the one made first (oldest `created_at`, ties
+ * by key), so every build of a milestone starts on one state. Null when there is none. Whether
+ * this build reads it the same way is checked after the start (Engram's memory count against
+ * `restored_count`).
+ */
+export function pickShared<T extends { meta: SnapshotMeta | null }>(
+  snapshots: T[],
+  preloadFingerprint: string,
+  count: number,
+  binarySha256: string | null,
+): T | null {
+  const usable = snapshots.filter(({ meta: m }) =>
+    m !== null && m.complete && m.restored_count !== null && m.count === count &&
+    m.preload_fingerprint === preloadFingerprint && m.binary_sha256 !== binarySha256
+  );
+  const order = (x: string, y: string) => x < y ? -1 : x > y ? 1 : 0;
+  usable.sort((x, y) =>
+    order(x.meta!.created_at, y.meta!.created_at) || order(x.meta!.key, y.meta!.key)
+  );
+  return usable[0] ?? null;
+}
+
+/** `pickShared` among the snapshots of `outDir` (entries being copied or left by a crash skipped). */
+export async function sharedSnapshot(
+  outDir: string,
+  preloadFingerprint: string,
+  count: number,
+  binarySha256: string,
+): Promise<Snapshot | null> {
+  const snapshots: Snapshot[] = [];
+  try {
+    for await (const e of Deno.readDir(snapshotsRoot(outDir))) {
+      if (!e.isDirectory || e.name.startsWith(".")) continue; // `.tmp-…`, `.old-…`
+      const s = await readSnapshot(outDir, e.name);
+      if (s !== null) snapshots.push(s);
+    }
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  return pickShared(snapshots, preloadFingerprint, count, binarySha256);
 }
 
 /**

@@ -408,7 +408,7 @@ export function compareRuns(options: {
     mode: options.mode,
     before: runInfo(options.before),
     after: runInfo(options.after),
-    differences: expectedDifferences(options.before, options.after),
+    differences: expectedDifferences(options.before, options.after, runs),
     metrics,
     statistics: statisticsOf(metrics, runs),
     operations,

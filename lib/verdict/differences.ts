@@ -1,7 +1,9 @@
 /**
  * What is expected to differ between a before and an after run because it is the change under
  * test: the Engram build (commit, version, uncommitted changes), a `--url` server's version, the
- * reference server's knobs that simulate a change, and the tool's own version. Compare never
+ * reference server's knobs that simulate a change, the tool's own version, and the preloaded state
+ * the runs started on when it is not one (another build's snapshot that this build does not read
+ * the same way, or a preload without a snapshot on one side). Compare never
  * refuses these; it prints them as `what: before → after` above the table, followed by how the
  * runs were measured where that differs (I/O engine, load workers, host CPUs, Deno: see
  * lib/verdict/setup.ts, which refuses the first three unless `--force`).
@@ -16,6 +18,7 @@
  * @module
  */
 import type { LoadedReport } from "../report/read.ts";
+import { preloadedState } from "../report/preload_words.ts";
 import { REFERENCE_KNOB_FLAGS, type RunReport } from "../report/schema.ts";
 import type { ExpectedDifference } from "./types.ts";
 import { setupDifferences } from "./setup.ts";
@@ -64,13 +67,30 @@ function knobsOf(r: RunReport): Record<string, unknown> {
 }
 
 /**
+ * The preloaded states a side's runs started on (lib/report/preload_words.ts `preloadedState`),
+ * each once in run order: `snapshot 4a0d… (written by build ae7f…)`; `none` without a preload.
+ */
+function preloadedStates(runs: LoadedReport[]): string {
+  const states = runs.map((r) =>
+    (r.kind === "current" ? preloadedState(r.report.preload) : null) ?? "none"
+  );
+  return [...new Set(states)].join(" and ");
+}
+
+/**
  * What differs between the runs as the change under test, in display order; empty when nothing
  * does or a side is an old-tool report (which records none of it). Targets of different kinds
  * are a comparability problem, not a change under test: only the tool line is compared then.
+ * `runs` (default: just `before` and `after`) are every run of each side: the preloaded-state
+ * line compares the states all of them started on.
  */
 export function expectedDifferences(
   before: LoadedReport,
   after: LoadedReport,
+  runs: { before: LoadedReport[]; after: LoadedReport[] } = {
+    before: [before],
+    after: [after],
+  },
 ): ExpectedDifference[] {
   if (before.kind !== "current" || after.kind !== "current") return [];
   const b = before.report, a = after.report;
@@ -85,5 +105,9 @@ export function expectedDifferences(
     if (b.target.kind === "reference") add("Reference knobs", (r) => knobWords(knobsOf(r)));
   }
   add("m17_check", toolWords);
+  const states = { before: preloadedStates(runs.before), after: preloadedStates(runs.after) };
+  if (states.before !== states.after) {
+    out.push({ what: "Preloaded state", before: states.before, after: states.after });
+  }
   return [...out, ...setupDifferences(b, a)];
 }

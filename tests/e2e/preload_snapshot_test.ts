@@ -2,7 +2,7 @@
  * Preload snapshots end to end, with the fake Engram checkout (it keeps its memories in
  * ENGRAM_DATA_DIR, reports their count on /api/v1/system/health and stops gracefully on
  * SIGTERM): reuse, key mismatch, a count mismatch after the start, `--no-preload-cache`,
- * pruning, and an interrupted preload resumed by the next run.
+ * pruning, an interrupted preload resumed by the next run, and builds sharing one snapshot.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -57,7 +57,7 @@ function checkArgs(s: Setup, extra: string[] = []): string[] {
   ];
 }
 
-/** One check run; returns its report's `preload` and what it printed. */
+/** One check run; returns its report's `preload`, what it printed and the report's path. */
 async function check(
   s: Setup,
   extra: string[] = [],
@@ -66,6 +66,8 @@ async function check(
   preload: { count: number; snapshot?: PreloadSnapshotRecord };
   methods: Record<string, string>;
   stdout: string;
+  path: string;
+  binarySha256: string;
 }> {
   const before = new Set(listing(s.out) ?? []);
   const ran = await runCli("m17_check", checkArgs(s, extra), {
@@ -76,7 +78,20 @@ async function check(
   const report = (listing(s.out) ?? []).find((n) => n.endsWith(".json") && !before.has(n));
   assert.ok(report, `a report was written (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
   const r = JSON.parse(await Deno.readTextFile(join(s.out, report)));
-  return { preload: r.preload, methods: r.methods, stdout: ran.stdout + ran.stderr };
+  return {
+    preload: r.preload,
+    methods: r.methods,
+    stdout: ran.stdout + ran.stderr,
+    path: join(s.out, report),
+    binarySha256: r.target.details.binary_sha256,
+  };
+}
+
+/** Makes the checkout's `engram` another build: other bytes, and `env` set when it runs. */
+async function rebuild(s: Setup, tag: string, env = ""): Promise<void> {
+  const bin = join(s.checkout, "target", "release", "engram");
+  const text = await Deno.readTextFile(bin);
+  await Deno.writeTextFile(bin, text.replace("exec ", `${env} exec `) + `# ${tag}\n`);
 }
 
 async function snapshots(s: Setup, ...args: string[]) {
@@ -136,29 +151,137 @@ Deno.test("preload snapshot: made once, then restored; a count mismatch preloads
   }
 });
 
-Deno.test("preload snapshot: another Engram build or another count is another key", async () => {
+Deno.test("preload snapshot: another count is another key", async () => {
   const s = await setup();
   try {
     const a = (await check(s)).preload.snapshot!;
-    // Another build: the binary's sha256 changes.
-    const bin = join(s.checkout, "target", "release", "engram");
-    await Deno.writeTextFile(bin, (await Deno.readTextFile(bin)) + "# rebuilt\n");
-    const b = (await check(s)).preload.snapshot!;
-    assert.equal(b.action, "made");
-    assert.notEqual(b.key, a.key);
-    assert.notEqual(b.binary_sha256, a.binary_sha256);
-    // Another preload count.
     const other = await lightScenario(join(s.dir), 200);
     const c = (await check({ ...s, scenario: other })).preload.snapshot!;
     assert.equal(c.action, "made");
     assert.equal(c.memories, 200);
-    assert.ok(c.key !== a.key && c.key !== b.key);
+    assert.notEqual(c.key, a.key);
     const listed = await snapshots(s);
     assert.equal(listed.code, 0);
-    assert.match(listed.stdout, /^3 entries in .*, \d+\.\d MB on disk$/m);
-    for (const k of [a.key, b.key, c.key]) {
+    assert.match(listed.stdout, /^2 entries in .*, \d+\.\d MB on disk$/m);
+    for (const k of [a.key, c.key]) {
       assert.match(listed.stdout, new RegExp(`^${k}  complete`, "m"));
     }
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
+Deno.test("preload snapshot: another build restores the snapshot the first wrote; a build that reads it differently preloads its own; compare says when the states differ", async () => {
+  const s = await setup();
+  try {
+    // Build A makes the snapshot.
+    const a = await check(s);
+    const made = a.preload.snapshot!;
+    assert.equal(made.action, "made");
+    assert.equal(made.binary_sha256, a.binarySha256);
+    assert.equal(made.written_by_another_build, undefined);
+    const writer = a.binarySha256.slice(0, 12);
+
+    // Build B (other bytes) has no snapshot of its own: it starts on A's, nothing preloaded.
+    await rebuild(s, "build B");
+    const b = await check(s, ["after"]);
+    assert.notEqual(b.binarySha256, a.binarySha256);
+    const shared = b.preload.snapshot!;
+    assert.equal(shared.action, "restored");
+    assert.equal(shared.key, made.key);
+    assert.equal(shared.memories, PRELOAD);
+    assert.equal(shared.binary_sha256, a.binarySha256, "the build that wrote it");
+    assert.equal(shared.written_by_another_build, true);
+    assert.doesNotMatch(b.stdout, /preload: storing/);
+    assert.match(
+      b.stdout,
+      new RegExp(
+        `preload snapshot ${made.key}: written by engram ${writer}, this run's build ${
+          b.binarySha256.slice(0, 12)
+        } .*: Engram starts on a fresh copy`,
+      ),
+    );
+    assert.match(
+      b.stdout,
+      new RegExp(`^preload: +snapshot ${made.key} restored \\(written by build ${writer}\\)`, "m"),
+    );
+    const meta = JSON.parse(
+      await Deno.readTextFile(join(s.out, "snapshots", made.key, "meta.json")),
+    );
+    assert.equal(meta.restored_count, PRELOAD, "the writer's count is kept");
+    assert.equal(meta.binary_sha256, a.binarySha256);
+
+    // Build C recovers one memory fewer from a data dir: it does not read A's snapshot the same
+    // way, so it preloads afresh under its own key, and its next run restores its own.
+    await rebuild(s, "build C", "FAKE_ENGRAM_REPLAY_LOSES=1");
+    const c1 = await check(s, ["after"]);
+    const own = c1.preload.snapshot!;
+    assert.equal(own.action, "made");
+    assert.notEqual(own.key, made.key);
+    assert.equal(own.binary_sha256, c1.binarySha256);
+    assert.equal(own.written_by_another_build, undefined);
+    assert.equal(own.memories, PRELOAD - 1);
+    assert.match(
+      own.remade_because!,
+      new RegExp(
+        `^this build holds ${
+          PRELOAD - 1
+        } memories on snapshot ${made.key} written by engram ${writer}, which recorded ${PRELOAD}: it does not read that snapshot the same way`,
+      ),
+    );
+    assert.match(c1.stdout, /preload: storing 300 memories/);
+    const c2 = await check(s, ["after"]);
+    assert.equal(c2.preload.snapshot!.action, "restored");
+    assert.equal(c2.preload.snapshot!.key, own.key);
+    assert.equal(c2.preload.snapshot!.written_by_another_build, undefined);
+    assert.doesNotMatch(c2.stdout, /preload: storing/);
+
+    // Build D exits at start on A's snapshot (another storage format): it starts again on an
+    // empty data dir and preloads its own.
+    await rebuild(s, "build D", "FAKE_ENGRAM_FORMAT=2");
+    const d1 = await check(s, ["after"]);
+    const dOwn = d1.preload.snapshot!;
+    assert.equal(dOwn.action, "made");
+    assert.ok(dOwn.key !== made.key && dOwn.key !== own.key);
+    assert.equal(dOwn.memories, PRELOAD);
+    assert.match(
+      dOwn.remade_because!,
+      new RegExp(
+        `^engram did not start on a copy of snapshot ${made.key} written by engram ${writer} \\(engram exited during startup`,
+      ),
+    );
+    assert.match(d1.stdout, /storage format unknown, expected 2/);
+    const d2 = await check(s, ["after"]);
+    assert.equal(d2.preload.snapshot!.action, "restored");
+    assert.equal(d2.preload.snapshot!.key, dOwn.key);
+
+    const listed = (await snapshots(s)).stdout;
+    assert.match(
+      listed,
+      new RegExp(`^${made.key}  complete.*written by engram sha256 ${writer} \\(shared`, "m"),
+    );
+    assert.match(listed, new RegExp(`^${own.key}  complete, 300 memories, 299 held`, "m"));
+
+    // Compare: A and B started on one state (no line); A and C did not.
+    const compare = async (after: string) => {
+      const ran = await runCli(
+        "m17_compare",
+        ["t1", "--before", a.path, "--after", after, "--dir", s.out],
+        { cwd: ROOT, env: { NO_COLOR: "1" } },
+      );
+      assert.notEqual(ran.code, 3, ran.stderr);
+      return ran.stdout;
+    };
+    assert.doesNotMatch(await compare(b.path), /Preloaded state/);
+    assert.match(
+      await compare(c2.path),
+      new RegExp(
+        `^Preloaded state: snapshot ${made.key} \\(written by build ${writer}\\) → snapshot ${own.key} \\(written by build ${
+          c2.binarySha256.slice(0, 12)
+        }\\)$`,
+        "m",
+      ),
+    );
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }

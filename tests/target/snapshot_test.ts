@@ -6,7 +6,9 @@ import {
   newSnapshotMeta,
   readSnapshot,
   saveSnapshot,
+  sharedSnapshot,
   snapshotKey,
+  type SnapshotMeta,
   treeBytes,
 } from "../../lib/target/snapshot.ts";
 import { PLATFORM } from "../../lib/shared/platform.ts";
@@ -92,5 +94,52 @@ Deno.test("copyTree() keeps a preallocated, mostly empty file sparse (Engram's w
   } finally {
     await Deno.remove(from, { recursive: true });
     await Deno.remove(to, { recursive: true });
+  }
+});
+
+Deno.test("sharedSnapshot() picks another build's complete, restored snapshot of the same preload made first", async () => {
+  const out = await Deno.makeTempDir();
+  const data = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(join(data, "wal.log"), "m1\n");
+    const save = (binary: string, patch: Partial<SnapshotMeta>, fingerprint = "f", count = 2) => {
+      const key = snapshotKey(fingerprint, count, binary);
+      const meta = newSnapshotMeta({
+        key,
+        preloadFingerprint: fingerprint,
+        count,
+        binarySha256: binary,
+      });
+      return saveSnapshot(out, data, {
+        ...meta,
+        stored: count,
+        complete: true,
+        restored_count: 2,
+        created_at: "2026-12-07T09:00:00.000Z",
+        ...patch,
+      });
+    };
+    assert.equal(await sharedSnapshot(out, "f", 2, "mine"), null, "no snapshots dir yet");
+    // Not usable: partial, never restored, another stream, another count.
+    await save("p", { complete: false, stored: 1, created_at: "2026-12-01T00:00:00.000Z" });
+    await save("n", { restored_count: null, created_at: "2026-12-01T00:00:00.000Z" });
+    await save("g", { created_at: "2026-12-01T00:00:00.000Z" }, "other");
+    await save("c", { created_at: "2026-12-01T00:00:00.000Z" }, "f", 3);
+    assert.equal(await sharedSnapshot(out, "f", 2, "mine"), null);
+    // Usable: the oldest wins, ties by key; the build's own is never "another build's".
+    const late = await save("late", { created_at: "2026-12-07T10:00:00.000Z" });
+    const tieA = await save("tie-a", {});
+    const tieB = await save("tie-b", {});
+    const first = tieA.key < tieB.key ? tieA : tieB;
+    assert.equal((await sharedSnapshot(out, "f", 2, "mine"))?.key, first.key);
+    const firstBinary = first.meta.binary_sha256;
+    const other = first === tieA ? tieB : tieA;
+    assert.equal((await sharedSnapshot(out, "f", 2, firstBinary))?.key, other.key);
+    await Deno.mkdir(join(out, "snapshots", ".tmp-x-1"));
+    assert.equal((await sharedSnapshot(out, "f", 2, "late"))?.key, first.key);
+    assert.notEqual(late.key, first.key);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(data, { recursive: true });
   }
 });

@@ -110,3 +110,69 @@ Deno.test("censored percentiles: lower bounds on the side that timed out, and th
   assert.equal(changeBound(both.metrics.p99), "unknown");
   assert.equal(changeBound(both.metrics.p999), "unknown");
 });
+
+/** An Engram run that preloaded 300 memories, on snapshot `key` written by `writer` (or none). */
+function preloaded(
+  phase: "before" | "after",
+  key: string | null,
+  writer = "ae7f09c124f4",
+): Current {
+  const r = engram(phase, {});
+  r.report.preload = {
+    count: 300,
+    errors: 0,
+    seconds: 1,
+    ...(key === null ? {} : {
+      snapshot: {
+        action: "restored" as const,
+        key,
+        path: `/out/snapshots/${key}`,
+        binary_sha256: `${writer}${"0".repeat(52)}`,
+        resumed_from: 0,
+        memories: 300,
+        preload_seconds: 60,
+        restore_seconds: 1,
+      },
+    }),
+  };
+  return r;
+}
+
+Deno.test("expected differences: the preloaded state, when before and after did not start on one", () => {
+  const on = (b: Current, a: Current) =>
+    expectedDifferences(b, a).filter((d) => d.what === "Preloaded state");
+  // One snapshot (whichever build restored it): no line.
+  assert.deepEqual(on(preloaded("before", "4a0d"), preloaded("after", "4a0d")), []);
+  assert.deepEqual(on(preloaded("before", null), preloaded("after", null)), []);
+  assert.deepEqual(on(engram("before", {}), engram("after", {})), [], "no preload at all");
+  assert.deepEqual(on(preloaded("before", "4a0d"), preloaded("after", "91b2", "91b2c3d4e5f6")), [{
+    what: "Preloaded state",
+    before: "snapshot 4a0d (written by build ae7f09c124f4)",
+    after: "snapshot 91b2 (written by build 91b2c3d4e5f6)",
+  }]);
+  // One side preloaded without a snapshot (--no-preload-cache, an older report).
+  assert.deepEqual(on(preloaded("before", "4a0d"), preloaded("after", null)), [{
+    what: "Preloaded state",
+    before: "snapshot 4a0d (written by build ae7f09c124f4)",
+    after: "preloaded without a snapshot",
+  }]);
+  // A group: every run of a side counts (a confirm session's after runs on two states).
+  const b = preloaded("before", "4a0d");
+  const a = preloaded("after", "4a0d");
+  const c = compareRuns({
+    task: "001",
+    mode: "internal",
+    before: b,
+    after: a,
+    runs: {
+      before: [b, preloaded("before", "4a0d")],
+      after: [preloaded("after", "91b2", "91b2c3d4e5f6"), a],
+    },
+  });
+  assert.deepEqual(c.differences.filter((d) => d.what === "Preloaded state"), [{
+    what: "Preloaded state",
+    before: "snapshot 4a0d (written by build ae7f09c124f4)",
+    after:
+      "snapshot 91b2 (written by build 91b2c3d4e5f6) and snapshot 4a0d (written by build ae7f09c124f4)",
+  }]);
+});
