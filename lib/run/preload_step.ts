@@ -278,6 +278,7 @@ async function snapshotPreload(
   const total = cache.count;
   let target = first;
   let found = cache.found;
+  const foreign = cache.foreign;
   let remadeBecause = cache.remadeBecause;
   const restartOn = async (seedFrom: string | null) => {
     const spec = cache.restartSpec(seedFrom);
@@ -295,12 +296,12 @@ async function snapshotPreload(
     const writer = `engram ${found.meta.binary_sha256.slice(0, 12)}`;
     if (expected === null || held === expected) {
       // Only the writer records the count (another build's snapshot is chosen with one).
-      if (expected === null && !cache.foreign) {
+      if (expected === null && !foreign) {
         found = await updateSnapshotMeta(found, { restored_count: held });
       }
       log.line(
         `preload snapshot ${found.key}: restored, Engram holds ${held} memories as recorded${
-          cache.foreign ? ` by its writer, ${writer}` : ""
+          foreign ? ` by its writer, ${writer}` : ""
         } (${total} preloaded)`,
       );
       const seconds = (performance.now() - cache.seededMs) / 1000;
@@ -314,7 +315,7 @@ async function snapshotPreload(
         skipped: null,
       };
     }
-    if (cache.foreign) {
+    if (foreign) {
       remadeBecause =
         `this build holds ${held} memories on snapshot ${found.key} written by ${writer}, which recorded ${expected}: it does not read that snapshot the same way (storage format or replay)`;
       log.warn(
