@@ -87,11 +87,14 @@ async function check(
   };
 }
 
-/** Makes the checkout's `engram` another build: other bytes, and `env` set when it runs. */
+/** Makes the checkout's `engram` another build: other bytes, and only `env` set when it runs. */
 async function rebuild(s: Setup, tag: string, env = ""): Promise<void> {
   const bin = join(s.checkout, "target", "release", "engram");
   const text = await Deno.readTextFile(bin);
-  await Deno.writeTextFile(bin, text.replace("exec ", `${env} exec `) + `# ${tag}\n`);
+  const command = /^(FAKE_ENGRAM_MODE=\S+) .*?exec /m;
+  assert.match(text, command, "the fake's command line");
+  const rebuilt = text.replace(command, `$1 ${env} exec `);
+  await Deno.writeTextFile(bin, `${rebuilt}# ${tag}\n`);
 }
 
 async function snapshots(s: Setup, ...args: string[]) {
