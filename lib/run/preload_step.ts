@@ -163,14 +163,15 @@ export class PreloadCache {
       if (!this.foreign || this.ctx.signal.aborted || !(e instanceof RunError)) throw e;
       const s = this.found!;
       // The first line says why; the server's last output follows it in the log.
-      const [why, ...tail] = messageOf(e).split("\n");
+      const [why, ...tail] = e.message.split("\n");
       this.remadeBecause = `engram did not start on a copy of snapshot ${s.key} written by engram ${
         s.meta.binary_sha256.slice(0, 12)
       } (${oneLine(why, 300)})`;
       this.ctx.log.warn(
-        `preload snapshot ${s.key}: ${this.remadeBecause}; starting it on an empty data dir and preloading afresh as this build's snapshot ${this.key}`,
+        `preload snapshot ${s.key}: ${this.remadeBecause}; starting it on an empty data dir and preloading afresh as this build's snapshot ${this.key}${
+          tail.map((l) => `\n${l}`).join("")
+        }`,
       );
-      if (tail.length > 0) this.ctx.log.line(tail.join("\n"));
       this.found = null;
       return await start(this.restartSpec(null));
     }
