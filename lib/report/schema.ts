@@ -473,15 +473,9 @@ export interface PreloadSnapshotRecord {
   key: string;
   /** The snapshot's directory. */
   path: string;
-  /**
-   * sha256 of the Engram binary that wrote the snapshot (preloaded it); the build this run measured
-   * is `target.details.binary_sha256`.
-   */
+  /** sha256 of the engram binary that wrote it (the run's own: `target.details.binary_sha256`). */
   binary_sha256: string;
-  /**
-   * Present when the snapshot was written by another Engram build than the one this run measured
-   * (a restored snapshot of the same preload stream and count: README "Preload snapshots").
-   */
+  /** Present when that binary is not the run's: it restored another build's snapshot. */
   written_by_another_build?: true;
   /** Memories of the stream stored by earlier, interrupted runs (a resumed partial snapshot). */
   resumed_from: number;
@@ -491,10 +485,7 @@ export interface PreloadSnapshotRecord {
   preload_seconds: number;
   /** Seconds from the graceful stop (made) or from the run's start (restored) to Engram healthy on the copy, copying included. */
   restore_seconds: number;
-  /**
-   * Why the run preloaded afresh although a snapshot was there, when it did: Engram's count on a
-   * copy of its own snapshot, or of another build's, was not the recorded one.
-   */
+  /** Why the run preloaded afresh though a snapshot was there (count mismatch, failed start). */
   remade_because?: string;
 }
 
