@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunReport } from "../../lib/report/schema.ts";
-import { fakeCheckout, lightScenario, listing, run } from "../fixtures/reliability.ts";
+import { closedPort, fakeCheckout, lightScenario, listing, run } from "../fixtures/reliability.ts";
 import { inTempDir } from "../fixtures/temp_dir.ts";
 
 /**
@@ -87,6 +87,8 @@ Deno.test("an Engram that deduplicates stores: the terminal, the report and the 
       "--engram-dir",
       checkout,
       "--no-build",
+      "--port",
+      String(closedPort()),
       "--scenario",
       await lightScenario(dir, 20),
       "--rate",

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { closedPort } from "../fixtures/reliability.ts";
 import {
   assertGone,
   assertNoLeftovers,
@@ -153,19 +154,12 @@ async function referenceAsEngram(dir: string, extra: string): Promise<void> {
   await Deno.chmod(bin, 0o755);
 }
 
-function freePort(): string {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return String(port);
-}
-
 Deno.test("confirm on an Engram checkout runs the two kept builds, whatever the checkout holds now; builds list/prune", async () => {
   await inFreshDir("m17_confirm_engram_", async (dir) => {
     const checkout = join(dir, "engram");
     const out = join(dir, "out");
     await Deno.mkdir(checkout);
-    const engram = ["--engram-dir", checkout, "--no-build", "--port", freePort()];
+    const engram = ["--engram-dir", checkout, "--no-build", "--port", String(closedPort())];
     await referenceAsEngram(checkout, "");
     await check(out, "before", engram, true);
     await referenceAsEngram(checkout, "--latency-ms 50");
@@ -181,7 +175,7 @@ Deno.test("confirm on an Engram checkout runs the two kept builds, whatever the 
     assert.equal(before.target.details.build_profile, "release");
     // The checkout moves on (another build): confirm still runs the kept bytes.
     await referenceAsEngram(checkout, "--latency-ms 500");
-    const r = await confirm(["--pairs", "8", "--out-dir", out, "--port", freePort()]);
+    const r = await confirm(["--pairs", "8", "--out-dir", out, "--port", String(closedPort())]);
     assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
     assert.match(r.stdout, new RegExp(`A = before: engram build ${shaBefore.slice(0, 12)}`));
     const runs = confirmRuns(out);

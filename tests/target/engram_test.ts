@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { closedPort } from "../fixtures/reliability.ts";
 import { fileURLToPath } from "node:url";
 import {
   buildEngram,
@@ -48,18 +49,11 @@ async function script(path: string, body: string): Promise<void> {
   await Deno.chmod(path, 0o755);
 }
 
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = l.addr.port;
-  l.close();
-  return port;
-}
-
 function startOptions(dir: string, extra: Partial<EngramStartOptions> = {}): EngramStartOptions {
   const outDir = join(dir, "out");
   return {
     dir,
-    port: freePort(),
+    port: closedPort(),
     outDir,
     stem: join(outDir, STEM),
     logPath: join(dir, `${STEM}_server.log`),
