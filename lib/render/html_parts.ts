@@ -136,6 +136,7 @@ const METHOD_LABELS: Record<keyof MethodNotes, string> = {
   censoring: "Censored percentiles (≥)",
   capacity: "Capacity search (--find-rate)",
   preload_snapshot: "Preload snapshot",
+  index_probe: "Index probe (preload snapshot)",
   target_state: "Target state (memories)",
 };
 

@@ -15,6 +15,7 @@ import {
   type TargetState,
 } from "./schema.ts";
 import { deduplicationNote, serverName } from "./target_state.ts";
+import { indexProbeNotes } from "./index_probe.ts";
 import { sameClusterCosine } from "../workload/dedup.ts";
 import { OP_KINDS, type OpKind, type Scenario } from "../workload/scenario.ts";
 import { formatSeed } from "../workload/prng.ts";
@@ -131,6 +132,7 @@ export function assembleReport(r: Measurement, c: ReportContext): RunReport {
   const notes = [
     ...[...window.notes, ...(saturated ? [saturated] : [])].map(describeNote),
     ...(deduplicated ? [deduplicated] : []),
+    ...indexProbeNotes(c.preload.snapshot),
   ];
   const perOpHist: Partial<Record<OpKind, string>> = {};
   for (const k of OP_KINDS) if (r.perOp[k].count > 0) perOpHist[k] = r.perOp[k].response.encode();

@@ -156,6 +156,8 @@ export interface MethodNotes {
   capacity?: string;
   /** What `preload.snapshot` records (absent in reports before preload snapshots). */
   preload_snapshot?: string;
+  /** What `preload.snapshot.index_probe` counts (absent in reports without one). */
+  index_probe?: string;
   /** What `target_state` counts (absent in reports before issue 23). */
   target_state?: string;
 }
@@ -487,6 +489,21 @@ export interface PreloadSnapshotRecord {
   restore_seconds: number;
   /** Why the run preloaded afresh though a snapshot was there (count mismatch, failed start). */
   remade_because?: string;
+  /** The vector-index probe (lib/run/index_probe.ts); absent when it could not be made. */
+  index_probe?: IndexProbeRecord;
+}
+
+/**
+ * The vector-index probe of a preload snapshot (README "Preload snapshots"): `probes` preloaded
+ * memories spread over the stream, each looked up by its own embedding; found = the memory came
+ * back. `found_fresh` on the live store right after the preload, before the graceful stop that
+ * kept the snapshot (null: the snapshot was made before the probe existed); `found_restored` on
+ * the copy this run measured, right after Engram started on it.
+ */
+export interface IndexProbeRecord {
+  probes: number;
+  found_fresh: number | null;
+  found_restored: number;
 }
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */

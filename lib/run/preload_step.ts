@@ -29,6 +29,7 @@ import type { EngramBinary } from "../target/builds.ts";
 import type { TargetSpec } from "../target/start.ts";
 import type { EngramTarget, Target } from "../target/target.ts";
 import { preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
+import { probeIndex, probeRestored } from "./index_probe.ts";
 import { runPreload } from "./preload.ts";
 import { formatDuration, PreloadProgress } from "./preload_progress.ts";
 import { interruption, type PreloadCounts, type RunContext, type Skipped } from "./steps.ts";
@@ -306,12 +307,13 @@ async function snapshotPreload(
         } (${total} preloaded)`,
       );
       const seconds = (performance.now() - cache.seededMs) / 1000;
+      const probe = await probeRestored(ctx, target, w, found.meta.index_probe);
       return {
         counts: {
           count: total,
           errors: 0,
           seconds,
-          snapshot: record("restored", found, binarySha256, 0, held, seconds),
+          snapshot: { ...record("restored", found, binarySha256, 0, held, seconds), ...probe },
         },
         skipped: null,
       };
@@ -356,6 +358,7 @@ async function snapshotPreload(
 
   // ---- keep it, restart on a fresh copy, record the count the copy holds ----
   const live = await memoriesHeld(target);
+  const fresh = await probeIndex(ctx, target, w, "the live store after the preload");
   const stoppedMs = performance.now();
   const how = await target.stopGracefully();
   if (how !== null) {
@@ -367,6 +370,7 @@ async function snapshotPreload(
     ...meta,
     stored: total,
     complete: true,
+    ...(fresh ? { index_probe: fresh } : {}),
   });
   log.line(
     `preload snapshot ${key}: kept ${snap.dir} (Engram held ${live} memories before its graceful stop); restarting Engram on a fresh copy`,
@@ -380,7 +384,11 @@ async function snapshotPreload(
       restoreSeconds.toFixed(1)
     } s); every later run must find the same count`,
   );
-  counts.snapshot = record("made", snap, binarySha256, from, held, restoreSeconds, remadeBecause);
+  const probe = await probeRestored(ctx, target, w, fresh);
+  counts.snapshot = {
+    ...record("made", snap, binarySha256, from, held, restoreSeconds, remadeBecause),
+    ...probe,
+  };
   return { counts, skipped: null };
 }
 

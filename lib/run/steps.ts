@@ -6,6 +6,7 @@
  */
 import { dirname, resolve } from "node:path";
 import { assembleReport } from "../report/assemble.ts";
+import { INDEX_PROBE_METHOD } from "../report/index_probe.ts";
 import type { RunFiles } from "../report/files.ts";
 import { intervalLogText } from "../report/histogram.ts";
 import type { ProfileRecord } from "../report/profile.ts";
@@ -420,7 +421,11 @@ export async function writeArtifacts(
     report.methods = { ...report.methods, capacity: CAPACITY_METHOD };
   }
   if (preload.snapshot) {
-    report.methods = { ...report.methods, preload_snapshot: PRELOAD_SNAPSHOT_METHOD };
+    report.methods = {
+      ...report.methods,
+      preload_snapshot: PRELOAD_SNAPSHOT_METHOD,
+      ...(preload.snapshot.index_probe ? { index_probe: INDEX_PROBE_METHOD } : {}),
+    };
   }
   report.generator = {
     ...generatorOf(measured.result.io),

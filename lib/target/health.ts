@@ -254,6 +254,32 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
+ * One `GET <url>` within `timeoutMs` (redirects not followed): the status and the body parsed as
+ * JSON (undefined when it is not JSON), or why there is no answer (`no answer in 10000 ms`,
+ * `connection refused`).
+ */
+export async function getJson(
+  url: string,
+  timeoutMs: number,
+): Promise<{ status: number; json: unknown } | { failure: string }> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(), timeoutMs);
+  try {
+    const res = await fetch(url, { signal: ac.signal, redirect: "manual" });
+    const text = await res.text();
+    try {
+      return { status: res.status, json: JSON.parse(text) };
+    } catch {
+      return { status: res.status, json: undefined };
+    }
+  } catch {
+    return { failure: ac.signal.aborted ? `no answer in ${timeoutMs} ms` : "connection refused" };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Engram's memory count: `GET <url>/api/v1/system/health`, `spaces[].memories` summed (Engram
  * answers 503 with the same body when a check is unhealthy). A string says why there is none.
  */
@@ -261,36 +287,19 @@ export async function engramMemoryCount(
   url: string,
   timeoutMs = 10_000,
 ): Promise<{ count: number } | { failure: string }> {
-  const ac = new AbortController();
-  const timer = setTimeout(() => ac.abort(), timeoutMs);
-  try {
-    const res = await fetch(`${url}/api/v1/system/health`, { signal: ac.signal });
-    const text = await res.text();
-    let spaces: unknown;
-    try {
-      spaces = JSON.parse(text)?.spaces;
-    } catch {
-      spaces = undefined;
-    }
-    if (!Array.isArray(spaces)) {
-      return { failure: `/api/v1/system/health answered HTTP ${res.status} without spaces[]` };
-    }
-    let count = 0;
-    for (const s of spaces) {
-      const n = (s as { memories?: unknown })?.memories;
-      if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
-        return { failure: "/api/v1/system/health: a space without a memory count" };
-      }
-      count += n;
-    }
-    return { count };
-  } catch {
-    return {
-      failure: `/api/v1/system/health: ${
-        ac.signal.aborted ? `no answer in ${timeoutMs} ms` : "connection refused"
-      }`,
-    };
-  } finally {
-    clearTimeout(timer);
+  const res = await getJson(`${url}/api/v1/system/health`, timeoutMs);
+  if ("failure" in res) return { failure: `/api/v1/system/health: ${res.failure}` };
+  const spaces = (res.json as { spaces?: unknown } | null | undefined)?.spaces;
+  if (!Array.isArray(spaces)) {
+    return { failure: `/api/v1/system/health answered HTTP ${res.status} without spaces[]` };
   }
+  let count = 0;
+  for (const s of spaces) {
+    const n = (s as { memories?: unknown })?.memories;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < 0) {
+      return { failure: "/api/v1/system/health: a space without a memory count" };
+    }
+    count += n;
+  }
+  return { count };
 }

@@ -49,6 +49,11 @@ export interface SnapshotMeta {
    * must report it. Null until the first restore.
    */
   restored_count: number | null;
+  /**
+   * The vector-index probe of the live store right after the preload, before the graceful stop
+   * (lib/run/index_probe.ts); absent in snapshots made before the probe existed, or when it failed.
+   */
+  index_probe?: { probes: number; found: number };
 }
 
 /** One snapshot on disk. */
@@ -96,6 +101,14 @@ export function newSnapshotMeta(
   };
 }
 
+/** A meta.json `index_probe`: found of probes, both whole numbers. */
+function probeOk(p: unknown): boolean {
+  const o = p as { probes?: unknown; found?: unknown } | null;
+  return typeof o === "object" && o !== null && Number.isInteger(o.probes) &&
+    Number.isInteger(o.found) && (o.found as number) >= 0 &&
+    (o.found as number) <= (o.probes as number);
+}
+
 function parseMeta(text: string, key: string): SnapshotMeta | null {
   let m: Record<string, unknown>;
   try {
@@ -109,7 +122,7 @@ function parseMeta(text: string, key: string): SnapshotMeta | null {
     typeof m.complete === "boolean" && typeof m.binary_sha256 === "string" &&
     num(m.preload_seconds) && (m.restored_count === null || num(m.restored_count)) &&
     (m.engram_version === null || typeof m.engram_version === "string") &&
-    typeof m.created_at === "string";
+    typeof m.created_at === "string" && (m.index_probe === undefined || probeOk(m.index_probe));
   return ok ? m as unknown as SnapshotMeta : null;
 }
 

@@ -27,6 +27,7 @@ import { isLowerBound, operationCensoring, runCensoring } from "../report/censor
 import { expectedDifferences } from "./differences.ts";
 import { capacityChange, capacityProblems } from "./capacity.ts";
 import { setupProblems, unrecordedWarnings } from "./setup.ts";
+import { indexProbeWarnings } from "../report/index_probe.ts";
 import {
   INTERVAL_METRICS,
   METRIC,
@@ -281,7 +282,7 @@ export function comparability(
   }
   const b = before.report, a = after.report;
   problems.push(...measurementProblems(b, a));
-  warnings.push(...unrecordedWarnings(b, a));
+  warnings.push(...unrecordedWarnings(b, a), ...indexProbeWarnings(b, a));
   if (Date.parse(b.started_at) > Date.parse(a.started_at)) {
     warnings.push(
       `the before run started after the after run (${b.started_at} vs ${a.started_at})`,

@@ -143,3 +143,28 @@ Deno.test("sharedSnapshot() picks another build's complete, restored snapshot of
     await Deno.remove(data, { recursive: true });
   }
 });
+
+Deno.test("readSnapshot(): the index probe's fresh figure is optional (older snapshots), and checked when present", async () => {
+  const out = await Deno.makeTempDir();
+  const data = await Deno.makeTempDir();
+  try {
+    const key = snapshotKey("f", 2, "b");
+    const meta = newSnapshotMeta({ key, preloadFingerprint: "f", count: 2, binarySha256: "b" });
+    const s = await saveSnapshot(out, data, { ...meta, stored: 2, complete: true });
+    assert.equal((await readSnapshot(out, key))?.meta.index_probe, undefined);
+    const write = (probe: unknown) =>
+      Deno.writeTextFile(
+        join(s.dir, "meta.json"),
+        JSON.stringify({ ...s.meta, index_probe: probe }),
+      );
+    await write({ probes: 8, found: 3 });
+    assert.deepEqual((await readSnapshot(out, key))?.meta.index_probe, { probes: 8, found: 3 });
+    for (const bad of [{ probes: 8, found: 9 }, { probes: 8 }, { probes: 8, found: -1 }, 8, null]) {
+      await write(bad);
+      assert.equal(await readSnapshot(out, key), null, JSON.stringify(bad));
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+    await Deno.remove(data, { recursive: true });
+  }
+});
