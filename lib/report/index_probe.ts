@@ -15,7 +15,23 @@
  * ```
  * @module
  */
-import type { IndexProbeRecord, PreloadSnapshotRecord, RunReport } from "./schema.ts";
+/**
+ * The vector-index probe of a preload snapshot (README "Preload snapshots"): `probes` preloaded
+ * memories spread over the stream, each looked up by its own embedding; found = the memory came
+ * back. `found_fresh` on the live store right after the preload, before the graceful stop that
+ * kept the snapshot (null: the snapshot was made before the probe existed); `found_restored` on
+ * the copy this run measured, right after Engram started on it.
+ */
+export interface IndexProbeRecord {
+  probes: number;
+  found_fresh: number | null;
+  found_restored: number;
+}
+
+/** What the notes read of a report: its preload snapshot's probe (this file imports no schema). */
+interface Probed {
+  preload?: { snapshot?: { index_probe?: IndexProbeRecord } };
+}
 
 /**
  * Whether the restored store found fewer preloaded memories than the fresh one: fewer than
@@ -46,7 +62,9 @@ export function indexProbeNote(p: IndexProbeRecord): string | null {
 }
 
 /** The report's notes of a preload snapshot's index probe: the one above, or none. */
-export function indexProbeNotes(snapshot: PreloadSnapshotRecord | undefined): string[] {
+export function indexProbeNotes(
+  snapshot: { index_probe?: IndexProbeRecord } | undefined,
+): string[] {
   const note = snapshot?.index_probe && indexProbeNote(snapshot.index_probe);
   return note ? [note] : [];
 }
@@ -55,7 +73,7 @@ export function indexProbeNotes(snapshot: PreloadSnapshotRecord | undefined): st
  * Compare's warnings about the runs' restored states: the note of each side whose restored Engram
  * found fewer preloaded memories than its fresh preload, once for both when they say the same.
  */
-export function indexProbeWarnings(before: RunReport, after: RunReport): string[] {
+export function indexProbeWarnings(before: Probed, after: Probed): string[] {
   const [b] = indexProbeNotes(before.preload?.snapshot);
   const [a] = indexProbeNotes(after.preload?.snapshot);
   if (b !== undefined && b === a) return [`the before and after runs: ${b}`];

@@ -20,8 +20,7 @@
  * (lib/report/index_probe.ts).
  * @module
  */
-import { indexProbeNote } from "../report/index_probe.ts";
-import type { IndexProbeRecord } from "../report/schema.ts";
+import { indexProbeNote, type IndexProbeRecord } from "../report/index_probe.ts";
 import { getJson } from "../target/health.ts";
 import type { Target } from "../target/target.ts";
 import type { Workload } from "../workload/ops.ts";

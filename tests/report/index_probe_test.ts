@@ -1,7 +1,11 @@
 /** The index probe's words: the note only when the restored store found fewer, and compare's warnings. */
 import assert from "node:assert/strict";
-import { indexProbeNote, indexProbeWarnings } from "../../lib/report/index_probe.ts";
-import type { IndexProbeRecord, RunReport } from "../../lib/report/schema.ts";
+import {
+  indexProbeNote,
+  type IndexProbeRecord,
+  indexProbeWarnings,
+} from "../../lib/report/index_probe.ts";
+import type { RunReport } from "../../lib/report/schema.ts";
 
 const probe = (fresh: number | null, restored: number): IndexProbeRecord => ({
   probes: 8,
