@@ -41,18 +41,19 @@ async function check(
   s: Setup,
   phase: "before" | "after",
   env: Record<string, string> = {},
-): Promise<{ report: RunReport; stdout: string }> {
+): Promise<{ report: RunReport; stdout: string; html: string }> {
   const before = new Set(listing(s.out) ?? []);
   const args = ["t1", phase, "--engram-dir", s.checkout, "--no-build", "--port", String(s.port)];
   const ran = await runCli("m17_check", [
     ...args,
     ...["--scenario", s.scenario, "--rate", "100", "--duration", "2", "--warmup", "0"],
-    ...["--preload-concurrency", "4", "--out-dir", s.out],
+    ...["--preload-concurrency", "4", "--out-dir", s.out, "--html"],
   ], { cwd: ROOT, env: { NO_COLOR: "1", ...env }, timeoutMs: 60_000 });
   const name = (listing(s.out) ?? []).find((n) => n.endsWith(".json") && !before.has(n));
   assert.ok(name, `a report was written (exit ${ran.code}):\n${ran.stdout}\n${ran.stderr}`);
   const report = JSON.parse(await Deno.readTextFile(join(s.out, name)));
-  return { report, stdout: ran.stdout + ran.stderr };
+  const html = await Deno.readTextFile(join(s.out, name.replace(/\.json$/, ".html")));
+  return { report, stdout: ran.stdout + ran.stderr, html };
 }
 
 /**
@@ -91,6 +92,7 @@ Deno.test("index probe: a restored store that forgot its index is a warning, a r
       (made.report.notes ?? []).some((n) => LOST.test(n)),
       (made.report.notes ?? []).join("\n"),
     );
+    assert.match(made.html, /restored Engram&#39;s vector index holds only memories stored after/);
     assert.match(
       made.report.methods.index_probe!,
       /8 preloaded memories .* recalled by their own embedding/,
@@ -152,6 +154,7 @@ Deno.test("index probe: a restored store that keeps its index finds every probe,
     });
     for (const r of [made, restored]) {
       assert.doesNotMatch(r.stdout, LOST);
+      assert.doesNotMatch(r.html, /vector index holds only/);
       assert.ok(!(r.report.notes ?? []).some((n) => LOST.test(n)));
       assert.ok(r.report.methods.index_probe, "the probe is defined in methods");
     }
