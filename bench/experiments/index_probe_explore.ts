@@ -4,10 +4,12 @@
  * then, for `--probes K` memories spread over the first `--of M` of the stream, prints what
  * `GET /api/v1/memories/recall?embedding=<its embedding>&mode=similarity` and
  * `GET /api/v1/memories/search?query=<its content>` return: the top results' content heads and
- * scores, and whether the memory itself (`m17 memory <i> …`) is among them.
+ * scores, and whether the memory itself (`m17 memory <i> …`) is among them. `--seed S` draws the
+ * memories from another seed's stream (new memories for a restored store). Sends at most
+ * max(N, M) stores and 2K GETs; one Engram, started by hand on a copy of a data dir.
  *
  *   deno run -A bench/experiments/index_probe_explore.ts --url http://127.0.0.1:7441 \
- *     --scenario /work/agree10k/competitive_10000.toml --competitive [--store 0] [--of 10000] [--probes 8]
+ *     --scenario /work/agree10k/competitive_10000.toml --competitive [--store 0] [--of 10000] [--probes 8] [--seed S]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -29,7 +31,7 @@ const { values: v } = parseArgs({
 });
 if (!v.url || !v.scenario) {
   console.error(
-    "usage: index_probe_explore.ts --url U --scenario S [--competitive] [--store N] [--of M] [--probes K]",
+    "usage: index_probe_explore.ts --url U --scenario S [--competitive] [--store N] [--of M] [--probes K] [--seed S]",
   );
   Deno.exit(3);
 }
