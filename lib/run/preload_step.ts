@@ -19,6 +19,7 @@ import { engramMemoryCount } from "../target/health.ts";
 import {
   newSnapshotMeta,
   readSnapshot,
+  removeSnapshotEntry,
   saveSnapshot,
   sharedSnapshot,
   type Snapshot,
@@ -377,6 +378,7 @@ async function snapshotPreload(
   );
   await restartOn(snap.dataDir);
   const held = await memoriesHeld(target);
+  if (held < live) await refuseLossyCopy(ctx, snap, live, held, from);
   snap = await updateSnapshotMeta(snap, { restored_count: held });
   const restoreSeconds = (performance.now() - stoppedMs) / 1000;
   log.line(
@@ -390,6 +392,28 @@ async function snapshotPreload(
     ...probe,
   };
   return { counts, skipped: null };
+}
+
+/**
+ * A copy that holds fewer memories than the live store held before its graceful stop has lost
+ * some (a replay only ever holds more: it skips deduplications the live store made), so it is not
+ * the preload: the snapshot is removed and the run fails, saying why. After a resumed partial
+ * snapshot this is Engram 5d54816's loss of what it stores after a start that recovered memories.
+ */
+async function refuseLossyCopy(
+  ctx: RunContext,
+  snap: Snapshot,
+  live: number,
+  held: number,
+  resumedFrom: number,
+): Promise<never> {
+  await removeSnapshotEntry(ctx.o.outDir, snap.key);
+  const why = resumedFrom > 0
+    ? `the preload resumed a partial snapshot of ${resumedFrom} memories, and this build lost what it stored after starting on it (Engram 5d54816: the WAL compaction at recovery removes the log file it goes on writing to), so its preload cannot be made in parts: preload in one go (a run that is not interrupted), or pass --no-preload-cache`
+    : `pass --no-preload-cache to measure the live store`;
+  throw new RunError(
+    `preload snapshot ${snap.key}: not kept: Engram holds ${held} memories on the copy but held ${live} before its graceful stop, so the copy does not restore the preload; ${why}`,
+  );
 }
 
 /** Engram's memory count; a RunError when it cannot be read (the snapshot cannot be checked). */

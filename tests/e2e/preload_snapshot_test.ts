@@ -216,21 +216,21 @@ Deno.test("preload snapshot: another build restores the snapshot the first wrote
     assert.equal(meta.restored_count, PRELOAD, "the writer's count is kept");
     assert.equal(meta.binary_sha256, a.binarySha256);
 
-    // Build C recovers one memory fewer from a data dir: it does not read A's snapshot the same
+    // Build C recovers one memory more from a data dir: it does not read A's snapshot the same
     // way, so it preloads afresh under its own key, and its next run restores its own.
-    await rebuild(s, "build C", "FAKE_ENGRAM_REPLAY_LOSES=1");
+    await rebuild(s, "build C", "FAKE_ENGRAM_REPLAY_GAINS=1");
     const c1 = await check(s, ["after"]);
     const own = c1.preload.snapshot!;
     assert.equal(own.action, "made");
     assert.notEqual(own.key, made.key);
     assert.equal(own.binary_sha256, c1.binarySha256);
     assert.equal(own.written_by_another_build, undefined);
-    assert.equal(own.memories, PRELOAD - 1);
+    assert.equal(own.memories, PRELOAD + 1);
     assert.match(
       own.remade_because!,
       new RegExp(
         `^this build holds ${
-          PRELOAD - 1
+          PRELOAD + 1
         } memories on snapshot ${made.key} written by engram ${writer}, which recorded ${PRELOAD}: it does not read that snapshot the same way`,
       ),
     );
@@ -265,7 +265,7 @@ Deno.test("preload snapshot: another build restores the snapshot the first wrote
       listed,
       new RegExp(`^${made.key}  complete.*written by engram sha256 ${writer} \\(shared`, "m"),
     );
-    assert.match(listed, new RegExp(`^${own.key}  complete, 300 memories, 299 held`, "m"));
+    assert.match(listed, new RegExp(`^${own.key}  complete, 300 memories, 301 held`, "m"));
 
     // Compare (what it prints above the table; the runs themselves may be marked invalid on a
     // busy host, which compare's CLI refuses): A and B started on one state, A and C did not.
@@ -289,35 +289,40 @@ Deno.test("preload snapshot: another build restores the snapshot the first wrote
   }
 });
 
+/** A check run interrupted (SIGINT) ~1 s into its preload; the partial snapshot it kept. */
+async function interruptedPreload(s: Setup): Promise<{ key: string; stored: number }> {
+  // 4 in flight, 40 ms a store: ~100 memories a second, interrupted after ~1 s.
+  const child = spawnCli("m17_check", checkArgs(s), {
+    cwd: ROOT,
+    env: { NO_COLOR: "1", FAKE_ENGRAM_STORE_MS: "40" },
+  });
+  const out = child.stdout.pipeThrough(new TextDecoderStream());
+  let stdout = "";
+  const pump = (async () => {
+    for await (const t of out) stdout += t;
+  })();
+  const deadline = performance.now() + 30_000;
+  while (!stdout.includes("preload: storing") && performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  child.kill("SIGINT");
+  const status = await child.status;
+  await pump;
+  await child.stderr.cancel();
+  assert.equal(status.code, 130, stdout);
+  const listed = await snapshots(s);
+  const m = listed.stdout.match(/^(\w+) {2}partial, (\d+) of 300/m);
+  assert.ok(m, listed.stdout);
+  const stored = Number(m[2]);
+  assert.ok(stored > 0 && stored < PRELOAD, `${stored} stored`);
+  return { key: m[1], stored };
+}
+
 Deno.test("preload snapshot: an interrupted preload is kept as a partial snapshot and the next run resumes it", async () => {
   const s = await setup();
   try {
-    // 4 in flight, 40 ms a store: ~100 memories a second, interrupted after ~1 s.
-    const child = spawnCli("m17_check", checkArgs(s), {
-      cwd: ROOT,
-      env: { NO_COLOR: "1", FAKE_ENGRAM_STORE_MS: "40" },
-    });
-    const out = child.stdout.pipeThrough(new TextDecoderStream());
-    let stdout = "";
-    const pump = (async () => {
-      for await (const t of out) stdout += t;
-    })();
-    const deadline = performance.now() + 30_000;
-    while (!stdout.includes("preload: storing") && performance.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-    child.kill("SIGINT");
-    const status = await child.status;
-    await pump;
-    await child.stderr.cancel();
-    assert.equal(status.code, 130, stdout);
-    const listed = await snapshots(s);
-    const m = listed.stdout.match(/^(\w+) {2}partial, (\d+) of 300/m);
-    assert.ok(m, listed.stdout);
-    const [, key, storedText] = m;
-    const stored = Number(storedText);
-    assert.ok(stored > 0 && stored < PRELOAD, `${stored} stored`);
+    const { key, stored } = await interruptedPreload(s);
     assert.deepEqual(
       (await storedIndexes(s, key)).sort((x, y) => x - y),
       [...Array(stored).keys()],
@@ -336,6 +341,31 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
       [...Array(PRELOAD).keys()],
       "every memory of the stream once: nothing skipped, nothing sent twice",
     );
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
+Deno.test("preload snapshot: a build that loses what it stores after a recovery cannot resume a partial snapshot: the copy holds fewer than the live store, nothing is kept, the run says why", async () => {
+  const s = await setup();
+  try {
+    await rebuild(s, "lossy", "FAKE_ENGRAM_LOSE_AFTER_RECOVERY=1");
+    const { key, stored } = await interruptedPreload(s);
+    const resumed = await runCli("m17_check", checkArgs(s), {
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      timeoutMs: 60_000,
+    });
+    const said = resumed.stdout + resumed.stderr;
+    assert.notEqual(resumed.code, 0, said);
+    assert.match(said, new RegExp(`preload: resuming at ${stored} of 300`));
+    assert.match(
+      said,
+      new RegExp(
+        `preload snapshot ${key}: not kept: Engram holds ${stored} memories on the copy but held 300 before its graceful stop, so the copy does not restore the preload; the preload resumed a partial snapshot of ${stored} memories, and this build lost what it stored after starting on it`,
+      ),
+    );
+    assert.equal((await snapshots(s)).stdout.includes(key), false, "the snapshot is gone");
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }
