@@ -9,31 +9,17 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { RunReport } from "../../lib/report/schema.ts";
 import { runCli } from "./cli.ts";
-import { closedPort, fakeCheckout, lightScenario, listing, ROOT } from "../fixtures/reliability.ts";
+import { listing, ROOT } from "../fixtures/reliability.ts";
+import { type SnapshotSetup, snapshotSetup } from "../fixtures/snapshot_setup.ts";
 
 const PRELOAD = 300;
 const FORGETS = { FAKE_ENGRAM_INDEX: "forget_on_restore" };
 const LOST = /restored Engram's vector index holds only memories stored after the restore/;
 
-interface Setup {
-  dir: string;
-  checkout: string;
-  scenario: string;
-  out: string;
-  port: number;
-}
+type Setup = SnapshotSetup;
 
-async function setup(): Promise<Setup> {
-  const dir = await Deno.makeTempDir({ prefix: "m17_index_probe_e2e_" });
-  const checkout = join(dir, "checkout");
-  await Deno.rename(await fakeCheckout("ok"), checkout);
-  return {
-    dir,
-    checkout,
-    scenario: await lightScenario(dir, PRELOAD),
-    out: join(dir, "out"),
-    port: closedPort(),
-  };
+function setup(): Promise<Setup> {
+  return snapshotSetup("m17_index_probe_e2e_", PRELOAD);
 }
 
 /** One check run of task t1 in `phase`; returns its report and what it printed. */

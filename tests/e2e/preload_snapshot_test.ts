@@ -10,29 +10,15 @@ import type { PreloadSnapshotRecord } from "../../lib/report/schema.ts";
 import { readReport } from "../../lib/report/read.ts";
 import { compareRuns } from "../../lib/verdict/compare.ts";
 import { runCli, spawnCli } from "./cli.ts";
-import { closedPort, fakeCheckout, lightScenario, listing, ROOT } from "../fixtures/reliability.ts";
+import { lightScenario, listing, ROOT } from "../fixtures/reliability.ts";
+import { type SnapshotSetup, snapshotSetup } from "../fixtures/snapshot_setup.ts";
 
 const PRELOAD = 300;
 
-interface Setup {
-  dir: string;
-  checkout: string;
-  scenario: string;
-  out: string;
-  port: number;
-}
+type Setup = SnapshotSetup;
 
-async function setup(): Promise<Setup> {
-  const dir = await Deno.makeTempDir({ prefix: "m17_snapshot_e2e_" });
-  const checkout = join(dir, "checkout");
-  await Deno.rename(await fakeCheckout("ok"), checkout);
-  return {
-    dir,
-    checkout,
-    scenario: await lightScenario(dir, PRELOAD),
-    out: join(dir, "out"),
-    port: closedPort(),
-  };
+function setup(): Promise<Setup> {
+  return snapshotSetup("m17_snapshot_e2e_", PRELOAD);
 }
 
 function checkArgs(s: Setup, extra: string[] = []): string[] {
