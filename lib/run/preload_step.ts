@@ -32,6 +32,7 @@ import type { EngramTarget, Target } from "../target/target.ts";
 import { preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
 import { probeIndex, probeRestored } from "./index_probe.ts";
 import { runPreload } from "./preload.ts";
+import { memoriesHeld, refuseLossyCopy, resumeCanary } from "./snapshot_checks.ts";
 import { formatDuration, PreloadProgress } from "./preload_progress.ts";
 import { interruption, type PreloadCounts, type RunContext, type Skipped } from "./steps.ts";
 
@@ -334,8 +335,25 @@ async function snapshotPreload(
     await restartOn(null);
   }
 
+  // ---- a partial snapshot: first make sure this build keeps what it stores after a restore ----
+  let resumedFrom = found?.meta.stored ?? 0;
+  let from = resumedFrom;
+  if (found !== null && from > 0) {
+    const canary = await resumeCanary(ctx, () => target, w, from, restartOn);
+    if (canary.kind === "keeps") from += canary.stored;
+    else {
+      remadeBecause = canary.why;
+      log.warn(
+        `preload snapshot ${key}: ${canary.why}; removing the partial snapshot and preloading from the start in one go`,
+      );
+      await removeSnapshotEntry(o.outDir, key);
+      found = null;
+      from = resumedFrom = 0;
+      await restartOn(null);
+    }
+  }
+
   // ---- preload (from scratch or resuming a partial snapshot), draining on an interrupt ----
-  const from = found?.meta.stored ?? 0;
   const s = await preloadStretch(ctx, target, w, from, true);
   const meta = {
     ...(found?.meta ??
@@ -378,7 +396,7 @@ async function snapshotPreload(
   );
   await restartOn(snap.dataDir);
   const held = await memoriesHeld(target);
-  if (held < live) await refuseLossyCopy(ctx, snap, live, held, from);
+  if (held < live) await refuseLossyCopy(ctx, snap, live, held, resumedFrom);
   snap = await updateSnapshotMeta(snap, { restored_count: held });
   const restoreSeconds = (performance.now() - stoppedMs) / 1000;
   log.line(
@@ -388,41 +406,10 @@ async function snapshotPreload(
   );
   const probe = await probeRestored(ctx, target, w, fresh);
   counts.snapshot = {
-    ...record("made", snap, binarySha256, from, held, restoreSeconds, remadeBecause),
+    ...record("made", snap, binarySha256, resumedFrom, held, restoreSeconds, remadeBecause),
     ...probe,
   };
   return { counts, skipped: null };
-}
-
-/**
- * A copy that holds fewer memories than the live store held before its graceful stop has lost
- * some (a replay only ever holds more: it skips deduplications the live store made), so it is not
- * the preload: the snapshot is removed and the run fails, saying why. After a resumed partial
- * snapshot this is Engram 5d54816's loss of what it stores after a start that recovered memories.
- */
-async function refuseLossyCopy(
-  ctx: RunContext,
-  snap: Snapshot,
-  live: number,
-  held: number,
-  resumedFrom: number,
-): Promise<never> {
-  await removeSnapshotEntry(ctx.o.outDir, snap.key);
-  const why = resumedFrom > 0
-    ? `the preload resumed a partial snapshot of ${resumedFrom} memories, and this build lost what it stored after starting on it (Engram 5d54816: the WAL compaction at recovery removes the log file it goes on writing to), so its preload cannot be made in parts: preload in one go (a run that is not interrupted), or pass --no-preload-cache`
-    : `pass --no-preload-cache to measure the live store`;
-  throw new RunError(
-    `preload snapshot ${snap.key}: not kept: Engram holds ${held} memories on the copy but held ${live} before its graceful stop, so the copy does not restore the preload; ${why}`,
-  );
-}
-
-/** Engram's memory count; a RunError when it cannot be read (the snapshot cannot be checked). */
-async function memoriesHeld(target: EngramTarget): Promise<number> {
-  const c = await engramMemoryCount(target.url);
-  if ("count" in c) return c.count;
-  throw new RunError(
-    `cannot read Engram's memory count (${c.failure}): preload snapshots need it; pass --no-preload-cache`,
-  );
 }
 
 /** Stops Engram gracefully and keeps what it stored as a partial snapshot, saying so. */

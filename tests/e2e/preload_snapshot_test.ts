@@ -321,7 +321,15 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
     assert.equal(snap.key, key);
     assert.equal(snap.resumed_from, stored);
     assert.equal(snap.memories, PRELOAD);
-    assert.match(resumed.stdout, new RegExp(`preload: resuming at ${stored} of 300`));
+    assert.match(
+      resumed.stdout,
+      new RegExp(
+        `resume check: Engram held ${stored + 1} memories after 1 more of the stream, ${
+          stored + 1
+        } after a restart`,
+      ),
+    );
+    assert.match(resumed.stdout, new RegExp(`preload: resuming at ${stored + 1} of 300`));
     assert.deepEqual(
       (await storedIndexes(s, key)).sort((x, y) => x - y),
       [...Array(PRELOAD).keys()],
@@ -332,26 +340,56 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
   }
 });
 
-Deno.test("preload snapshot: a build that loses what it stores after a recovery cannot resume a partial snapshot: the copy holds fewer than the live store, nothing is kept, the run says why", async () => {
+Deno.test("preload snapshot: a build that loses what it stores after a recovery is caught before resuming a partial snapshot: it preloads from the start in one go", async () => {
   const s = await setup();
   try {
     await rebuild(s, "lossy", "FAKE_ENGRAM_LOSE_AFTER_RECOVERY=1");
     const { key, stored } = await interruptedPreload(s);
-    const resumed = await runCli("m17_check", checkArgs(s), {
+    const resumed = await check(s);
+    assert.match(
+      resumed.stdout,
+      new RegExp(
+        `resume check: Engram held ${
+          stored + 1
+        } memories after 1 more of the stream, ${stored} after a restart on a copy`,
+      ),
+    );
+    assert.match(
+      resumed.stdout,
+      new RegExp(
+        `preload snapshot ${key}: this build loses what it stores after starting on recovered data .*; removing the partial snapshot and preloading from the start in one go`,
+      ),
+    );
+    assert.match(resumed.stdout, /preload: storing 300 memories/);
+    const snap = resumed.preload.snapshot!;
+    assert.equal(snap.action, "made");
+    assert.equal(snap.resumed_from, 0);
+    assert.equal(snap.memories, PRELOAD);
+    assert.match(
+      snap.remade_because!,
+      /^this build loses what it stores after starting on recovered data/,
+    );
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
+Deno.test("preload snapshot: a copy that holds fewer memories than the live store did is not kept, and the run says why", async () => {
+  const s = await setup();
+  try {
+    await rebuild(s, "replay loses one", "FAKE_ENGRAM_REPLAY_GAINS=-1");
+    const ran = await runCli("m17_check", checkArgs(s), {
       cwd: ROOT,
       env: { NO_COLOR: "1" },
       timeoutMs: 60_000,
     });
-    const said = resumed.stdout + resumed.stderr;
-    assert.notEqual(resumed.code, 0, said);
-    assert.match(said, new RegExp(`preload: resuming at ${stored} of 300`));
+    const said = ran.stdout + ran.stderr;
+    assert.notEqual(ran.code, 0, said);
     assert.match(
       said,
-      new RegExp(
-        `preload snapshot ${key}: not kept: Engram holds ${stored} memories on the copy but held 300 before its graceful stop, so the copy does not restore the preload; the preload resumed a partial snapshot of ${stored} memories, and this build lost what it stored after starting on it`,
-      ),
+      /preload snapshot \w+: not kept: Engram holds 299 memories on the copy but held 300 before its graceful stop, so the copy does not restore the preload; pass --no-preload-cache/,
     );
-    assert.equal((await snapshots(s)).stdout.includes(key), false, "the snapshot is gone");
+    assert.equal(listing(join(s.out, "snapshots"))?.length ?? 0, 0, "nothing kept");
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }
