@@ -29,7 +29,7 @@ import {
 import type { EngramBinary } from "../target/builds.ts";
 import type { TargetSpec } from "../target/start.ts";
 import type { EngramTarget, Target } from "../target/target.ts";
-import { preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
+import { type OpStream, preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
 import { probeIndex, probeRestored } from "./index_probe.ts";
 import { runPreload } from "./preload.ts";
 import { memoriesHeld, refuseLossyCopy, resumeCanary } from "./snapshot_checks.ts";
@@ -64,6 +64,7 @@ async function preloadStretch(
   w: Workload,
   from: number,
   drain: boolean,
+  positioned?: OpStream,
 ): Promise<Stretch> {
   const { o, log, signal } = ctx;
   const total = ctx.prepared.scenario.preload;
@@ -73,8 +74,9 @@ async function preloadStretch(
       ? `preload: resuming at ${from} of ${total}: storing ${total - from} memories (not measured)`
       : `preload: storing ${total} memories (not measured)`,
   );
-  const stream = w.stream("preload");
-  for (let i = 0; i < from; i++) stream.next();
+  // The resume check hands over its stream where it stopped: the skip is not generated twice.
+  const stream = positioned ?? w.stream("preload");
+  if (positioned === undefined) { for (let i = 0; i < from; i++) stream.next(); }
   const t0 = performance.now();
   const progress = new PreloadProgress(total, from, t0);
   let engram: { count: number; stored: number } | null = null;
@@ -338,10 +340,13 @@ async function snapshotPreload(
   // ---- a partial snapshot: first make sure this build keeps what it stores after a restore ----
   let resumedFrom = found?.meta.stored ?? 0;
   let from = resumedFrom;
+  let positioned: OpStream | undefined;
   if (found !== null && from > 0) {
     const canary = await resumeCanary(ctx, () => target, w, from, restartOn);
-    if (canary.kind === "keeps") from += canary.stored;
-    else {
+    if (canary.kind === "keeps") {
+      from += canary.stored;
+      positioned = canary.stream;
+    } else {
       remadeBecause = canary.why;
       log.warn(
         `preload snapshot ${key}: ${canary.why}; removing the partial snapshot and preloading from the start in one go`,
@@ -354,7 +359,7 @@ async function snapshotPreload(
   }
 
   // ---- preload (from scratch or resuming a partial snapshot), draining on an interrupt ----
-  const s = await preloadStretch(ctx, target, w, from, true);
+  const s = await preloadStretch(ctx, target, w, from, true, positioned);
   const meta = {
     ...(found?.meta ??
       newSnapshotMeta({ key, preloadFingerprint: cache.fingerprint, count: total, binarySha256 })),

@@ -9,7 +9,7 @@ import { RunError } from "../shared/errors.ts";
 import { engramMemoryCount } from "../target/health.ts";
 import { copyTree, removeSnapshotEntry, type Snapshot } from "../target/snapshot.ts";
 import type { EngramTarget } from "../target/target.ts";
-import type { Workload } from "../workload/ops.ts";
+import type { OpStream, Workload } from "../workload/ops.ts";
 import { runPreload } from "./preload.ts";
 import type { RunContext } from "./steps.ts";
 
@@ -35,8 +35,13 @@ export async function refuseLossyCopy(
   );
 }
 
-/** What the resume canary found: the build keeps stores made after a restore, or loses them. */
-export type Canary = { kind: "keeps"; stored: number } | { kind: "loses"; why: string };
+/**
+ * What the resume check found: the build keeps stores made after a restore (`stream`: the preload
+ * stream positioned after the memories the check stored), or loses them.
+ */
+export type Canary =
+  | { kind: "keeps"; stored: number; stream: OpStream }
+  | { kind: "loses"; why: string };
 
 /** At most this many of the stream's next memories are stored until Engram's count grows. */
 const CANARY_MAX = 5;
@@ -99,7 +104,7 @@ export async function resumeCanary(
       why:
         `this build loses what it stores after starting on recovered data (Engram held ${live} memories, ${held} after a restart on a copy of its data dir; Engram 5d54816's WAL compaction at recovery removes the log file it goes on writing to), so a partial snapshot cannot be resumed with it`,
     }
-    : { kind: "keeps", stored };
+    : { kind: "keeps", stored, stream };
 }
 
 /** Engram's memory count; a RunError when it cannot be read (the snapshot cannot be checked). */
