@@ -342,7 +342,20 @@ async function snapshotPreload(
   let from = resumedFrom;
   let positioned: OpStream | undefined;
   if (found !== null && from > 0) {
+    ctx.stage = "preload";
+    log.line(
+      `preload snapshot ${key}: resume check: storing the stream's next memory, then restarting Engram on a copy of its data dir`,
+    );
     const canary = await resumeCanary(ctx, () => target, w, from, restartOn);
+    if (canary.kind === "interrupted") {
+      // As an interrupted preload: a report without a measured window; the snapshot untouched.
+      const skipped = interruption(ctx.signal, ctx.stage);
+      log.warn(
+        `preload snapshot ${key}: the resume check was interrupted: the partial snapshot (${from} of ${total}) is kept as it was; the next run resumes it`,
+      );
+      skip(ctx, skipped);
+      return { counts: { count: from, errors: 0, seconds: 0 }, skipped };
+    }
     if (canary.kind === "keeps") {
       from += canary.stored;
       positioned = canary.stream;

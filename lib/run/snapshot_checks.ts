@@ -7,7 +7,7 @@
  */
 import { RunError } from "../shared/errors.ts";
 import { engramMemoryCount } from "../target/health.ts";
-import { copyTree, removeSnapshotEntry, type Snapshot } from "../target/snapshot.ts";
+import { copyTree, removeSnapshotEntry, scratchDir, type Snapshot } from "../target/snapshot.ts";
 import type { EngramTarget } from "../target/target.ts";
 import type { OpStream, Workload } from "../workload/ops.ts";
 import { runPreload } from "./preload.ts";
@@ -37,14 +37,19 @@ export async function refuseLossyCopy(
 
 /**
  * What the resume check found: the build keeps stores made after a restore (`stream`: the preload
- * stream positioned after the memories the check stored), or loses them.
+ * stream positioned after the memories the check stored), or loses them; or the run was
+ * interrupted (SIGINT, SIGTERM) before it could tell, and the partial snapshot is left as it was.
  */
 export type Canary =
   | { kind: "keeps"; stored: number; stream: OpStream }
-  | { kind: "loses"; why: string };
+  | { kind: "loses"; why: string }
+  | { kind: "interrupted" };
 
 /** At most this many of the stream's next memories are stored until Engram's count grows. */
 const CANARY_MAX = 5;
+
+/** Thrown by the resume check at the first await that ends after an interrupt. */
+class Interrupt extends Error {}
 
 /**
  * Before resuming a partial snapshot: stores the stream's next memories (as the resume would) until
@@ -52,6 +57,8 @@ const CANARY_MAX = 5;
  * that keeps what it stores after a start on recovered data holds the same count; one that loses
  * it (Engram 5d54816: its WAL compaction at recovery removes the log file it goes on writing to)
  * holds fewer, and resuming would lose every memory stored from here, found only hours later.
+ * An interrupt at any of its steps (what it cancels: a store, the start on the copy) is
+ * `interrupted`, never a failure; the copy (`scratchDir`) is removed on every path.
  */
 export async function resumeCanary(
   ctx: RunContext,
@@ -60,41 +67,63 @@ export async function resumeCanary(
   from: number,
   restartOn: (seedFrom: string | null) => Promise<void>,
 ): Promise<Canary> {
+  try {
+    return await canary(ctx, current, w, from, restartOn);
+  } catch (e) {
+    if (ctx.signal.aborted) return { kind: "interrupted" };
+    throw e;
+  }
+}
+
+async function canary(
+  ctx: RunContext,
+  current: () => EngramTarget,
+  w: Workload,
+  from: number,
+  restartOn: (seedFrom: string | null) => Promise<void>,
+): Promise<Canary> {
   const { o, signal } = ctx;
-  const before = await memoriesHeld(current());
+  /** Every await of the check is followed by this: an interrupt ends it there. */
+  const go = <T>(v: T): T => {
+    if (signal.aborted) throw new Interrupt();
+    return v;
+  };
+  const before = go(await memoriesHeld(current()));
   const stream = w.stream("preload");
   for (let i = 0; i < from; i++) stream.next();
   let stored = 0;
   let live = before;
   while (live === before && stored < CANARY_MAX && from + stored < ctx.prepared.scenario.preload) {
-    const p = await runPreload(stream, 1, {
-      baseUrl: current().url,
-      timeoutMs: o.timeoutMs,
-      concurrency: 1,
-      signal,
-    });
+    const p = go(
+      await runPreload(stream, 1, {
+        baseUrl: current().url,
+        timeoutMs: o.timeoutMs,
+        concurrency: 1,
+        signal,
+      }),
+    );
     if (p.errors > 0 || p.count !== 1) {
       throw new RunError(
         `preload snapshot: the resume check could not store a memory (${p.errors} errors)`,
       );
     }
     stored++;
-    live = await memoriesHeld(current());
+    live = go(await memoriesHeld(current()));
   }
-  const how = await current().stopGracefully();
+  const how = go(await current().stopGracefully());
   if (how !== null) {
     throw new RunError(
       `engram did not stop gracefully for the resume check (${how}); rerun, or pass --no-preload-cache`,
     );
   }
-  const copy = await Deno.makeTempDir({ prefix: "m17_resume_check_" });
+  const copy = await scratchDir(o.outDir, "resume-check");
   try {
-    await copyTree(current().details.data_dir, copy);
-    await restartOn(copy);
+    go(await copyTree(current().details.data_dir, copy));
+    go(await restartOn(copy));
   } finally {
     await Deno.remove(copy, { recursive: true }).catch(() => {});
   }
-  const held = await memoriesHeld(current());
+  const held = go(await memoriesHeld(current()));
   ctx.log.line(
     `preload snapshot: resume check: Engram held ${live} memories after ${stored} more of the stream, ${held} after a restart on a copy`,
   );

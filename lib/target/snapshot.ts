@@ -246,6 +246,21 @@ const TEMP_PREFIX = ".tmp-";
 const OLD_PREFIX = ".old-";
 
 /**
+ * A fresh scratch directory `<out-dir>/snapshots/.tmp-<name>-<pid>` for a copy of a data dir:
+ * beside the snapshots, on the filesystem that holds them, never in the system temp dir (small, or
+ * RAM on tmpfs; a 100K data dir is ~450 MB). The caller removes it; one a crash leaves is skipped
+ * by `sharedSnapshot`, listed as a leftover and removed by every prune.
+ */
+export async function scratchDir(outDir: string, name: string): Promise<string> {
+  const root = snapshotsRoot(outDir);
+  const dir = join(root, `${TEMP_PREFIX}${name}-${Deno.pid}`);
+  await Deno.mkdir(root, { recursive: true });
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir);
+  return dir;
+}
+
+/**
  * Keeps a copy of the stopped Engram's `dataDir` as snapshot `meta.key` (replacing an older one
  * of that key): copied into `.tmp-<key>-<pid>` with its meta.json, then renamed into place.
  */

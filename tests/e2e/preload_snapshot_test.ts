@@ -2,7 +2,9 @@
  * Preload snapshots end to end, with the fake Engram checkout (it keeps its memories in
  * ENGRAM_DATA_DIR, reports their count on /api/v1/system/health and stops gracefully on
  * SIGTERM): reuse, key mismatch, a count mismatch after the start, `--no-preload-cache`,
- * pruning, an interrupted preload resumed by the next run, and builds sharing one snapshot.
+ * pruning, an interrupted preload resumed by the next run (after a resume check that an interrupt
+ * leaves the partial snapshot as it was, and whose copy is never in TMPDIR), and builds sharing one
+ * snapshot.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -10,7 +12,7 @@ import type { PreloadSnapshotRecord } from "../../lib/report/schema.ts";
 import { readReport } from "../../lib/report/read.ts";
 import { compareRuns } from "../../lib/verdict/compare.ts";
 import { runCli, spawnCli } from "./cli.ts";
-import { lightScenario, listing, ROOT } from "../fixtures/reliability.ts";
+import { FAKE_ENGRAM, lightScenario, listing, ROOT } from "../fixtures/reliability.ts";
 import { type SnapshotSetup, snapshotSetup } from "../fixtures/snapshot_setup.ts";
 
 const PRELOAD = 300;
@@ -275,34 +277,73 @@ Deno.test("preload snapshot: another build restores the snapshot the first wrote
   }
 });
 
-/** A check run interrupted (SIGINT) ~1 s into its preload; the partial snapshot it kept. */
-async function interruptedPreload(s: Setup): Promise<{ key: string; stored: number }> {
-  // 4 in flight, 40 ms a store: ~100 memories a second, interrupted after ~1 s.
-  const child = spawnCli("m17_check", checkArgs(s), {
-    cwd: ROOT,
-    env: { NO_COLOR: "1", FAKE_ENGRAM_STORE_MS: "40" },
-  });
-  const out = child.stdout.pipeThrough(new TextDecoderStream());
-  let stdout = "";
-  const pump = (async () => {
-    for await (const t of out) stdout += t;
-  })();
+/** A TMPDIR that does not exist: a run that copies a data dir into the system temp dir fails. */
+function missingTmp(s: Setup): Record<string, string> {
+  return { TMPDIR: join(s.dir, "no_tmp") };
+}
+
+/**
+ * Nothing a run leaves behind: the snapshots dir holds only `keys` (no scratch copy, `.tmp-…`),
+ * no data dir is left in the out dir, nothing was made in TMPDIR, no fake Engram runs on the port.
+ */
+async function assertNothingLeft(s: Setup, keys: string[]): Promise<void> {
+  assert.deepEqual(listing(join(s.out, "snapshots")), keys, "the snapshots dir");
+  assert.deepEqual((listing(s.out) ?? []).filter((n) => n.endsWith("_data")), [], "data dirs");
+  assert.equal(listing(missingTmp(s).TMPDIR), null, "nothing in TMPDIR");
+  const ps = await new Deno.Command("ps", { args: ["-axo", "pid=,args="], stdout: "piped" })
+    .output();
+  const servers = new TextDecoder().decode(ps.stdout).split("\n")
+    .filter((l) => l.includes(FAKE_ENGRAM) && l.includes(`--port ${s.port}`));
+  assert.deepEqual(servers, [], "fake Engram servers still running");
+}
+
+/**
+ * A check run (with `env`) interrupted by SIGINT `afterMs` after it printed `marker`: its exit
+ * code and what it printed (stdout, then stderr).
+ */
+async function interruptAfter(
+  s: Setup,
+  env: Record<string, string>,
+  marker: string,
+  afterMs: number,
+): Promise<{ code: number; stdout: string }> {
+  const child = spawnCli("m17_check", checkArgs(s), { cwd: ROOT, env: { NO_COLOR: "1", ...env } });
+  let stdout = "", stderr = "";
+  const pumps = [
+    (async () => {
+      for await (const t of child.stdout.pipeThrough(new TextDecoderStream())) stdout += t;
+    })(),
+    (async () => {
+      for await (const t of child.stderr.pipeThrough(new TextDecoderStream())) stderr += t;
+    })(),
+  ];
   const deadline = performance.now() + 30_000;
-  while (!stdout.includes("preload: storing") && performance.now() < deadline) {
+  while (!stdout.includes(marker) && performance.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, afterMs));
   child.kill("SIGINT");
   const status = await child.status;
-  await pump;
-  await child.stderr.cancel();
-  assert.equal(status.code, 130, stdout);
+  await Promise.all(pumps);
+  return { code: status.code, stdout: stdout + stderr };
+}
+
+/** The partial snapshot `snapshots list` shows: its key and the memories it holds. */
+async function partial(s: Setup): Promise<{ key: string; stored: number }> {
   const listed = await snapshots(s);
   const m = listed.stdout.match(/^(\w+) {2}partial, (\d+) of 300/m);
   assert.ok(m, listed.stdout);
-  const stored = Number(m[2]);
+  return { key: m[1], stored: Number(m[2]) };
+}
+
+/** A check run interrupted (SIGINT) ~1 s into its preload; the partial snapshot it kept. */
+async function interruptedPreload(s: Setup): Promise<{ key: string; stored: number }> {
+  // 4 in flight, 40 ms a store: ~100 memories a second, interrupted after ~1 s.
+  const ran = await interruptAfter(s, { FAKE_ENGRAM_STORE_MS: "40" }, "preload: storing", 1000);
+  assert.equal(ran.code, 130, ran.stdout);
+  const { key, stored } = await partial(s);
   assert.ok(stored > 0 && stored < PRELOAD, `${stored} stored`);
-  return { key: m[1], stored };
+  return { key, stored };
 }
 
 Deno.test("preload snapshot: an interrupted preload is kept as a partial snapshot and the next run resumes it", async () => {
@@ -315,7 +356,8 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
       "the partial snapshot holds exactly the stream's first memories",
     );
 
-    const resumed = await check(s);
+    // The resume check copies the data dir beside the snapshots, never into TMPDIR.
+    const resumed = await check(s, [], missingTmp(s));
     const snap = resumed.preload.snapshot!;
     assert.equal(snap.action, "made");
     assert.equal(snap.key, key);
@@ -335,6 +377,7 @@ Deno.test("preload snapshot: an interrupted preload is kept as a partial snapsho
       [...Array(PRELOAD).keys()],
       "every memory of the stream once: nothing skipped, nothing sent twice",
     );
+    await assertNothingLeft(s, [key]);
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }
@@ -345,7 +388,7 @@ Deno.test("preload snapshot: a build that loses what it stores after a recovery 
   try {
     await rebuild(s, "lossy", "FAKE_ENGRAM_LOSE_AFTER_RECOVERY=1");
     const { key, stored } = await interruptedPreload(s);
-    const resumed = await check(s);
+    const resumed = await check(s, [], missingTmp(s));
     assert.match(
       resumed.stdout,
       new RegExp(
@@ -369,10 +412,70 @@ Deno.test("preload snapshot: a build that loses what it stores after a recovery 
       snap.remade_because!,
       /^this build loses what it stores after starting on recovered data/,
     );
+    await assertNothingLeft(s, [key]);
   } finally {
     await Deno.remove(s.dir, { recursive: true });
   }
 });
+
+for (
+  const [step, env, afterMs] of [
+    ["its store", { FAKE_ENGRAM_STORE_MS: "5000" }, 500],
+    ["its restart on a copy", { FAKE_ENGRAM_START_MS: "6000" }, 2000],
+  ] as const
+) {
+  Deno.test(`preload snapshot: an interrupt during the resume check (${step}) is an interruption: exit 130, the partial snapshot kept as it was, nothing left behind`, async () => {
+    const s = await setup();
+    try {
+      const { key, stored } = await interruptedPreload(s);
+      const before = new Set(listing(s.out) ?? []);
+      const ran = await interruptAfter(
+        s,
+        { ...env, ...missingTmp(s) },
+        "resume check: storing",
+        afterMs,
+      );
+      assert.equal(ran.code, 130, ran.stdout);
+      const made = (ext: string) =>
+        (listing(s.out) ?? []).filter((n) => n.endsWith(ext) && !before.has(n));
+      // Reported as an interrupted preload is: a report without a measured window, not a failure.
+      const [name] = made(".json");
+      assert.ok(name, `a report was written:\n${ran.stdout}`);
+      const report = JSON.parse(await Deno.readTextFile(join(s.out, name)));
+      assert.equal(report.valid, false);
+      assert.ok(
+        report.invalid_reasons.some((r: string) =>
+          r.startsWith("interrupted by SIGINT during preload")
+        ),
+        report.invalid_reasons.join("\n"),
+      );
+      const log = await Deno.readTextFile(join(s.out, made("_loadtest.log")[0]));
+      assert.doesNotMatch(log, /could not store|run failed|after a restart on a copy/);
+      assert.match(
+        log,
+        new RegExp(
+          `preload snapshot ${key}: the resume check was interrupted: the partial snapshot \\(${stored} of 300\\) is kept as it was`,
+        ),
+      );
+      if (step === "its restart on a copy") {
+        const server = await Deno.readTextFile(join(s.out, made("_server.log")[0]));
+        assert.equal(
+          server.match(/fake engram: starting on port/g)?.length,
+          2,
+          "the resumed run's start, then its restart on a copy",
+        );
+      }
+      assert.deepEqual(await partial(s), { key, stored }, "the partial snapshot as it was");
+      await assertNothingLeft(s, [key]);
+
+      const resumed = await check(s);
+      assert.equal(resumed.preload.snapshot!.resumed_from, stored);
+      assert.equal(resumed.preload.snapshot!.memories, PRELOAD);
+    } finally {
+      await Deno.remove(s.dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("preload snapshot: a copy that holds fewer memories than the live store did is not kept, and the run says why", async () => {
   const s = await setup();

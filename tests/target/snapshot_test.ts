@@ -6,6 +6,7 @@ import {
   newSnapshotMeta,
   readSnapshot,
   saveSnapshot,
+  scratchDir,
   sharedSnapshot,
   snapshotKey,
   type SnapshotMeta,
@@ -141,6 +142,22 @@ Deno.test("sharedSnapshot() picks another build's complete, restored snapshot of
   } finally {
     await Deno.remove(out, { recursive: true });
     await Deno.remove(data, { recursive: true });
+  }
+});
+
+Deno.test("scratchDir() is a fresh directory beside the snapshots, a leftover to list and prune when a crash leaves it", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const dir = await scratchDir(out, "resume-check");
+    assert.equal(dir, join(out, "snapshots", `.tmp-resume-check-${Deno.pid}`));
+    await Deno.writeTextFile(join(dir, "stale"), "x");
+    assert.equal(await scratchDir(out, "resume-check"), dir);
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "fresh: what was there is gone");
+    const [listed] = await listSnapshots(out);
+    assert.equal(listed.name, `.tmp-resume-check-${Deno.pid}`);
+    assert.equal(listed.meta, null, "not a snapshot: `snapshots prune` removes it");
+  } finally {
+    await Deno.remove(out, { recursive: true });
   }
 });
 
