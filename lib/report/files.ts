@@ -248,7 +248,7 @@ export async function claimRunFiles(
     const files = filesFor(n === 1 ? base : `${base}_${n}`);
     try {
       const f = await Deno.open(files.claim, { write: true, createNew: true });
-      f.close();
+      await writeClaimOwner(f, now);
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) continue;
       throw new UsageError(
@@ -272,6 +272,63 @@ export async function claimRunFiles(
     return files;
   }
   throw new UsageError(`out dir ${outDir}: too many runs named ${base}`);
+}
+
+/**
+ * Who holds a claim, as its file says: this process's pid, host name and start time (one line of
+ * JSON, written right after the exclusive create), or `unknown` for a claim that is empty (being
+ * written, or made before claims named their owner) or not such a line.
+ */
+export type ClaimOwner =
+  | { kind: "known"; pid: number; host: string; startedAt: string }
+  | { kind: "unknown" };
+
+/** Writes this process as the claim's owner into the freshly created `f`, and closes it. */
+async function writeClaimOwner(f: Deno.FsFile, now: Date): Promise<void> {
+  try {
+    const owner = { pid: Deno.pid, host: Deno.hostname(), started_at: now.toISOString() };
+    const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
+    let written = 0;
+    while (written < bytes.length) written += await f.write(bytes.subarray(written));
+  } catch {
+    // A full disk (or no host name to read): the claim holds the stem all the same, its owner
+    // unknown, so nothing of the run is ever removed as a dead run's.
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * The owner a claim file names (`unknown` when it is empty, of the old format or unreadable).
+ *
+ * @example
+ * ```ts
+ * import { strictEqual } from "node:assert/strict";
+ * import { claimRunFiles, readClaimOwner, releaseClaim } from "./files.ts";
+ * const files = await claimRunFiles(await Deno.makeTempDir(), "001", "before", "internal");
+ * const owner = await readClaimOwner(files.claim);
+ * strictEqual(owner.kind === "known" && owner.pid, Deno.pid);
+ * await releaseClaim(files);
+ * strictEqual((await readClaimOwner(files.claim)).kind, "unknown");
+ * ```
+ */
+export async function readClaimOwner(path: string): Promise<ClaimOwner> {
+  let o: { pid?: unknown; host?: unknown; started_at?: unknown };
+  try {
+    o = JSON.parse(await Deno.readTextFile(path));
+  } catch {
+    return { kind: "unknown" };
+  }
+  const ok = typeof o === "object" && o !== null && Number.isInteger(o.pid) &&
+    (o.pid as number) > 0 && typeof o.host === "string" && typeof o.started_at === "string";
+  return ok
+    ? {
+      kind: "known",
+      pid: o.pid as number,
+      host: o.host as string,
+      startedAt: o.started_at as string,
+    }
+    : { kind: "unknown" };
 }
 
 /** Every path a run may write besides its report, log and claim. */

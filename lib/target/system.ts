@@ -359,14 +359,18 @@ export async function processGroupOf(pid: number): Promise<number | null> {
   return text && /^\d+$/.test(text) ? Number(text) : null;
 }
 
-/** Whether `pid` is a live process (a zombie waiting to be reaped counts as gone). */
+/**
+ * Whether `pid` is a live process (a zombie waiting to be reaped counts as gone). Another user's
+ * process is alive too (the signal is refused with EPERM, not ESRCH), and so is any pid the check
+ * cannot be made for: only "no such process" is gone.
+ */
 export async function isAlive(pid: number): Promise<boolean> {
   const exists = () => {
     try {
       Deno.kill(pid, 0 as unknown as Deno.Signal); // signal 0: existence check only
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      return !(e instanceof Deno.errors.NotFound); // ESRCH
     }
   };
   if (!exists()) return false;
@@ -375,6 +379,25 @@ export async function isAlive(pid: number): Promise<boolean> {
     : (await run("ps", ["-o", "stat=", "-p", String(pid)]))?.trim() || undefined;
   // No state: it exited meanwhile, or nothing could tell; the signal check decides.
   return state === undefined ? exists() : !state.startsWith("Z");
+}
+
+/**
+ * Whether the process a file names as its owner (a run's `.claim`: its pid and host name) may
+ * still be running: `dead` only when it ran on this host and no live process has its pid;
+ * `other_host` when it ran elsewhere (its pid says nothing here). A live pid may be another
+ * process that reused it: `alive` then all the same, so what the owner holds is kept.
+ */
+export async function ownerState(
+  owner: { pid: number; host: string },
+): Promise<"alive" | "dead" | "other_host"> {
+  let host: string;
+  try {
+    host = Deno.hostname();
+  } catch {
+    return "other_host"; // this host's name cannot be read: whose pid it is cannot be told
+  }
+  if (owner.host !== host) return "other_host";
+  return await isAlive(owner.pid) ? "alive" : "dead";
 }
 
 /** The diagnostics report (`_diag.txt` and `m17_check diag`), plain text. */

@@ -12,6 +12,7 @@ import {
   filesFor,
   filesOfReport,
   parseReportName,
+  readClaimOwner,
   releaseClaim,
   reportPattern,
   reportPrefix,
@@ -148,4 +149,32 @@ Deno.test("checkCommand(), reportPattern() and compareHtmlPath() name the mode",
     compareHtmlPath("out", "001", "competitive"),
     join("out", "competitive_001_compare.html"),
   );
+});
+
+Deno.test("claimRunFiles(): the claim names its owner (pid, host, start); readClaimOwner() takes an empty, old or damaged claim for an unknown owner", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "m17_files_claim_" });
+  try {
+    const now = new Date(2025, 4, 6, 7, 8, 9);
+    const files = await claimRunFiles(dir, "t", "before", "internal", now);
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(files.claim)), {
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      started_at: now.toISOString(),
+    });
+    assert.deepEqual(await readClaimOwner(files.claim), {
+      kind: "known",
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      startedAt: now.toISOString(),
+    });
+    await releaseClaim(files);
+    const claim = join(dir, "old.claim");
+    for (const text of ["", "{}", '{"pid":0,"host":"h","started_at":"x"}', '{"pid":']) {
+      await Deno.writeTextFile(claim, text);
+      assert.deepEqual(await readClaimOwner(claim), { kind: "unknown" }, JSON.stringify(text));
+    }
+    assert.deepEqual(await readClaimOwner(join(dir, "missing.claim")), { kind: "unknown" });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
