@@ -9,7 +9,7 @@ import { RunLog } from "../run/run_log.ts";
 import { renderFlameGraph } from "../render/flamegraph.ts";
 import { renderRunHtml } from "../render/html_run.ts";
 import { EXIT } from "../shared/errors.ts";
-import { removeDataDirsSync } from "../target/engram.ts";
+import { removeEngramRunDirsSync } from "../target/engram_dirs.ts";
 import { stopAll } from "../target/process.ts";
 import { releaseOpenClaimsSync } from "../report/files.ts";
 
@@ -54,7 +54,7 @@ export async function withSignals(body: (watch: SignalWatch) => Promise<number>)
       say(`\nm17_check: second ${sig}: killing the target and leaving`);
       const code = SIGNAL_EXIT[received];
       stopAll(500).finally(() => {
-        removeDataDirsSync();
+        removeEngramRunDirsSync();
         releaseOpenClaimsSync();
         Deno.exit(code);
       });

@@ -16,6 +16,7 @@ import { describeStatus, ServerProcess } from "./process.ts";
 import { describeListeners, isAlive, portHolder, portListeners, processGroupOf } from "./system.ts";
 import { notEngramMessage, sleep, waitHealthy } from "./health.ts";
 import { copyTree } from "./snapshot.ts";
+import { makeEngramRunDirs } from "./engram_dirs.ts";
 import type { EngramTarget } from "./target.ts";
 import { binaryDetails, type EngramBinary } from "./builds.ts";
 import { PLATFORM } from "../shared/platform.ts";
@@ -199,7 +200,7 @@ export interface EngramStartOptions {
   port: number;
   /** Results directory: the fresh data dir goes here. */
   outDir: string;
-  /** The run's file stem; the data dir is `<outDir>/<basename(stem)>_data`. */
+  /** The run's file stem: it names the data dir and TMPDIR (lib/target/engram_dirs.ts). */
   stem: string;
   /** The server's output (the run's `_server.log`). */
   logPath: string;
@@ -248,18 +249,8 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
   }
   await refuseTakenPort(opts.port);
 
-  const dataDir = resolve(opts.outDir, `${basename(opts.stem)}_data`);
-  try {
-    await Deno.mkdir(opts.outDir, { recursive: true });
-    await Deno.mkdir(dataDir); // not recursive: an existing dir is not fresh state
-  } catch (e) {
-    throw new RunError(`data dir ${dataDir}: cannot create a fresh one (${messageOf(e)})`);
-  }
-  if (!opts.keepData) FRESH_DATA_DIRS.add(dataDir);
-  const removeData = async () => {
-    if (!opts.keepData) await Deno.remove(dataDir, { recursive: true }).catch(() => {});
-    FRESH_DATA_DIRS.delete(dataDir);
-  };
+  const dirs = await makeEngramRunDirs(resolve(opts.outDir), opts.stem, opts.keepData);
+  const [dataDir, removeData] = [dirs.data, dirs.remove];
   if (opts.seedFrom) {
     try {
       await copyTree(opts.seedFrom, dataDir);
@@ -270,16 +261,19 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
   }
 
   const args = ["start", "--port", String(opts.port)];
+  // Its own TMPDIR: Engram's pid file (`temp_dir()/engram.pid`) is then this run's alone.
+  const env = { ENGRAM_DATA_DIR: dataDir, TMPDIR: dirs.tmp };
+  const envWords = Object.entries(env).map(([k, v]) => `${k}=${v}`).join(", ");
   let proc: ServerProcess;
   try {
     await Deno.writeTextFile(
       opts.logPath,
-      `m17: ${binary} ${args.join(" ")} (in ${opts.dir}, ENGRAM_DATA_DIR=${dataDir})\n`,
+      `m17: ${binary} ${args.join(" ")} (in ${opts.dir}, ${envWords})\n`,
       { append: true },
     );
     proc = new ServerProcess("engram", binary, args, {
       cwd: opts.dir,
-      env: { ENGRAM_DATA_DIR: dataDir },
+      env,
       logPath: opts.logPath,
       cpus: opts.cpus,
       // Engram logs ~3 lines per store: straight to the file, never through this process.
@@ -333,19 +327,6 @@ export async function startEngram(opts: EngramStartOptions): Promise<EngramTarge
         await removeData();
       })(),
   };
-}
-
-/** Data dirs of running servers that are removed when they stop (not `--keep-data`). */
-const FRESH_DATA_DIRS = new Set<string>();
-
-/** Removes every data dir still held, at once: for an exit that skips the runs' own teardown. */
-export function removeDataDirsSync(): void {
-  for (const dir of FRESH_DATA_DIRS) {
-    try {
-      Deno.removeSync(dir, { recursive: true });
-    } catch { /* already gone */ }
-  }
-  FRESH_DATA_DIRS.clear();
 }
 
 /** RunError when something listens on `port` (either bound on loopback or answering there). */
