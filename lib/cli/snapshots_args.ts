@@ -1,10 +1,13 @@
 /**
  * `m17_check snapshots [list|prune]`: the preload snapshots of an out dir (lib/target/snapshot.ts)
- * with their disk use, and their removal.
+ * with their disk use, and their removal; and the Engram directories killed runs left
+ * (lib/run/leftovers.ts).
  * @module
  */
+import { basename } from "node:path";
 import { EXIT, messageOf, UsageError } from "../shared/errors.ts";
 import {
+  diskMb,
   listSnapshots,
   pickShared,
   removeSnapshotEntry,
@@ -12,10 +15,17 @@ import {
   snapshotsRoot,
 } from "../target/snapshot.ts";
 import { parseFlags } from "./flags.ts";
+import {
+  describeLeftoverState,
+  findRunLeftovers,
+  removeLeftover,
+  type RunLeftover,
+  whatGoes,
+} from "../run/leftovers.ts";
 
 /** `m17_check snapshots --help`. */
 export const SNAPSHOTS_USAGE = `Usage: m17_check snapshots [list] [--out-dir D]
-       m17_check snapshots prune (KEY... | --partial | --all) [--out-dir D]
+       m17_check snapshots prune (KEY... | --partial | --all | --killed) [--out-dir D]
 
 Preload snapshots: copies of Engram's data dir after a preload, kept in <out-dir>/snapshots/ and
 keyed by the preload stream, its count and the Engram binary that wrote it (README "Preload
@@ -26,13 +36,18 @@ snapshots"). A build without a snapshot of its own starts on the one marked "sha
               removed shared snapshot starts on the next one made, or preloads afresh)
   --partial   with prune: remove every partial snapshot (interrupted preloads)
   --all       with prune: remove every snapshot
+  --killed    with prune: remove only what killed runs left (below)
   --out-dir D results directory (default tmp/m17_performance)
-Every prune also removes what an interrupted copy left (.tmp-*, .old-*, unreadable entries).`;
+Every prune also removes what an interrupted copy left (.tmp-*, .old-*, unreadable entries).
+list also shows the runs' Engram directories in the out dir (<run>_data, <run>_tmp) and whose
+they are; those of a run killed with SIGKILL (its claim's pid gone from this host) go with every
+prune (and at the start of the next check); the run's logs stay.`;
 
 const SNAPSHOTS_FLAGS = {
   "out-dir": { type: "string" },
   partial: { type: "boolean" },
   all: { type: "boolean" },
+  killed: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -40,7 +55,7 @@ const SNAPSHOTS_FLAGS = {
 export type SnapshotsCommand =
   | { kind: "help" }
   | { kind: "list"; outDir: string }
-  | { kind: "prune"; outDir: string; which: "partial" | "all" | string[] };
+  | { kind: "prune"; outDir: string; which: "partial" | "all" | "killed" | string[] };
 
 /** `snapshots`'s command line (throws UsageError). */
 export function parseSnapshotsArgs(argv: string[]): SnapshotsCommand {
@@ -50,26 +65,24 @@ export function parseSnapshotsArgs(argv: string[]): SnapshotsCommand {
   const [action = "list", ...keys] = positionals;
   if (action === "list") {
     if (keys.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(keys[0])}`);
-    if (values.partial || values.all) throw new UsageError("--partial and --all go with prune");
+    if (values.partial || values.all || values.killed) {
+      throw new UsageError("--partial, --all and --killed go with prune");
+    }
     return { kind: "list", outDir };
   }
   if (action !== "prune") {
     throw new UsageError(`unknown action ${JSON.stringify(action)} (list or prune)`);
   }
-  const chosen = [keys.length > 0, values.partial === true, values.all === true].filter(Boolean);
+  const flags = [values.partial, values.all, values.killed];
+  const chosen = [keys.length > 0, ...flags.map((f) => f === true)].filter(Boolean);
   if (chosen.length !== 1) {
-    throw new UsageError("prune needs exactly one of: snapshot keys, --partial, --all");
+    throw new UsageError("prune needs exactly one of: snapshot keys, --partial, --all, --killed");
   }
   return {
     kind: "prune",
     outDir,
-    which: values.all ? "all" : values.partial ? "partial" : keys,
+    which: values.all ? "all" : values.partial ? "partial" : values.killed ? "killed" : keys,
   };
-}
-
-/** Bytes as MB with one decimal. */
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /**
@@ -79,7 +92,9 @@ function mb(bytes: number): string {
 export function describeEntry(e: SnapshotEntry, shared = false): string {
   const m = e.meta;
   if (m === null) {
-    return `${e.name}  not a snapshot (an interrupted copy or a damaged meta.json)  ${mb(e.bytes)}`;
+    return `${e.name}  not a snapshot (an interrupted copy or a damaged meta.json)  ${
+      diskMb(e.bytes)
+    }`;
   }
   const state = m.complete ? `complete, ${m.count} memories` : `partial, ${m.stored} of ${m.count}`;
   const held = m.restored_count === null
@@ -89,7 +104,7 @@ export function describeEntry(e: SnapshotEntry, shared = false): string {
     shared ? " (shared: builds without their own start on it)" : ""
   }, preload fingerprint ${m.preload_fingerprint.slice(0, 12)}, preloaded in ${
     m.preload_seconds.toFixed(0)
-  } s, ${mb(e.bytes)}`;
+  } s, ${diskMb(e.bytes)}`;
 }
 
 /** Runs `snapshots`; returns the exit code (3 for usage errors, printed with the usage). */
@@ -117,8 +132,9 @@ export async function snapshotsCommand(argv: string[]): Promise<number> {
     console.log(
       `${entries.length} entr${entries.length === 1 ? "y" : "ies"} in ${
         snapshotsRoot(cmd.outDir)
-      }, ${mb(total)} on disk`,
+      }, ${diskMb(total)} on disk`,
     );
+    await listRunDirs(cmd.outDir);
     return EXIT.ok;
   }
   const which = cmd.which;
@@ -132,13 +148,43 @@ export async function snapshotsCommand(argv: string[]): Promise<number> {
   let freed = 0, removed = 0;
   for (const e of entries) {
     const chosen = e.meta === null || which === "all" ||
-      (which === "partial" ? !e.meta.complete : which.includes(e.name));
+      (which === "partial" ? !e.meta.complete : which !== "killed" && which.includes(e.name));
     if (!chosen) continue;
     await removeSnapshotEntry(cmd.outDir, e.name);
-    console.log(`removed ${e.name} (${mb(e.bytes)})`);
+    console.log(`removed ${e.name} (${diskMb(e.bytes)})`);
     freed += e.bytes;
     removed++;
   }
-  console.log(`${removed} removed, ${mb(freed)} freed`);
+  for (const l of await findRunLeftovers(cmd.outDir)) {
+    if (l.state.kind !== "killed") continue;
+    const what = whatGoes(l);
+    const bytes = await removeLeftover(l);
+    console.log(`removed the ${what} of the killed run ${l.stem} (${diskMb(bytes)})`);
+    freed += bytes;
+    removed++;
+  }
+  console.log(`${removed} removed, ${diskMb(freed)} freed`);
   return EXIT.ok;
+}
+
+/**
+ * `list`'s second part: every run in the out dir with an Engram directory (`<run>_data`,
+ * `<run>_tmp`) or a claim, whose it is, its disk use, and the totals.
+ */
+async function listRunDirs(outDir: string): Promise<void> {
+  const runs = await findRunLeftovers(outDir);
+  for (const l of runs) {
+    const names = l.dirs.length > 0 ? l.dirs : [l.claim ?? l.stem];
+    console.log(
+      `${names.map((p) => basename(p)).join(", ")}  ${describeLeftoverState(l.state)}, ${
+        diskMb(l.bytes)
+      }`,
+    );
+  }
+  const mb = (ls: RunLeftover[]) => diskMb(ls.reduce((a, l) => a + l.bytes, 0));
+  // A killed run that kept its data dir (--keep-data) leaves only a few bytes to prune.
+  const killed = runs.filter((l) => l.state.kind === "killed" && !l.state.keepsData);
+  const total = `${runs.length} run${runs.length === 1 ? "" : "s"} with an Engram directory or a ` +
+    `claim in ${outDir}, ${mb(runs)} on disk`;
+  console.log(`${total}; ${killed.length} killed (${mb(killed)}; prune removes them)`);
 }

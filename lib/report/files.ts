@@ -215,8 +215,10 @@ export function filesOfReport(reportPath: string): RunFiles {
 }
 
 /**
- * Creates the out dir if needed and claims a fresh stem for this run. Throws `UsageError`
- * when the directory cannot be written.
+ * Creates the out dir if needed and claims a fresh stem for this run, the claim naming this
+ * process as its owner (`ClaimOwner`; `keepsData`: the run keeps its Engram data dir, so no later
+ * run removes it should this one be killed). Throws `UsageError` when the directory cannot be
+ * written.
  */
 export async function claimRunFiles(
   outDir: string,
@@ -224,6 +226,7 @@ export async function claimRunFiles(
   phase: Phase,
   mode: Mode,
   now = new Date(),
+  keepsData = false,
 ): Promise<RunFiles> {
   // Say what is in the way (a dangling symlink, a loop, /dev/null), not mkdir's "File exists".
   const kind = await inputKind(outDir);
@@ -248,7 +251,7 @@ export async function claimRunFiles(
     const files = filesFor(n === 1 ? base : `${base}_${n}`);
     try {
       const f = await Deno.open(files.claim, { write: true, createNew: true });
-      await writeClaimOwner(f, now);
+      await writeClaimOwner(f, now, keepsData);
     } catch (e) {
       if (e instanceof Deno.errors.AlreadyExists) continue;
       throw new UsageError(
@@ -275,18 +278,24 @@ export async function claimRunFiles(
 }
 
 /**
- * Who holds a claim, as its file says: this process's pid, host name and start time (one line of
- * JSON, written right after the exclusive create), or `unknown` for a claim that is empty (being
- * written, or made before claims named their owner) or not such a line.
+ * Who holds a claim, as its file says: this process's pid, host name, start time and whether the
+ * run keeps its data dir (`--keep-data`), one line of JSON written right after the exclusive
+ * create; or `unknown` for a claim that is empty (being written, or made before claims named their
+ * owner) or not such a line.
  */
 export type ClaimOwner =
-  | { kind: "known"; pid: number; host: string; startedAt: string }
+  | { kind: "known"; pid: number; host: string; startedAt: string; keepsData: boolean }
   | { kind: "unknown" };
 
 /** Writes this process as the claim's owner into the freshly created `f`, and closes it. */
-async function writeClaimOwner(f: Deno.FsFile, now: Date): Promise<void> {
+async function writeClaimOwner(f: Deno.FsFile, now: Date, keepsData: boolean): Promise<void> {
   try {
-    const owner = { pid: Deno.pid, host: Deno.hostname(), started_at: now.toISOString() };
+    const owner = {
+      pid: Deno.pid,
+      host: Deno.hostname(),
+      started_at: now.toISOString(),
+      keeps_data: keepsData,
+    };
     const bytes = new TextEncoder().encode(JSON.stringify(owner) + "\n");
     let written = 0;
     while (written < bytes.length) written += await f.write(bytes.subarray(written));
@@ -313,7 +322,7 @@ async function writeClaimOwner(f: Deno.FsFile, now: Date): Promise<void> {
  * ```
  */
 export async function readClaimOwner(path: string): Promise<ClaimOwner> {
-  let o: { pid?: unknown; host?: unknown; started_at?: unknown };
+  let o: { pid?: unknown; host?: unknown; started_at?: unknown; keeps_data?: unknown };
   try {
     o = JSON.parse(await Deno.readTextFile(path));
   } catch {
@@ -327,6 +336,7 @@ export async function readClaimOwner(path: string): Promise<ClaimOwner> {
       pid: o.pid as number,
       host: o.host as string,
       startedAt: o.started_at as string,
+      keepsData: o.keeps_data === true,
     }
     : { kind: "unknown" };
 }

@@ -33,6 +33,7 @@ import {
   writeArtifacts,
 } from "./steps.ts";
 import { PreloadCache, preloadStep } from "./preload_step.ts";
+import { removeKilledRuns } from "./leftovers.ts";
 import { printSummary } from "./summary.ts";
 
 export type { CheckOptions } from "./options.ts";
@@ -73,6 +74,8 @@ export async function runCheck(
     o.task,
     o.phase,
     o.competitive ? "competitive" : "internal",
+    new Date(),
+    o.keepData,
   );
   log.attach(files.log);
   const ctx: RunContext = {
@@ -91,6 +94,8 @@ export async function runCheck(
   let diskFailed = false;
   try {
     announce(ctx);
+    // A run killed with SIGKILL (a session's end) left its data dir behind: removed, and said.
+    await removeKilledRuns(o.outDir, (line) => log.line(line));
     // ---- target up ----
     const spec = targetSpec(ctx, engramDir);
     ctx.cpus = await applyPinning(o, spec.kind !== "url", (line) => log.line(line));

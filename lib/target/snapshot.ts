@@ -242,6 +242,11 @@ export async function treeBytes(dir: string): Promise<number> {
   return total;
 }
 
+/** Disk use in words: MB (10^6 bytes) with one decimal, as `snapshots list` and the run print it. */
+export function diskMb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
 const TEMP_PREFIX = ".tmp-";
 const OLD_PREFIX = ".old-";
 

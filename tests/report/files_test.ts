@@ -160,14 +160,20 @@ Deno.test("claimRunFiles(): the claim names its owner (pid, host, start); readCl
       pid: Deno.pid,
       host: Deno.hostname(),
       started_at: now.toISOString(),
+      keeps_data: false,
     });
     assert.deepEqual(await readClaimOwner(files.claim), {
       kind: "known",
       pid: Deno.pid,
       host: Deno.hostname(),
       startedAt: now.toISOString(),
+      keepsData: false,
     });
     await releaseClaim(files);
+    const kept = await claimRunFiles(dir, "t", "before", "internal", now, true);
+    const owner = await readClaimOwner(kept.claim);
+    assert.equal(owner.kind === "known" && owner.keepsData, true, "--keep-data is in the claim");
+    await releaseClaim(kept);
     const claim = join(dir, "old.claim");
     for (const text of ["", "{}", '{"pid":0,"host":"h","started_at":"x"}', '{"pid":']) {
       await Deno.writeTextFile(claim, text);
