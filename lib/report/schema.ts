@@ -378,7 +378,7 @@ export const METHODS: MethodNotes = {
 
 /** `methods.preload_snapshot` of a report whose preload was a snapshot (made or restored). */
 export const PRELOAD_SNAPSHOT_METHOD =
-  "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the sha256 of the engram binary that wrote it, binary_sha256); made = preloaded by this run, restored = made before, by this build or (written_by_another_build) by another: a build without a snapshot of its own starts on the complete snapshot of the same preload stream and count made first; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count its writer recorded at the snapshot's first restore, else (or when Engram does not start on another build's snapshot) the run preloads afresh under its own build's key (remade_because says why); restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts; a partial snapshot is resumed only after a resume check (the stream's next memory stored, Engram restarted on a copy: the same count, else the build loses what it stores after a recovered start and the run preloads from the start), and a made snapshot whose copy holds fewer memories than the live store held before its graceful stop is not kept (the run fails)";
+  "Engram targets the tool starts: the measured state is a fresh copy of a preload snapshot (Engram's data dir after the preload and a graceful stop, keyed by the preload stream, its count and the sha256 of the engram binary that wrote it, binary_sha256); made = preloaded by this run, restored = made before, by this build or (written_by_another_build) by another: a build without a snapshot of its own starts on the complete snapshot of the same preload stream and count made first; memories = Engram's count (GET /api/v1/system/health, spaces[].memories summed) after starting on the copy, which must equal the count its writer recorded at the snapshot's first restore, else (or when Engram does not start on another build's snapshot) the run preloads afresh under its own build's key (remade_because says why); restore_seconds = graceful stop (made) or start (restored) to that check, copying included; preload_seconds = time spent preloading the snapshot over all its parts; a partial snapshot is resumed only after a resume check (the stream's next memory stored, Engram restarted on a copy: the same count, else the build loses what it stores after a recovered start and the run preloads from the start), and a made snapshot whose copy holds fewer memories than the live store held before its graceful stop is not kept (the run fails); settle = the wait, after Engram started on the copy and the index probe, until Engram's own CPU stayed under 20% of one core for 3 one-second samples in a row (at most 180 s; seconds waited, quiet false when the bound was reached, last_cpu_pct over the last second)";
 
 /** `methods.capacity` of a `check --find-rate` report. */
 export const CAPACITY_METHOD =
@@ -411,6 +411,18 @@ export interface PreloadSnapshotRecord {
   remade_because?: string;
   /** The vector-index probe (lib/run/index_probe.ts); absent when it could not be made. */
   index_probe?: IndexProbeRecord;
+  /** The wait for Engram to settle on the copy (lib/run/settle.ts); absent when not made. */
+  settle?: SettleRecord;
+}
+
+/** `preload.snapshot.settle`: the wait for Engram to settle on a snapshot's copy (lib/run/settle.ts). */
+export interface SettleRecord {
+  /** True when Engram went quiet within the bound; false: the bound was reached (measured anyway). */
+  quiet: boolean;
+  /** Seconds waited, the quiet seconds included. */
+  seconds: number;
+  /** Engram's CPU (% of one core) over the last second sampled; null when never read. */
+  last_cpu_pct: number | null;
 }
 
 /** The fields the old compare script reads with jq, in its order (compatibility promise). */

@@ -31,6 +31,7 @@ import type { TargetSpec } from "../target/start.ts";
 import type { EngramTarget, Target } from "../target/target.ts";
 import { type OpStream, preloadStreamFingerprint, type Workload } from "../workload/ops.ts";
 import { probeIndex, probeRestored } from "./index_probe.ts";
+import { settleRestored } from "./settle.ts";
 import { runPreload } from "./preload.ts";
 import { memoriesHeld, refuseLossyCopy, resumeCanary } from "./snapshot_checks.ts";
 import { formatDuration, PreloadProgress } from "./preload_progress.ts";
@@ -312,12 +313,17 @@ async function snapshotPreload(
       );
       const seconds = (performance.now() - cache.seededMs) / 1000;
       const probe = await probeRestored(ctx, target, w, found.meta.index_probe);
+      const settled = await settleRestored(ctx, target);
       return {
         counts: {
           count: total,
           errors: 0,
           seconds,
-          snapshot: { ...record("restored", found, binarySha256, 0, held, seconds), ...probe },
+          snapshot: {
+            ...record("restored", found, binarySha256, 0, held, seconds),
+            ...probe,
+            ...settled,
+          },
         },
         skipped: null,
       };
@@ -426,6 +432,7 @@ async function snapshotPreload(
   counts.snapshot = {
     ...record("made", snap, binarySha256, resumedFrom, held, restoreSeconds, remadeBecause),
     ...probe,
+    ...await settleRestored(ctx, target),
   };
   return { counts, skipped: null };
 }

@@ -139,6 +139,11 @@ function procSnapshot(pid: number): Promise<ProcSnapshot | null> {
   return PLATFORM.linux ? linuxProc(pid) : psProc(pid);
 }
 
+/** A process's cumulative CPU seconds (user + system), or null when it cannot be read. */
+export async function processCpuSeconds(pid: number): Promise<number | null> {
+  return (await procSnapshot(pid))?.cpuSec ?? null;
+}
+
 /**
  * Samples once per second until stopped; bounded by the run it accompanies. CPU% is measured
  * over each second (100% = one core busy), from cumulative CPU times.

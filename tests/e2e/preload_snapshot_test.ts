@@ -144,6 +144,33 @@ Deno.test("preload snapshot: made once, then restored; a count mismatch preloads
   }
 });
 
+Deno.test("preload snapshot: the run waits for Engram to settle on the copy before it measures", async () => {
+  const s = await setup();
+  try {
+    // The fake keeps a core busy for 2.5 s after each start on recovered memories.
+    const env = { FAKE_ENGRAM_BUSY_AFTER_RECOVERY_MS: "2500" };
+    const made = await check(s, [], env);
+    const restored = await check(s, [], env);
+    for (const [r, action] of [[made, "made"], [restored, "restored"]] as const) {
+      const snap = r.preload.snapshot!;
+      assert.equal(snap.action, action);
+      const st = snap.settle;
+      assert.ok(st, `a settle record (${action}):\n${r.stdout}`);
+      assert.equal(st.quiet, true);
+      // Busy until ~2.5 s after its start (the count and the probe take part of it), then 3 quiet s.
+      assert.ok(st.seconds >= 4, `waited ${st.seconds} s (${action})`);
+      assert.ok(st.last_cpu_pct !== null && st.last_cpu_pct < 20);
+      assert.match(
+        r.stdout,
+        /preload snapshot: Engram settled \d+\.\d s after its start on the copy/,
+      );
+    }
+    assert.match(made.methods.preload_snapshot, /settle = the wait/);
+  } finally {
+    await Deno.remove(s.dir, { recursive: true });
+  }
+});
+
 Deno.test("preload snapshot: another count is another key", async () => {
   const s = await setup();
   try {
