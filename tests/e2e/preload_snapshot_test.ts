@@ -159,7 +159,7 @@ Deno.test("preload snapshot: the run waits for Engram to settle on the copy befo
       assert.equal(st.quiet, true);
       // Busy until ~2.5 s after its start (the count and the probe take part of it), then 3 quiet s.
       assert.ok(st.seconds >= 4, `waited ${st.seconds} s (${action})`);
-      assert.ok(st.last_cpu_pct !== null && st.last_cpu_pct < 20);
+      assert.ok(st.last_cpu_pct !== null && st.last_cpu_pct < 50);
       assert.match(
         r.stdout,
         /preload snapshot: Engram settled \d+\.\d s after its start on the copy/,
