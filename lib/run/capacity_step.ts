@@ -107,6 +107,35 @@ async function measureStep(
   };
 }
 
+/**
+ * Before the first step: the run's own warm-up (the scenario's `warmup_seconds` or `--warmup`) at
+ * the start rate, not measured, so that a target's cold start is not taken for its capacity (a
+ * restored Engram 5d54816 at 92K memories timed out every request of a first step at 2 ops/s for
+ * ~30 s, then served 24 ops/s; BENCHMARKS.md). Nothing when the warm-up is 0.
+ */
+async function warmUpFirst(ctx: RunContext, target: Target, plan: CapacityPlan): Promise<void> {
+  const seconds = ctx.prepared.scenario.warmupSeconds;
+  if (seconds <= 0 || ctx.signal.aborted) return;
+  const rate = plan.search.from_rate;
+  ctx.log.line(`capacity search: ${seconds} s warm-up at ${rate} ops/s first (not measured)`);
+  const scenario = withOverrides(ctx.prepared.scenario, {
+    rate,
+    durationSeconds: 1,
+    warmupSeconds: seconds,
+  });
+  await runEngine({
+    scenario,
+    workload: new Workload(scenario),
+    warmupSeconds: seconds,
+    durationSeconds: 1,
+    workers: chooseWorkers(ctx.o, rate).workers,
+    baseUrl: target.url,
+    timeoutMs: ctx.o.timeoutMs,
+    maxInFlight: ctx.o.maxInFlight,
+    signal: ctx.signal,
+  });
+}
+
 /** The search's outcome and the rate the full-length run measures next. */
 export interface CapacitySearched {
   result: RateSearchResult;
@@ -130,6 +159,7 @@ export async function searchCapacity(
       `${search.step_warmup_seconds} s warm-up + ${search.step_seconds} s per step, ` +
       `precision ${search.precision_pct}%, at most ${search.max_steps} steps or ${search.budget_seconds} s`,
   );
+  await warmUpFirst(ctx, target, plan);
   const result = await findRate(
     {
       fromRate: search.from_rate,

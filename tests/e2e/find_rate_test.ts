@@ -67,7 +67,11 @@ Deno.test("check --find-rate finds the reference server's known knee, records ev
     ];
     const r = await run(args("before", BURN_MS));
     assertMeasured(r);
-    assert.match(r.stdout, /capacity step 1 \(double\): 15 ops\/s offered/);
+    // The scenario's 1 s warm-up runs once at the start rate before the first step.
+    assert.match(
+      r.stdout,
+      /capacity search: 1 s warm-up at 15 ops\/s first \(not measured\)\ncapacity step 1 \(double\): 15 ops\/s offered/,
+    );
     const [report] = await reportsIn(out);
     const c = report.capacity!;
     const found = c.sustained_rate!;
