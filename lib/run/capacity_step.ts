@@ -79,22 +79,13 @@ async function measureStep(
   plan: CapacityPlan,
   rate: number,
 ): Promise<StepFigures> {
-  const scenario = withOverrides(ctx.prepared.scenario, {
+  const { scenario, r } = await runAt(
+    ctx,
+    target,
     rate,
-    durationSeconds: plan.search.step_seconds,
-    warmupSeconds: plan.search.step_warmup_seconds,
-  });
-  const r = await runEngine({
-    scenario,
-    workload: new Workload(scenario),
-    warmupSeconds: scenario.warmupSeconds,
-    durationSeconds: scenario.durationSeconds,
-    workers: chooseWorkers(ctx.o, rate).workers,
-    baseUrl: target.url,
-    timeoutMs: ctx.o.timeoutMs,
-    maxInFlight: ctx.o.maxInFlight,
-    signal: ctx.signal,
-  });
+    plan.search.step_warmup_seconds,
+    plan.search.step_seconds,
+  );
   const { throughput } = windowRates(r, scenario.durationSeconds);
   const count = r.response.count;
   return {
@@ -118,22 +109,30 @@ async function warmUpFirst(ctx: RunContext, target: Target, plan: CapacityPlan):
   if (seconds <= 0 || ctx.signal.aborted) return;
   const rate = plan.search.from_rate;
   ctx.log.line(`capacity search: ${seconds} s warm-up at ${rate} ops/s first (not measured)`);
-  const scenario = withOverrides(ctx.prepared.scenario, {
-    rate,
-    durationSeconds: 1,
-    warmupSeconds: seconds,
-  });
-  await runEngine({
+  await runAt(ctx, target, rate, seconds, 1);
+}
+
+/** The engine at `rate` on the started target: `warmupSeconds` unrecorded, then a window. */
+async function runAt(
+  ctx: RunContext,
+  target: Target,
+  rate: number,
+  warmupSeconds: number,
+  durationSeconds: number,
+) {
+  const scenario = withOverrides(ctx.prepared.scenario, { rate, durationSeconds, warmupSeconds });
+  const r = await runEngine({
     scenario,
     workload: new Workload(scenario),
-    warmupSeconds: seconds,
-    durationSeconds: 1,
+    warmupSeconds,
+    durationSeconds,
     workers: chooseWorkers(ctx.o, rate).workers,
     baseUrl: target.url,
     timeoutMs: ctx.o.timeoutMs,
     maxInFlight: ctx.o.maxInFlight,
     signal: ctx.signal,
   });
+  return { scenario, r };
 }
 
 /** The search's outcome and the rate the full-length run measures next. */
